@@ -1,0 +1,50 @@
+"""What the loop asks of a backend: the work of one step, evaluation, state and export.
+
+A backend is a component of kind ``backend``. The loop owns cadence, stopping and the
+order of events; the backend owns only the work. It is also registered as the plugin named
+``backend`` for the run, so it may implement events, and its ``state_dict`` goes into every
+checkpoint.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from engine.run import Run
+
+
+@runtime_checkable
+class Backend(Protocol):
+    def setup(self, run: Run) -> None:
+        """Build the model and data. ``run.spec``, ``run.seed``, ``run.fold`` and the
+        selected ``run.components`` (precision, scheduler, strategy) are available."""
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Steps in one pass over the training data (1 for a boosting round)."""
+
+    def train_step(self, run: Run) -> None:
+        """Do step ``run.step + 1``: the batch at ``run.step_in_epoch`` of epoch ``run.epoch``.
+
+        After a resume this is called for a position in the middle of an epoch; the backend
+        must continue there without replaying earlier batches.
+        """
+
+    def train_metrics(self) -> dict[str, float]:
+        """Training metrics accumulated since the last call (``train/loss``, ...), then reset.
+
+        Called only at the log cadence, so a device backend syncs only then.
+        """
+
+    def evaluate(self, run: Run) -> dict[str, float]:
+        """Validation metrics (``val/loss``, ``val/accuracy``, ...)."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue bit-identically: JSON values and bytes only."""
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+    def export(self, directory: Path, tag: str) -> Path | None:
+        """Write the model as ``<directory>/<tag>.<ext>`` (tag is ``final`` or ``best``)."""

@@ -1,0 +1,1 @@
+"""The core's own features, each a plugin registered through the same hooks as external ones."""

@@ -1,0 +1,60 @@
+"""Built-in checkpoint policy: retention (``keep_last``, ``save_top_k``) and the best model."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from engine import hookimpl
+from engine.checkpoint.manifest import CheckpointInfo
+from engine.run import Run
+from engine.spec.model import resolve_mode
+
+
+class CheckpointPolicy:
+    """Deletes checkpoints beyond the retention policy; tracks and exports the best model."""
+
+    def __init__(self, run: Run):
+        options = run.spec.checkpoint
+        self.options = options
+        self.monitor = options.monitor or (run.spec.early_stop.monitor if run.spec.early_stop else "")
+        self.mode = resolve_mode(options.mode, self.monitor)
+        self.best: dict[str, Any] = {}
+
+    @hookimpl
+    def on_eval(self, run: Run, metrics: dict[str, float]) -> None:
+        if not self.monitor or self.monitor not in metrics:
+            return
+        value = metrics[self.monitor]
+        if not math.isfinite(value):
+            return
+        previous = self.best.get("value")
+        better = previous is None or (value < previous if self.mode == "min" else value > previous)
+        if better:
+            self.best = {"metric": self.monitor, "value": value, "step": run.step}
+            run.best = dict(self.best)
+            if run.is_main_process and run.backend is not None:
+                exported = run.backend.export(run.dir / "model", "best")
+                if exported is not None:
+                    run.exports["best"] = str(exported)
+
+    @hookimpl
+    def on_checkpoint(self, run: Run, checkpoint: CheckpointInfo) -> None:
+        if run.checkpoints is not None and run.is_main_process:
+            run.checkpoints.retain(keep_last=self.options.keep_last, save_top_k=self.options.save_top_k,
+                                   monitor=self.monitor, mode=self.mode)
+
+    @hookimpl
+    def on_resume(self, run: Run) -> None:
+        run.best = dict(self.best)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best = dict(state["best"])
+
+
+@hookimpl
+def engine_run_plugins(run: Run) -> list[tuple[str, object]]:
+    return [("run:checkpoint-policy", CheckpointPolicy(run))]

@@ -1,0 +1,74 @@
+"""Built-in metrics log: every logged metric as one JSON line in ``metrics.jsonl``."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from typing import IO, Any
+
+from engine import hookimpl
+from engine.checkpoint.manifest import CheckpointInfo
+from engine.run import Run
+from engine.rundir import METRICS_FILE
+
+
+class MetricsLog:
+    """Appends ``{"step", "epoch", "time", <metrics>}`` lines; a resume drops lines past the checkpoint."""
+
+    def __init__(self, run: Run):
+        self.path = run.dir / METRICS_FILE
+        self.handle: IO[str] | None = None
+
+    def _open(self) -> IO[str]:
+        if self.handle is None:
+            self.handle = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed at run end
+        return self.handle
+
+    @hookimpl
+    def on_resume(self, run: Run, checkpoint: CheckpointInfo) -> None:
+        """Forget what the interrupted process logged after the checkpoint it resumes from."""
+        if not run.is_main_process or not self.path.exists():
+            return
+        kept = [line for line in self.path.read_text(encoding="utf-8").splitlines()
+                if line.strip() and _step_of(line) <= checkpoint.step]
+        self.path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+
+    @hookimpl
+    def on_log(self, run: Run, metrics: dict[str, float], step: int) -> None:
+        if not run.is_main_process:
+            return
+        record: dict[str, Any] = {"step": step, "epoch": run.epoch, "time": round(time.time(), 3)}
+        for name, value in metrics.items():
+            record[name] = value if math.isfinite(value) else repr(value)
+        handle = self._open()
+        handle.write(json.dumps(record) + "\n")
+
+    @hookimpl
+    def on_checkpoint(self) -> None:
+        if self.handle is not None:
+            self.handle.flush()
+
+    @hookimpl
+    def on_run_end(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+
+
+def _step_of(line: str) -> int:
+    try:
+        return int(json.loads(line)["step"])
+    except (ValueError, KeyError, TypeError):
+        return -1
+
+
+def read_metrics(path: Any) -> list[dict[str, Any]]:
+    """The records of a ``metrics.jsonl`` file."""
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+@hookimpl
+def engine_run_plugins(run: Run) -> list[tuple[str, object]]:
+    return [("run:metrics-log", MetricsLog(run))]

@@ -1,0 +1,142 @@
+"""Saving, finding, verifying, restoring and retiring checkpoints in a storage."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from engine.checkpoint import state as state_files
+from engine.checkpoint.manifest import MANIFEST, CheckpointInfo, build_manifest, parse_manifest, verify
+from engine.checkpoint.storage import CheckpointStorage
+
+log = logging.getLogger("engine.checkpoint")
+_NAME = re.compile(r"^step-(\d+)$")
+
+#: Something that keeps state: ``state_dict()`` and ``load_state_dict(state)``.
+Participant = Any
+Warn = Callable[[str], None]
+
+
+def checkpoint_name(step: int) -> str:
+    return f"step-{step:09d}"
+
+
+class CheckpointManager:
+    """Checkpoints of one run in one storage."""
+
+    def __init__(self, storage: CheckpointStorage, *, warn: Warn | None = None):
+        self.storage = storage
+        self.warn: Warn = warn or log.warning
+        #: The checkpoint this run resumed from; retention never deletes it.
+        self.resumed_from: str | None = None
+
+    # ------------------------------------------------------------------ saving
+
+    def snapshot(self, participants: Mapping[str, Participant]) -> dict[str, bytes]:
+        """Every participant's state as checkpoint files (host memory; nothing written yet)."""
+        files: dict[str, bytes] = {}
+        for name, participant in participants.items():
+            state = participant.state_dict()
+            files.update(state_files.encode(name, state))
+        files.update(state_files.encode("_participants", {"names": sorted(participants)}))
+        return files
+
+    def write(self, files: dict[str, bytes], *, step: int, epoch: int,
+              metrics: dict[str, float]) -> CheckpointInfo:
+        """Store a snapshot and commit it with its manifest."""
+        name = checkpoint_name(step)
+        manifest = build_manifest(name, step, epoch, metrics, files)
+        self.storage.write(name, files, manifest)
+        return parse_manifest(manifest, self.storage.location(name))
+
+    def save(self, participants: Mapping[str, Participant], *, step: int, epoch: int,
+             metrics: dict[str, float]) -> CheckpointInfo:
+        return self.write(self.snapshot(participants), step=step, epoch=epoch, metrics=metrics)
+
+    # ------------------------------------------------------------------ reading
+
+    def committed(self) -> list[CheckpointInfo]:
+        """Committed checkpoints (manifest present and readable), oldest first."""
+        found = []
+        for name in self.storage.list():
+            if not _NAME.match(name):
+                continue
+            try:
+                data = self.storage.read(name, MANIFEST)
+            except FileNotFoundError:
+                self.warn(f"checkpoint {self.storage.location(name)} has no manifest (an "
+                          "interrupted save); skipping it")
+                continue
+            try:
+                found.append(parse_manifest(data, self.storage.location(name)))
+            except (ValueError, KeyError, TypeError) as exc:
+                self.warn(f"checkpoint {self.storage.location(name)} has an unreadable manifest "
+                          f"({exc}); skipping it")
+        return sorted(found, key=lambda info: info.step)
+
+    def load_latest(self, participants: Mapping[str, Participant]) -> CheckpointInfo | None:
+        """Restore every participant from the newest checkpoint that verifies.
+
+        A checkpoint whose files are missing or fail their checksum is skipped with a
+        warning and the previous one is tried. Returns ``None`` if none is usable.
+        """
+        for info in reversed(self.committed()):
+            try:
+                states = self._read_verified(info, participants)
+            except (ValueError, FileNotFoundError, KeyError) as exc:
+                self.warn(f"checkpoint {info.url} is damaged ({exc}); trying the previous one")
+                continue
+            for name, participant in participants.items():
+                participant.load_state_dict(states[name])
+            self.resumed_from = info.name
+            return info
+        return None
+
+    def _read_verified(self, info: CheckpointInfo,
+                       participants: Mapping[str, Participant]) -> dict[str, dict[str, Any]]:
+        cache: dict[str, bytes] = {}
+
+        def read(file: str) -> bytes:
+            if file not in cache:
+                data = self.storage.read(info.name, file)
+                verify(info, file, data)
+                cache[file] = data
+            return cache[file]
+
+        for file in info.files:  # every file, so damage anywhere is found before loading
+            read(file)
+        saved = set(state_files.decode("_participants", read)["names"])
+        missing = sorted(set(participants) - saved)
+        if missing:
+            raise KeyError(f"it holds no state for {', '.join(missing)}")
+        return {name: state_files.decode(name, read) for name in participants}
+
+    # ------------------------------------------------------------------ retention
+
+    def retain(self, *, keep_last: int, save_top_k: int = 0, monitor: str = "",
+               mode: str = "min") -> list[str]:
+        """Delete committed checkpoints beyond ``keep_last`` newest and ``save_top_k`` best.
+
+        Never deletes the checkpoint this run resumed from, nor anything uncommitted.
+        Returns the names deleted.
+        """
+        infos = self.committed()
+        keep = {info.name for info in infos[-keep_last:]}
+        if save_top_k and monitor:
+            ranked = [i for i in infos if _finite(i.metrics.get(monitor))]
+            ranked.sort(key=lambda i: i.metrics[monitor], reverse=(mode == "max"))
+            keep |= {info.name for info in ranked[:save_top_k]}
+        if self.resumed_from:
+            keep.add(self.resumed_from)
+        deleted = []
+        for info in infos:
+            if info.name not in keep:
+                self.storage.delete(info.name)
+                deleted.append(info.name)
+        return deleted
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and value == value and abs(value) != float("inf")

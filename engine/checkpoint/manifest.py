@@ -1,0 +1,70 @@
+"""The manifest: written last, it commits a checkpoint and lists every file's size and checksum."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from typing import Any
+
+import attrs
+
+MANIFEST = "MANIFEST.json"
+FORMAT = "engine-checkpoint/1"
+
+
+@attrs.frozen
+class CheckpointInfo:
+    """A committed checkpoint, as its manifest describes it."""
+
+    name: str
+    url: str
+    step: int
+    epoch: int
+    metrics: dict[str, float]
+    files: dict[str, dict[str, Any]]
+    created: float
+
+    @property
+    def size(self) -> int:
+        return sum(int(f["size"]) for f in self.files.values())
+
+
+def build_manifest(name: str, step: int, epoch: int, metrics: dict[str, float],
+                   files: dict[str, bytes]) -> bytes:
+    document = {
+        "format": FORMAT,
+        "name": name,
+        "step": step,
+        "epoch": epoch,
+        "metrics": metrics,
+        "created": time.time(),
+        "files": {
+            file: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+            for file, data in sorted(files.items())
+        },
+    }
+    return json.dumps(document, indent=1, allow_nan=True).encode()
+
+
+def parse_manifest(data: bytes, url: str) -> CheckpointInfo:
+    """Read a manifest; raises ``ValueError`` if it is not one."""
+    document = json.loads(data)
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ValueError("not an engine checkpoint manifest")
+    return CheckpointInfo(
+        name=document["name"], url=url, step=int(document["step"]), epoch=int(document["epoch"]),
+        metrics=dict(document.get("metrics", {})), files=dict(document["files"]),
+        created=float(document.get("created", 0.0)),
+    )
+
+
+def verify(info: CheckpointInfo, file: str, data: bytes) -> None:
+    """Raise ``ValueError`` if ``data`` is not what the manifest recorded for ``file``."""
+    expected = info.files.get(file)
+    if expected is None:
+        raise ValueError(f"{file} is not listed in the manifest")
+    if len(data) != expected["size"]:
+        raise ValueError(f"{file} has {len(data)} bytes, the manifest says {expected['size']}")
+    if hashlib.sha256(data).hexdigest() != expected["sha256"]:
+        raise ValueError(f"{file} does not match its checksum")

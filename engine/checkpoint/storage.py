@@ -1,0 +1,107 @@
+"""Where checkpoint bytes go: the storage protocol and the built-in local directory."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+from engine.checkpoint.manifest import MANIFEST
+
+
+@runtime_checkable
+class CheckpointStorage(Protocol):
+    """A place that holds checkpoint directories by name.
+
+    ``write`` must make a checkpoint visible to ``list`` only once all of it is stored:
+    every file first, the manifest last (or an atomic rename of the whole directory).
+    """
+
+    url: str
+
+    def list(self) -> list[str]:
+        """Names of the checkpoint directories present, committed or not."""
+
+    def write(self, name: str, files: dict[str, bytes], manifest: bytes) -> None:
+        """Store ``files`` under ``name``, then commit with ``manifest``."""
+
+    def read(self, name: str, file: str) -> bytes:
+        """The bytes of one file; ``FileNotFoundError`` if it is absent."""
+
+    def delete(self, name: str) -> None:
+        """Remove checkpoint ``name`` and everything in it."""
+
+    def location(self, name: str) -> str:
+        """A URL or path for humans and logs (no credentials)."""
+
+
+@attrs.define
+class LocalStorageOptions:
+    """The built-in storage: a local directory, each checkpoint committed by an atomic rename."""
+
+    url: str = ""
+    fsync: bool = True
+    """Flush files to disk before the rename commits them (survives power loss, not only kills)."""
+
+
+class LocalStorage:
+    """Checkpoints in a local directory; a checkpoint appears whole or not at all."""
+
+    def __init__(self, options: LocalStorageOptions):
+        self.options = options
+        self.url = options.url
+        self.root = Path(options.url.removeprefix("file://"))
+
+    def list(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def write(self, name: str, files: dict[str, bytes], manifest: bytes) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        partial = self.root / f".{name}.partial-{os.getpid()}"
+        if partial.exists():
+            shutil.rmtree(partial)
+        partial.mkdir()
+        for file, data in files.items():
+            self._write_file(partial / file, data)
+        self._write_file(partial / MANIFEST, manifest)
+        final = self.root / name
+        if final.exists():
+            stale = self.root / f".{name}.replaced-{os.getpid()}"
+            final.rename(stale)
+            shutil.rmtree(stale)
+        partial.rename(final)
+        self._sync_dir(self.root)
+
+    def read(self, name: str, file: str) -> bytes:
+        return (self.root / name / file).read_bytes()
+
+    def delete(self, name: str) -> None:
+        target = self.root / name
+        if target.exists():
+            doomed = self.root / f".{name}.deleting-{os.getpid()}"
+            target.rename(doomed)
+            shutil.rmtree(doomed, ignore_errors=True)
+
+    def location(self, name: str) -> str:
+        return str(self.root / name)
+
+    def _write_file(self, path: Path, data: bytes) -> None:
+        with open(path, "wb") as handle:
+            handle.write(data)
+            if self.options.fsync:
+                handle.flush()
+                os.fsync(handle.fileno())
+
+    def _sync_dir(self, path: Path) -> None:
+        if not self.options.fsync:
+            return
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,0 +1,144 @@
+"""Built-in commands: run, check, schema, plugins, hooks, checkpoints."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from engine import hookimpl
+from engine.cli.commands import CommandRegistry, add_spec_arguments
+from engine.cli.session import Session
+from engine.errors import EXIT_OK, EngineError
+
+
+def _configure_run(parser: argparse.ArgumentParser) -> None:
+    add_spec_arguments(parser)
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run from its newest committed checkpoint")
+    parser.add_argument("--run-dir", metavar="DIR", help="run directory (default: <run.dir>/<run.name>)")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors and warnings")
+    output.add_argument("--plain", action="store_true", help="periodic lines instead of a progress bar")
+
+
+def _load(args: argparse.Namespace, session: Session):  # type: ignore[no-untyped-def]
+    from engine.spec.load import read_raw, structure_spec
+
+    raw = read_raw(args.spec, overrides=args.set)
+    plugins = session.plugins_for(raw.local_plugins)
+    return structure_spec(raw, plugins), plugins
+
+
+def run_command(args: argparse.Namespace, session: Session) -> int:
+    from engine.cli.main import report
+    from engine.cv import execute_cv
+    from engine.execute import execute
+
+    spec, plugins = _load(args, session)
+    console = "quiet" if args.quiet else "plain" if args.plain else "auto"
+    runner = execute_cv if spec.cv is not None else execute
+    result = runner(spec, plugins, resume=args.resume, run_dir=args.run_dir, console=console)
+    if result.error is not None and result.status == "failed":
+        report(result.error)
+    return result.exit_code
+
+
+def check_command(args: argparse.Namespace, session: Session) -> int:
+    from engine.spec.toml_text import dump_toml, redact
+
+    spec, _ = _load(args, session)
+    sys.stdout.write(dump_toml(redact(spec.raw)))
+    print(f"# {spec.source}: OK — backend {spec.backend.name!r}, run directory "
+          f"{Path(spec.run.dir) / spec.run.name}", file=sys.stderr)
+    return EXIT_OK
+
+
+def schema_command(args: argparse.Namespace, session: Session) -> int:
+    from engine.spec.schema import spec_schema
+
+    text = json.dumps(spec_schema(session.plugins.registry), indent=2, default=str)
+    if args.output:
+        Path(args.output).write_text(text + "\n")
+    else:
+        print(text)
+    return EXIT_OK
+
+
+def plugins_command(args: argparse.Namespace, session: Session) -> int:
+    rows = session.plugins.describe()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    for row in rows:
+        print(f"{row['name']}  ({row['origin']})")
+        if row["components"]:
+            print(f"    provides: {', '.join(row['components'])}")
+        hooks = [h for h in row["hooks"] if not h.startswith("engine_")]
+        if hooks:
+            print(f"    events:   {', '.join(hooks)}")
+    return EXIT_OK
+
+
+def hooks_command(args: argparse.Namespace, session: Session) -> int:
+    from engine import hookspecs
+
+    for name, function in hookspecs._all_specs().items():
+        doc = (function.__doc__ or "").strip().splitlines()[0]
+        print(f"{name}: {doc}")
+    return EXIT_OK
+
+
+def checkpoints_command(args: argparse.Namespace, session: Session) -> int:
+    from engine.checkpoint.manager import CheckpointManager
+    from engine.execute import build_storage
+    from engine.rundir import SPEC_FILE, run_dir_for
+    from engine.spec.load import read_raw, structure_spec
+
+    target = Path(args.target)
+    run_dir = target if target.is_dir() else None
+    spec_path = target / SPEC_FILE if target.is_dir() else target
+    if not spec_path.exists():
+        raise EngineError(f"{args.target!r} is neither a spec file nor a run directory with {SPEC_FILE}",
+                          fix="pass the spec you ran, or its run directory")
+    raw = read_raw(spec_path)
+    spec = structure_spec(raw, session.plugins_for(raw.local_plugins))
+    directory = run_dir or run_dir_for(spec)
+    manager = CheckpointManager(build_storage(spec, directory))
+    infos = manager.committed()
+    if not infos:
+        print(f"no committed checkpoints in {manager.storage.url}")
+        return EXIT_OK
+    for info in infos:
+        metrics = "  ".join(f"{k}={v:.5g}" for k, v in sorted(info.metrics.items()))
+        print(f"{info.name}  step {info.step}  epoch {info.epoch}  {info.size / 1e6:.2f} MB  {metrics}")
+        print(f"    {info.url}")
+    return EXIT_OK
+
+
+@hookimpl
+def engine_add_commands(commands: CommandRegistry) -> None:
+    commands.add("run", help="train from a spec", configure=_configure_run, handler=run_command)
+    commands.add("check", help="validate a spec as a run would and print the effective spec",
+                 configure=add_spec_arguments, handler=check_command)
+
+    def configure_schema(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--output", "-o", metavar="FILE", help="write the schema to FILE")
+
+    commands.add("schema", help="print the JSON Schema of the spec for the installed plugins",
+                 configure=configure_schema, handler=schema_command)
+
+    def configure_plugins(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+    commands.add("plugins", help="list plugins, what they provide and the events they implement",
+                 configure=configure_plugins, handler=plugins_command)
+    commands.add("hooks", help="list the hooks a plugin can implement",
+                 configure=lambda parser: None, handler=hooks_command)
+
+    def configure_checkpoints(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("target", metavar="SPEC_OR_RUN_DIR")
+
+    commands.add("checkpoints", help="list the committed checkpoints of a run",
+                 configure=configure_checkpoints, handler=checkpoints_command)

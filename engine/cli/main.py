@@ -1,0 +1,82 @@
+"""The ``engine`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from engine import __version__
+from engine.errors import EXIT_USAGE, EngineError, UserCodeError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad command line as one line and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"engine: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _plugin_args(argv: Sequence[str]) -> list[str]:
+    """``-p`` values, read before the full parser exists (plugins add commands to it)."""
+    found = []
+    for index, arg in enumerate(argv):
+        if arg == "-p" and index + 1 < len(argv):
+            found.append(argv[index + 1])
+        elif arg.startswith("-p") and len(arg) > 2:
+            found.append(arg[2:])
+    return found
+
+
+def build_parser(commands: dict[str, object]) -> argparse.ArgumentParser:
+    parser = _Parser(prog="engine", description="A plugin-based training engine.")
+    parser.add_argument("--version", action="version", version=f"engine {__version__}")
+    parser.add_argument("-p", metavar="NAME", action="append", default=[], dest="plugin_args",
+                        help="load plugin module NAME, or block plugin NAME with no:NAME (repeatable)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, command in sorted(commands.items()):
+        sub_parser = sub.add_parser(name, help=command.help, description=command.help)  # type: ignore[attr-defined]
+        command.configure(sub_parser)  # type: ignore[attr-defined]
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    from engine.cli.commands import collect
+    from engine.cli.session import Session
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if os.getcwd() not in sys.path:  # import paths like "examples.digits:MLP" resolve from here
+        sys.path.insert(0, os.getcwd())
+    try:
+        session = Session(_plugin_args(argv))
+        commands = collect(session.plugins.pm).commands
+        parser = build_parser(commands)
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return EXIT_USAGE
+        return int(commands[args.command].handler(args, session))
+    except EngineError as exc:
+        report(exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("engine: interrupted", file=sys.stderr)
+        return 130
+
+
+def report(exc: EngineError) -> None:
+    """Print an engine error: one line per problem, the user's traceback when it is theirs."""
+    if isinstance(exc, UserCodeError) and exc.user_traceback:
+        print("---- traceback from your code ----", file=sys.stderr)
+        print(exc.user_traceback.rstrip(), file=sys.stderr)
+        print("----------------------------------", file=sys.stderr)
+    for line in str(exc).splitlines():
+        print(f"engine: error: {line}", file=sys.stderr)
+
+
+def console_script() -> NoReturn:
+    raise SystemExit(main())

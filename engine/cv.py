@@ -1,0 +1,106 @@
+"""Cross-validation through the core: k seeded folds, one run per fold, mean ± std."""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+from collections import defaultdict
+from collections.abc import Hashable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine import rundir
+
+if TYPE_CHECKING:
+    from engine.execute import RunResult
+    from engine.plugins import Plugins
+    from engine.spec.model import Spec
+
+
+def fold_indices(n: int, folds: int, fold: int, seed: int,
+                 labels: Sequence[Hashable] | None = None) -> tuple[list[int], list[int]]:
+    """Train and validation row indices of ``fold`` (0-based) out of ``folds``.
+
+    Rows are shuffled with ``seed``; with ``labels`` every class is spread evenly over the
+    folds (stratified). The same arguments always give the same split.
+    """
+    if not 0 <= fold < folds or folds < 2 or n < folds:
+        raise ValueError(f"cannot make fold {fold} of {folds} from {n} rows")
+    rng = random.Random(seed)
+    assignment = [0] * n
+    if labels is None:
+        order = list(range(n))
+        rng.shuffle(order)
+        for position, row in enumerate(order):
+            assignment[row] = position % folds
+    else:
+        by_class: dict[Hashable, list[int]] = defaultdict(list)
+        for row, label in enumerate(labels):
+            by_class[label].append(row)
+        offset = 0
+        for label in sorted(by_class, key=repr):
+            rows = by_class[label]
+            rng.shuffle(rows)
+            for position, row in enumerate(rows):
+                assignment[row] = (position + offset) % folds
+            offset += len(rows)
+    val = [row for row in range(n) if assignment[row] == fold]
+    train = [row for row in range(n) if assignment[row] != fold]
+    return train, val
+
+
+def execute_cv(spec: Spec, plugins: Plugins, *, resume: bool = False,
+               run_dir: str | Path | None = None, console: str = "auto") -> RunResult:
+    """Run every fold in ``<run dir>/fold-<k>`` and summarise them in ``<run dir>/summary.json``."""
+    from engine.execute import RunResult, execute
+
+    assert spec.cv is not None
+    directory = rundir.run_dir_for(spec, str(run_dir) if run_dir else None)
+    folds = spec.cv.folds
+    if not resume:
+        rundir.prepare(directory, resume=False)
+    results = []
+    for fold in range(folds):
+        fold_dir = directory / f"fold-{fold}"
+        if resume and (fold_dir / rundir.SUMMARY_FILE).exists():
+            done = _read_summary(fold_dir)
+            if done.get("status") in ("completed", "stopped"):
+                results.append(RunResult(done["status"], 0, fold_dir, done))
+                continue
+        result = execute(spec, plugins, resume=resume and fold_dir.exists(), run_dir=fold_dir,
+                         console=console, fold=(fold, folds))
+        results.append(result)
+        if result.exit_code != 0:
+            break
+    summary = summarise(spec, results)
+    rundir.write_json(directory / rundir.SUMMARY_FILE, summary)
+    worst = max(results, key=lambda r: r.exit_code)
+    return RunResult(summary["status"], worst.exit_code, directory, summary, worst.error)
+
+
+def summarise(spec: Spec, results: Sequence[RunResult]) -> dict[str, Any]:
+    """Mean and standard deviation of every final metric across folds."""
+    values: dict[str, list[float]] = defaultdict(list)
+    for result in results:
+        for name, value in result.summary.get("metrics", {}).items():
+            if isinstance(value, (int, float)) and math.isfinite(value):
+                values[name].append(float(value))
+    complete = len(results) == (spec.cv.folds if spec.cv else 0) and all(r.exit_code == 0 for r in results)
+    return {
+        "name": spec.run.name,
+        "status": "completed" if complete else "failed",
+        "folds": len(results),
+        "metrics": {
+            name: {"mean": statistics.fmean(v), "std": statistics.pstdev(v) if len(v) > 1 else 0.0,
+                   "values": v}
+            for name, v in sorted(values.items())
+        },
+        "fold_dirs": [str(r.dir) for r in results],
+    }
+
+
+def _read_summary(directory: Path) -> dict[str, Any]:
+    import json
+
+    return dict(json.loads((directory / rundir.SUMMARY_FILE).read_text()))

@@ -1,0 +1,217 @@
+"""Executing a structured spec: run directory, components, plugins, signals, summary."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import shutil
+import signal
+import sys
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from engine import loop, rundir
+from engine.checkpoint.manager import CheckpointManager
+from engine.errors import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_SIGINT,
+    EXIT_SIGTERM,
+    CheckpointError,
+    EngineError,
+    TrainingError,
+    UserCodeError,
+)
+from engine.plugins import Plugins
+from engine.run import Run
+from engine.spec.model import Configured, Spec
+
+ERROR_LOG = "error.log"
+
+
+@attrs.define
+class RunResult:
+    """How a run ended: its status, exit code, directory and summary."""
+
+    status: str
+    exit_code: int
+    dir: Path
+    summary: dict[str, Any]
+    error: EngineError | None = None
+
+
+def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str | Path | None = None,
+            console: str = "auto", fold: tuple[int, int] | None = None) -> RunResult:
+    """Train ``spec`` to the end; problems a user can fix raise :class:`EngineError`
+    before anything is written, failures during training end in a :class:`RunResult`."""
+    directory = rundir.run_dir_for(spec, str(run_dir) if run_dir else None)
+    storage = build_storage(spec, directory)
+    manager = CheckpointManager(storage)
+    if resume and not manager.committed():
+        raise CheckpointError(f"nothing to resume: no committed checkpoint in {storage.url}",
+                              fix="drop --resume to start a new run")
+    rundir.prepare(directory, resume=resume)
+
+    random.seed(spec.run.seed)
+    run = Run(spec, plugins, directory, fold=fold, console=console)
+    run.checkpoints = manager
+    manager.warn = lambda message: warn(run, message)
+    registered: list[str] = []
+    try:
+        _write_records(run, resume)
+        _build_components(run)
+        for name, plugin in _run_plugins(run):
+            plugins.register(plugin, name)
+            registered.append(name)
+    except BaseException:
+        _unregister(plugins, registered)
+        if not resume:  # a run that never started leaves nothing behind
+            shutil.rmtree(directory, ignore_errors=True)
+        raise
+
+    error: EngineError | None = None
+    try:
+        with _signals_stop(run):
+            try:
+                loop.train(run, resume=resume)
+            except BaseException as exc:
+                error = _failure(run, exc)
+                with contextlib.suppress(Exception):
+                    run.hook.on_exception(run=run, exception=exc)
+                if not isinstance(exc, Exception):
+                    raise
+        if run.status in ("completed", "stopped") and run.backend is not None:
+            exported = run.backend.export(directory / "model", "final")
+            if exported is not None:
+                run.exports["final"] = str(exported)
+    finally:
+        run.exit_code = _exit_code(run)
+        summary = run.summary()
+        with contextlib.suppress(OSError):
+            rundir.write_json(directory / rundir.SUMMARY_FILE, summary)
+        try:
+            run.hook.on_run_end(run=run, status=run.status)
+        finally:
+            _unregister(plugins, registered)
+    return RunResult(run.status, run.exit_code, directory, summary, error)
+
+
+def build_storage(spec: Spec, directory: Path) -> Any:
+    configured = spec.components["storage"]
+    assert isinstance(configured, Configured)
+    url = configured.options.url or str(directory / "checkpoints")
+    return configured.component.build(attrs.evolve(configured.options, url=url))
+
+
+def _write_records(run: Run, resume: bool) -> None:
+    if not resume or not (run.dir / rundir.SPEC_FILE).exists():
+        rundir.write_spec(run.dir, run.spec)
+    rundir.write_json(run.dir / rundir.ENV_FILE, rundir.environment(run.plugins))
+
+
+def _build_components(run: Run) -> None:
+    for kind, selected in run.spec.components.items():
+        if kind == "storage" or selected is None:
+            continue
+        if isinstance(selected, list):
+            run.components[kind] = [_build(item) for item in selected]
+        else:
+            run.components[kind] = _build(selected)
+    run.backend = run.components["backend"]
+    assert run.backend is not None
+    run.backend.setup(run)
+
+
+def _build(configured: Configured) -> Any:
+    try:
+        return configured.component.build(configured.options)
+    except EngineError:
+        raise
+    except Exception as exc:
+        raise UserCodeError(
+            f"building {configured.component.kind} {configured.name!r} "
+            f"({configured.component.distribution}) raised {type(exc).__name__}: {exc}",
+            where=configured.path, user_traceback=traceback.format_exc(),
+        ) from None
+
+
+def _run_plugins(run: Run) -> list[tuple[str, object]]:
+    """Components and per-run built-ins to register for this run, in a stable order."""
+    out: list[tuple[str, object]] = [("backend", run.backend)]
+    for kind, built in sorted(run.components.items()):
+        if kind == "backend":
+            continue
+        if isinstance(built, list):
+            for index, item in enumerate(built):
+                out.append((f"{kind}[{index}]", item))
+        else:
+            out.append((kind, built))
+    for pairs in run.hook.engine_run_plugins(run=run):
+        out.extend(pairs or [])
+    return out
+
+
+def _unregister(plugins: Plugins, names: list[str]) -> None:
+    for name in reversed(names):
+        plugins.unregister(name)
+
+
+def warn(run: Run, message: str) -> None:
+    """A warning on stderr (above the progress bar when there is one)."""
+    run.warnings.append(message)
+    print(f"engine: warning: {message}", file=sys.stderr, flush=True)
+
+
+def _failure(run: Run, exc: BaseException) -> EngineError:
+    """Record a failure in the run and turn it into a one-line error."""
+    if isinstance(exc, KeyboardInterrupt):
+        run.status = "interrupted"
+        run.interrupted = run.interrupted or signal.SIGINT
+        run.stop_reason = run.stop_reason or "interrupted"
+        return TrainingError("interrupted")
+    run.status = "failed"
+    trace = "".join(traceback.format_exception(exc))
+    with contextlib.suppress(OSError):
+        (run.dir / ERROR_LOG).write_text(trace)
+    if isinstance(exc, EngineError):
+        run.stop_reason = str(exc)
+        return exc
+    plugin = run.plugins.blame(exc)
+    if plugin is not None:
+        message = (f"plugin {plugin!r} ({run.plugins.origin(plugin)}) raised "
+                   f"{type(exc).__name__}: {exc}")
+    else:
+        message = f"training failed at step {run.step}: {type(exc).__name__}: {exc}"
+    run.stop_reason = message
+    return TrainingError(message, fix=f"the traceback is in {run.dir / ERROR_LOG}")
+
+
+def _exit_code(run: Run) -> int:
+    if run.status == "interrupted":
+        return EXIT_SIGTERM if run.interrupted == signal.SIGTERM else EXIT_SIGINT
+    if run.status == "failed":
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+@contextlib.contextmanager
+def _signals_stop(run: Run) -> Iterator[None]:
+    """SIGINT and SIGTERM stop the run at the next step boundary instead of killing it."""
+    def handler(signum: int, _frame: object) -> None:
+        if run.interrupted:  # a second signal: stop now
+            raise KeyboardInterrupt
+        run.interrupted = signum
+
+    previous: dict[int, Any] = {}
+    with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)

@@ -1,0 +1,190 @@
+"""The training loop: cadence, limits, stopping and the order of events (see hookspecs)."""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from typing import Any
+
+from engine.cadence import Every
+from engine.checkpoint.manifest import CheckpointInfo
+from engine.errors import CheckpointError, TrainingError
+from engine.run import Run
+
+_NEVER, _STEPS, _EPOCHS, _SECONDS = 0, 1, 2, 3
+
+
+class Cadence:
+    """Decides, at the end of each step, whether an every-N action is due."""
+
+    __slots__ = ("count", "kind", "last", "seconds")
+
+    def __init__(self, every: Every | None):
+        self.kind = _NEVER
+        self.count = 0
+        self.seconds = 0.0
+        self.last = time.monotonic()
+        if every is None:
+            return
+        if every.unit == "steps":
+            self.kind, self.count = _STEPS, int(every.count)
+        elif every.unit == "epochs":
+            self.kind, self.count = _EPOCHS, int(every.count)
+        else:
+            self.kind, self.seconds = _SECONDS, float(every.count)
+
+    def due(self, step: int, epochs_done: int, epoch_ended: bool, now: float) -> bool:
+        kind = self.kind
+        if kind == _STEPS:
+            return step % self.count == 0
+        if kind == _EPOCHS:
+            return epoch_ended and epochs_done % self.count == 0
+        if kind == _SECONDS and now - self.last >= self.seconds:
+            self.last = now
+            return True
+        return False
+
+
+class PythonRandomState:
+    """Python's ``random`` module state as a checkpoint participant."""
+
+    def state_dict(self) -> dict[str, Any]:
+        version, internal, gauss = random.getstate()
+        return {"version": version, "internal": list(internal), "gauss": gauss}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        random.setstate((state["version"], tuple(state["internal"]), state["gauss"]))
+
+
+def participants(run: Run) -> dict[str, Any]:
+    """Everything whose state goes into a checkpoint, by stable name."""
+    found: dict[str, Any] = {"loop": run, "rng:python": PythonRandomState()}
+    for name, plugin in run.plugins.pm.list_name_plugin():
+        if plugin is not None and callable(getattr(plugin, "state_dict", None)) \
+                and callable(getattr(plugin, "load_state_dict", None)) and not isinstance(plugin, type):
+            found[name] = plugin
+    return found
+
+
+def step_limit(run: Run) -> float:
+    loop = run.spec.loop
+    limit = math.inf
+    if loop.max_steps is not None:
+        limit = loop.max_steps
+    if loop.max_epochs is not None:
+        limit = min(limit, loop.max_epochs * run.steps_per_epoch)
+    return limit
+
+
+def save_checkpoint(run: Run) -> CheckpointInfo:
+    """Commit a checkpoint of every participant at the current step, then fire ``on_checkpoint``."""
+    assert run.checkpoints is not None
+    try:
+        info = run.checkpoints.save(participants(run), step=run.step, epoch=run.epoch,
+                                    metrics=dict(run.metrics))
+    except OSError as exc:
+        raise TrainingError(f"could not write the checkpoint at step {run.step} to "
+                             f"{run.checkpoints.storage.url or 'the run directory'}: {exc}") from None
+    run.last_checkpoint_step = run.step
+    run.hook.on_checkpoint(run=run, checkpoint=info)
+    return info
+
+
+def collect_train_metrics(run: Run) -> None:
+    """Bring training metrics to the host, log them, and apply the non-finite loss policy."""
+    assert run.backend is not None
+    metrics = run.backend.train_metrics()
+    if not metrics:
+        return
+    run.log(metrics)
+    if run.spec.loop.on_nan == "stop":
+        for name, value in metrics.items():
+            if "loss" in name and not math.isfinite(value):
+                run.status = "failed"
+                run.stop(f"{name} became {value} by step {run.step}; the last good checkpoint is kept")
+                return
+
+
+def evaluate(run: Run) -> None:
+    assert run.backend is not None
+    metrics = run.backend.evaluate(run)
+    run.last_eval_step = run.step
+    run.log(metrics)
+    run.hook.on_eval(run=run, metrics=metrics)
+
+
+def train(run: Run, *, resume: bool) -> None:
+    """Run the loop until a limit, a stop request, a signal or a failure."""
+    hook = run.hook
+    backend = run.backend
+    assert backend is not None
+    loop = run.spec.loop
+
+    hook.on_run_start(run=run)
+    if resume:
+        assert run.checkpoints is not None
+        info = run.checkpoints.load_latest(participants(run))
+        if info is None:
+            raise CheckpointError("no usable checkpoint to resume from (all were damaged)",
+                                  where=run.checkpoints.storage.url,
+                                  fix="drop --resume and start a new run directory")
+        run.last_checkpoint_step = run.step
+        hook.on_resume(run=run, checkpoint=info)
+
+    log_every, eval_every = Cadence(loop.log_every), Cadence(loop.eval_every)
+    checkpoint_every = Cadence(loop.checkpoint_every)
+    limit = step_limit(run)
+    max_time = loop.max_time
+    steps_per_epoch = backend.steps_per_epoch
+    train_step, on_step = backend.train_step, hook.on_step
+    if run.step >= limit:
+        run.status, run.stop_reason, run.should_stop = "completed", "the step limit was already reached", True
+
+    while not run.should_stop:
+        if run.step_in_epoch == 0:
+            hook.on_epoch_start(run=run)
+        train_step(run)
+        run.step += 1
+        run.step_in_epoch += 1
+        on_step(run=run)
+
+        step = run.step
+        epoch_ended = run.step_in_epoch >= steps_per_epoch
+        epochs_done = run.epoch + 1
+        now = time.monotonic()
+        if log_every.due(step, epochs_done, epoch_ended, now):
+            collect_train_metrics(run)
+        if eval_every.due(step, epochs_done, epoch_ended, now) and run.status != "failed":
+            evaluate(run)
+        if epoch_ended:
+            hook.on_epoch_end(run=run)
+            run.epoch += 1
+            run.step_in_epoch = 0
+
+        if step >= limit:
+            run.stop(f"reached {'max_steps' if loop.max_steps == step else 'max_epochs'} at step {step}")
+            run.status = "completed"
+        elif max_time is not None and run.elapsed >= max_time:
+            run.stop(f"reached max_time ({max_time:g}s) at step {step}")
+            run.status = "completed"
+        if run.interrupted:
+            run.stop(f"interrupted by signal {run.interrupted} at step {step}")
+            run.status = "interrupted"
+
+        if run.should_stop and run.status != "failed":
+            collect_train_metrics(run)
+            if loop.eval_every is not None and run.last_eval_step != step and run.status != "failed":
+                evaluate(run)
+        if run.status == "failed":
+            break
+        if (checkpoint_every.due(step, epochs_done, epoch_ended, now) or run.checkpoint_requested
+                or (run.should_stop and run.spec.checkpoint.on_exit)):
+            collect_train_metrics(run)  # the non-finite check guards every checkpoint
+            if run.status == "failed":
+                break
+            run.checkpoint_requested = False
+            save_checkpoint(run)
+
+    if run.status == "failed":
+        raise TrainingError(run.stop_reason)

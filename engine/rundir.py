@@ -1,0 +1,110 @@
+"""The run directory: effective spec, environment, metrics log and summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import EngineError
+from engine.spec.toml_text import dump_toml, redact
+
+if TYPE_CHECKING:
+    from engine.plugins import Plugins
+    from engine.spec.model import Spec
+
+SPEC_FILE = "spec.toml"
+ENV_FILE = "env.json"
+METRICS_FILE = "metrics.jsonl"
+SUMMARY_FILE = "summary.json"
+
+
+def run_dir_for(spec: Spec, override: str | None = None) -> Path:
+    return Path(override) if override else Path(spec.run.dir) / spec.run.name
+
+
+def prepare(directory: Path, *, resume: bool) -> None:
+    """Create the run directory; refuse to reuse one silently."""
+    if resume:
+        if not directory.is_dir():
+            raise EngineError(f"run directory {str(directory)!r} does not exist, nothing to resume",
+                              fix="drop --resume to start a new run")
+        return
+    if directory.exists() and any(directory.iterdir()):
+        raise EngineError(
+            f"run directory {str(directory)!r} already exists",
+            fix="use --resume to continue it, or choose another run.name or --run-dir",
+        )
+    directory.mkdir(parents=True, exist_ok=True)
+
+
+def write_json(path: Path, document: Any) -> None:
+    """Write JSON atomically (temporary file, then rename)."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(document, indent=2, allow_nan=True, default=str) + "\n")
+    os.replace(partial, path)
+
+
+def write_spec(directory: Path, spec: Spec) -> None:
+    partial = directory / f".{SPEC_FILE}.partial"
+    partial.write_text(dump_toml(redact(spec.raw)))
+    os.replace(partial, directory / SPEC_FILE)
+
+
+def environment(plugins: Plugins) -> dict[str, Any]:
+    """Versions of Python, the core, each plugin distribution and what it requires."""
+    distributions: dict[str, Any] = {}
+    for origin in sorted(set(plugins.origins.values())):
+        name, _, version = origin.partition(" ")
+        if not version or name in distributions:
+            continue
+        distributions[name] = {"version": version, "requires": _requirement_versions(name)}
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "engine": metadata_version("engine"),
+        "engine_requires": _requirement_versions("engine"),
+        "plugins": {name: origin for name, origin in sorted(plugins.origins.items())},
+        "distributions": distributions,
+        "git_commit": _git_commit(),
+        "argv": sys.argv,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def metadata_version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _requirement_versions(distribution: str) -> dict[str, str | None]:
+    try:
+        requires = metadata.requires(distribution) or []
+    except metadata.PackageNotFoundError:
+        return {}
+    out: dict[str, str | None] = {}
+    for requirement in requires:
+        if "extra ==" in requirement:
+            continue
+        name = requirement.split(";")[0].strip()
+        for stop in "<>=!~[ (":
+            name = name.split(stop)[0]
+        out[name] = metadata_version(name)
+    return out
+
+
+def _git_commit() -> str | None:
+    try:
+        result = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                                timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None if result.returncode == 0 else None

@@ -1,0 +1,151 @@
+"""The core's spec sections and the structured :class:`Spec`."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import attrs
+
+from engine.cadence import Every
+from engine.components import Component
+from engine.spec.types import Duration, NonNegativeFloat, NonNegativeInt, PositiveInt
+
+
+@attrs.define
+class RunOptions:
+    """[run]: what the run is called, where it writes, and how it is seeded."""
+
+    name: str = ""
+    """Run name; the run directory is ``<dir>/<name>``. Default: the spec file's stem."""
+    seed: int = 0
+    """Seed for every random number generator the engine and its backends use."""
+    dir: str = "runs"
+    """Folder that holds run directories."""
+    plugins: list[str] = attrs.field(factory=list)
+    """Local plugin modules to register, e.g. ``["my_pkg.my_plugin"]``."""
+    description: str = ""
+
+
+@attrs.define
+class LoopOptions:
+    """[loop]: limits, cadences and the policy for a non-finite loss."""
+
+    max_epochs: PositiveInt | None = None
+    max_steps: PositiveInt | None = None
+    max_time: Duration | None = None
+    """Wall-time limit, e.g. ``"2h"`` or ``"30 min"``."""
+    eval_every: Every | None = attrs.field(default=Every("epochs", 1))
+    """``"N steps"``, ``"N epochs"`` or a duration; evaluation also runs at the end."""
+    checkpoint_every: Every | None = None
+    """Checkpoint cadence; a checkpoint is always written at the end and on SIGINT/SIGTERM."""
+    log_every: Every = attrs.field(default=Every("steps", 10))
+    """How often training metrics reach the host and the trackers."""
+    on_nan: Literal["stop", "continue"] = "stop"
+    """``stop``: a non-finite loss ends the run (exit 1) keeping the last good checkpoint."""
+
+
+@attrs.define
+class CheckpointOptions:
+    """[checkpoint]: where checkpoints go and which are kept."""
+
+    storage: str = ""
+    """Local path or URL (``s3://...`` needs engine-fsspec). Default: ``<run dir>/checkpoints``."""
+    storage_options: dict[str, Any] = attrs.field(factory=dict)
+    """Options for the storage component serving that URL."""
+    keep_last: PositiveInt = 2
+    """How many of the newest checkpoints to keep."""
+    save_top_k: NonNegativeInt = 0
+    """Also keep the k best checkpoints by ``monitor``."""
+    monitor: str = ""
+    """Metric ranking checkpoints for ``save_top_k`` and the ``best`` export."""
+    mode: Literal["min", "max", "auto"] = "auto"
+    """``auto``: ``max`` for accuracy-like names (accuracy, f1, auc, ...), else ``min``."""
+    on_exit: bool = True
+    """Write a checkpoint when the run ends or is interrupted."""
+
+
+@attrs.define
+class EarlyStopOptions:
+    """[early_stop]: stop when ``monitor`` has not improved for ``patience`` evaluations."""
+
+    monitor: str = "val/loss"
+    mode: Literal["min", "max", "auto"] = "auto"
+    patience: PositiveInt = 5
+    min_delta: NonNegativeFloat = 0.0
+
+
+@attrs.define
+class CvOptions:
+    """[cv]: k-fold cross-validation, one run per fold, summarised as mean ± std."""
+
+    folds: PositiveInt = 5
+    stratified: bool = True
+    """Stratify folds by label for classification (the backend says whether it is one)."""
+
+
+CORE_SECTIONS: dict[str, type] = {
+    "run": RunOptions,
+    "loop": LoopOptions,
+    "checkpoint": CheckpointOptions,
+    "early_stop": EarlyStopOptions,
+    "cv": CvOptions,
+}
+#: Sections that are off unless written in the spec.
+OPTIONAL_SECTIONS = frozenset({"early_stop", "cv"})
+
+
+@attrs.define
+class Configured:
+    """A component selected in the spec, with its structured options."""
+
+    component: Component
+    options: Any
+    path: str
+    """Where it was selected: ``backend``, ``tracker[1]``, ``checkpoint.storage``."""
+
+    @property
+    def name(self) -> str:
+        return self.component.name
+
+
+@attrs.define
+class Spec:
+    """A structured, validated spec."""
+
+    run: RunOptions
+    loop: LoopOptions
+    checkpoint: CheckpointOptions
+    early_stop: EarlyStopOptions | None
+    cv: CvOptions | None
+    components: dict[str, Configured | list[Configured] | None]
+    """Selected components by kind: one (or ``None``) per kind, a list for ``tracker``."""
+    sections: dict[str, Any]
+    """Plugin sections, such as ``tune``, structured into their options classes."""
+    raw: dict[str, Any]
+    """The spec as TOML data after ``--set`` overrides: what ``spec.toml`` records."""
+    source: str
+    """The spec file's path, or ``<string>``."""
+
+    @property
+    def backend(self) -> Configured:
+        backend = self.components["backend"]
+        assert isinstance(backend, Configured)
+        return backend
+
+    def component(self, kind: str) -> Configured | None:
+        value = self.components.get(kind)
+        return value if isinstance(value, Configured) else None
+
+    @property
+    def trackers(self) -> list[Configured]:
+        value = self.components.get("tracker") or []
+        return value if isinstance(value, list) else [value]
+
+
+def resolve_mode(mode: str, metric: str) -> Literal["min", "max"]:
+    """``auto`` means ``max`` for metrics that grow when better (accuracy, f1, auc, ...)."""
+    if mode in ("min", "max"):
+        return mode  # type: ignore[return-value]
+    name = metric.rsplit("/", 1)[-1].lower()
+    grows = ("acc", "f1", "auc", "precision", "recall", "map", "ndcg", "r2", "score")
+    return "max" if any(word in name for word in grows) else "min"

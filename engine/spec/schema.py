@@ -1,0 +1,106 @@
+"""A JSON Schema of the spec, built from the core's and the installed plugins' options classes."""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any
+
+import attrs
+
+from engine.cadence import HELP as CADENCE_HELP
+from engine.cadence import Every
+from engine.components import ComponentRegistry
+from engine.spec import types as t
+from engine.spec.model import CORE_SECTIONS
+
+_NEWTYPES: dict[Any, dict[str, Any]] = {
+    t.PositiveInt: {"type": "integer", "minimum": 1},
+    t.NonNegativeInt: {"type": "integer", "minimum": 0},
+    t.PositiveFloat: {"type": "number", "exclusiveMinimum": 0},
+    t.NonNegativeFloat: {"type": "number", "minimum": 0},
+    t.Duration: {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string"}],
+                 "description": "seconds, or a duration such as \"30 min\""},
+    t.ImportPath: {"type": "string", "pattern": "^[\\w.]+:[\\w.]+$"},
+}
+
+
+def type_schema(cl: Any) -> dict[str, Any]:
+    """The JSON Schema of one annotation."""
+    if cl in _NEWTYPES:
+        return dict(_NEWTYPES[cl])
+    if cl is Every:
+        return {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}], "description": CADENCE_HELP}
+    if cl is bool:
+        return {"type": "boolean"}
+    if cl is int:
+        return {"type": "integer"}
+    if cl is float:
+        return {"type": "number"}
+    if cl is str:
+        return {"type": "string"}
+    if cl is Any:
+        return {}
+    origin = typing.get_origin(cl)
+    args = typing.get_args(cl)
+    if origin is typing.Literal:
+        return {"enum": list(args)}
+    if origin in (typing.Union, types.UnionType):
+        options = [type_schema(a) for a in args if a is not type(None)]
+        return options[0] if len(options) == 1 else {"anyOf": options}
+    if origin in (list, tuple) or cl in (list, tuple):
+        return {"type": "array", "items": type_schema(args[0])} if args else {"type": "array"}
+    if origin is dict or cl is dict:
+        return {"type": "object", "additionalProperties": type_schema(args[1])} if args else {"type": "object"}
+    if attrs.has(cl):
+        return options_schema(cl)
+    return {}
+
+
+def options_schema(cls: type, *, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The schema of an attrs options class: its fields, defaults and docs; no other keys."""
+    hints = typing.get_type_hints(cls)
+    properties: dict[str, Any] = dict(extra or {})
+    required = []
+    for field in attrs.fields(cls):
+        schema = type_schema(hints.get(field.name, field.type))
+        if field.default is attrs.NOTHING:
+            required.append(field.name)
+        elif not isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+            default = field.default
+            if isinstance(default, Every):
+                default = str(default)
+            if default is not None:
+                schema["default"] = default
+        properties[field.name] = schema
+    out: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
+    if cls.__doc__:
+        out["description"] = cls.__doc__.strip().splitlines()[0]
+    if required:
+        out["required"] = required
+    return out
+
+
+def spec_schema(registry: ComponentRegistry) -> dict[str, Any]:
+    """The whole spec's schema: core sections, one ``oneOf`` per component kind, plugin sections."""
+    properties: dict[str, Any] = {name: options_schema(cls) for name, cls in CORE_SECTIONS.items()}
+    for kind, many in registry.kinds.items():
+        if kind == "storage":
+            continue
+        choices = [
+            options_schema(c.options, extra={"use": {"const": c.name, "description": c.description}})
+            | {"required": ["use", *options_schema(c.options).get("required", [])]}
+            for c in sorted(registry.of_kind(kind).values(), key=lambda c: c.name)
+        ]
+        section: dict[str, Any] = {"oneOf": choices} if choices else {"type": "object"}
+        properties[kind] = {"type": "array", "items": section} if many else section
+    for name, section in registry.sections.items():
+        properties[name] = options_schema(section.options)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "engine spec",
+        "type": "object",
+        "properties": properties,
+        "required": ["backend"],
+        "additionalProperties": False,
+    }
