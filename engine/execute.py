@@ -29,6 +29,7 @@ from engine.errors import (
 from engine.plugins import Plugins
 from engine.run import Run
 from engine.spec.model import Configured, Spec
+from engine.tracking import guard
 
 ERROR_LOG = "error.log"
 
@@ -64,8 +65,8 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
     try:
         _write_records(run, resume)
         _build_components(run)
-        for name, plugin in _run_plugins(run):
-            plugins.register(plugin, name)
+        for name, plugin, origin in _run_plugins(run):
+            plugins.register(plugin, name, origin)
             registered.append(name)
     except BaseException:
         _unregister(plugins, registered)
@@ -139,19 +140,23 @@ def _build(configured: Configured) -> Any:
         ) from None
 
 
-def _run_plugins(run: Run) -> list[tuple[str, object]]:
-    """Components and per-run built-ins to register for this run, in a stable order."""
-    out: list[tuple[str, object]] = [("backend", run.backend)]
-    for kind, built in sorted(run.components.items()):
-        if kind == "backend":
+def _run_plugins(run: Run) -> list[tuple[str, object, str]]:
+    """Components and per-run built-ins to register for this run: (name, plugin, origin)."""
+    out: list[tuple[str, object, str]] = []
+    for kind, selected in sorted(run.spec.components.items(), key=lambda item: item[0] != "backend"):
+        built = run.components.get(kind)
+        if built is None or kind == "storage":
             continue
-        if isinstance(built, list):
-            for index, item in enumerate(built):
-                out.append((f"{kind}[{index}]", item))
-        else:
-            out.append((kind, built))
+        items = list(zip(built, selected, strict=True)) if isinstance(built, list) else [(built, selected)]
+        for index, (plugin, configured) in enumerate(items):
+            assert isinstance(configured, Configured)
+            name = f"{kind}[{index}]" if isinstance(built, list) else kind
+            origin = f"{kind} {configured.name!r} from {configured.component.distribution}"
+            if kind == "tracker":
+                plugin = guard(plugin, f"{name} {configured.name!r}")
+            out.append((name, plugin, origin))
     for pairs in run.hook.engine_run_plugins(run=run):
-        out.extend(pairs or [])
+        out.extend((name, plugin, "built-in, for the run") for name, plugin in pairs or [])
     return out
 
 

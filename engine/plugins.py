@@ -45,9 +45,9 @@ class Plugins:
     def origin(self, plugin_name: str) -> str:
         return self.origins.get(plugin_name, "registered at run time")
 
-    def register(self, plugin: object, name: str) -> None:
+    def register(self, plugin: object, name: str, origin: str = "registered for the run") -> None:
         """Register a run-time plugin (a configured component) and validate its hooks."""
-        _register(self.pm, plugin, name, self.origins.get(name, "component"), self.origins)
+        _register(self.pm, plugin, name, origin, self.origins)
         _check_pending(self.pm, self.origins)
 
     def unregister(self, name: str) -> None:
