@@ -15,7 +15,7 @@ _UNITS = {
 }
 _SECONDS = {"seconds": 1.0, "minutes": 60.0, "hours": 3600.0}
 _PATTERN = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-zA-Z]+)\s*$")
-HELP = 'write "N steps", "N epochs" or a duration such as "30s", "5 min", "2h" (N > 0)'
+HELP = 'write "N steps", "N epochs", a duration such as "30s", "5 min", "2h" (N > 0), or "never"'
 
 
 @attrs.frozen

@@ -21,6 +21,7 @@ from engine.errors import (
     EXIT_OK,
     EXIT_SIGINT,
     EXIT_SIGTERM,
+    EXIT_USAGE,
     CheckpointError,
     EngineError,
     TrainingError,
@@ -90,7 +91,7 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
             if exported is not None:
                 run.exports["final"] = str(exported)
     finally:
-        run.exit_code = _exit_code(run)
+        run.exit_code = _exit_code(run, error)
         summary = run.summary()
         with contextlib.suppress(OSError):
             rundir.write_json(directory / rundir.SUMMARY_FILE, summary)
@@ -147,7 +148,8 @@ def _run_plugins(run: Run) -> list[tuple[str, object, str]]:
         built = run.components.get(kind)
         if built is None or kind == "storage":
             continue
-        items = list(zip(built, selected, strict=True)) if isinstance(built, list) else [(built, selected)]
+        chosen = selected if isinstance(selected, list) else [selected]
+        items = list(zip(built if isinstance(built, list) else [built], chosen, strict=True))
         for index, (plugin, configured) in enumerate(items):
             assert isinstance(configured, Configured)
             name = f"{kind}[{index}]" if isinstance(built, list) else kind
@@ -175,7 +177,7 @@ def _failure(run: Run, exc: BaseException) -> EngineError:
     """Record a failure in the run and turn it into a one-line error."""
     if isinstance(exc, KeyboardInterrupt):
         run.status = "interrupted"
-        run.interrupted = run.interrupted or signal.SIGINT
+        run.interrupted = run.interrupted or int(signal.SIGINT)
         run.stop_reason = run.stop_reason or "interrupted"
         return TrainingError("interrupted")
     run.status = "failed"
@@ -195,11 +197,12 @@ def _failure(run: Run, exc: BaseException) -> EngineError:
     return TrainingError(message, fix=f"the traceback is in {run.dir / ERROR_LOG}")
 
 
-def _exit_code(run: Run) -> int:
+def _exit_code(run: Run, error: EngineError | None = None) -> int:
     if run.status == "interrupted":
         return EXIT_SIGTERM if run.interrupted == signal.SIGTERM else EXIT_SIGINT
     if run.status == "failed":
-        return EXIT_FAILED
+        # a mistake the user can fix (a checkpoint that does not fit the spec) keeps its status 2
+        return error.exit_code if error is not None and error.exit_code == EXIT_USAGE else EXIT_FAILED
     return EXIT_OK
 
 
@@ -213,10 +216,10 @@ def _signals_stop(run: Run) -> Iterator[None]:
 
     previous: dict[int, Any] = {}
     with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            previous[signum] = signal.signal(signum, handler)
+        for stopping in (signal.SIGINT, signal.SIGTERM):
+            previous[stopping] = signal.signal(stopping, handler)
     try:
         yield
     finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
+        for restored, old in previous.items():
+            signal.signal(restored, old)

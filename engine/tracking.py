@@ -11,6 +11,7 @@ the failure fatal instead.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -111,7 +112,7 @@ def _on_exception(self: _Guard, run: Any, exception: BaseException) -> None:
     self._call("on_exception", run, {"exception": exception})
 
 
-_FORWARDERS = {
+_FORWARDERS: dict[str, Callable[..., None]] = {
     "on_run_start": _on_run_start, "on_resume": _on_resume, "on_epoch_start": _on_epoch_start,
     "on_step": _on_step, "on_log": _on_log, "on_eval": _on_eval, "on_checkpoint": _on_checkpoint,
     "on_epoch_end": _on_epoch_end, "on_run_end": _on_run_end, "on_exception": _on_exception,
@@ -121,7 +122,8 @@ _FORWARDERS = {
 @functools.cache
 def _guard_class(events: tuple[str, ...]) -> type:
     """A guard class with exactly these events, so unused events cost nothing per step."""
-    return type("GuardedTracker", (_Guard,), {event: hookimpl(_FORWARDERS[event]) for event in events})
+    methods: dict[str, Any] = {event: hookimpl(_FORWARDERS[event]) for event in events}
+    return type("GuardedTracker", (_Guard,), methods)
 
 
 def guard(tracker: Any, label: str) -> Any:

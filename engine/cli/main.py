@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, NoReturn
 
 from engine import __version__
 from engine.errors import EXIT_USAGE, EngineError, UserCodeError
+
+if TYPE_CHECKING:
+    from engine.cli.commands import Command
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,15 +34,17 @@ def _plugin_args(argv: Sequence[str]) -> list[str]:
     return found
 
 
-def build_parser(commands: dict[str, object]) -> argparse.ArgumentParser:
+def build_parser(commands: Mapping[str, Command]) -> argparse.ArgumentParser:
     parser = _Parser(prog="engine", description="A plugin-based training engine.")
     parser.add_argument("--version", action="version", version=f"engine {__version__}")
     parser.add_argument("-p", metavar="NAME", action="append", default=[], dest="plugin_args",
                         help="load plugin module NAME, or block plugin NAME with no:NAME (repeatable)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, command in sorted(commands.items()):
-        sub_parser = sub.add_parser(name, help=command.help, description=command.help)  # type: ignore[attr-defined]
-        command.configure(sub_parser)  # type: ignore[attr-defined]
+        sub_parser = sub.add_parser(name, help=command.help, description=command.help)
+        command.configure(sub_parser)
+        sub_parser.add_argument("-p", metavar="NAME", action="append", default=[], dest="plugin_args_after",
+                                help="as before the command: load or block (no:NAME) a plugin")
     return parser
 
 

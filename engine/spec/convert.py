@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import functools
 import typing
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -61,7 +62,9 @@ def _bounded(check: Any, message: str, base: Any) -> Any:
     return hook
 
 
-def _every(value: Any, _: Any) -> Every:
+def _every(value: Any, _: Any) -> Every | None:
+    if value == "never" or value is False:
+        return None
     try:
         return parse_every(value)
     except ValueError as exc:
@@ -97,6 +100,10 @@ def _literal_hook(cl: Any) -> Any:
     return hook
 
 
+def _equals(annotated: Any) -> Callable[[Any], bool]:
+    return lambda cl: bool(cl == annotated)
+
+
 def _is_literal(cl: Any) -> bool:
     return typing.get_origin(cl) is typing.Literal
 
@@ -109,16 +116,16 @@ def converter() -> cattrs.Converter:
     conv.register_structure_hook(float, _strict_float)
     conv.register_structure_hook(str, _strict_str)
     conv.register_structure_hook(bool, _strict_bool)
-    bounded = {
-        t.PositiveInt: (lambda n: n > 0, "expected an integer > 0", _strict_int),
-        t.NonNegativeInt: (lambda n: n >= 0, "expected an integer >= 0", _strict_int),
-        t.PositiveFloat: (lambda n: n > 0, "expected a number > 0", _strict_float),
-        t.NonNegativeFloat: (lambda n: n >= 0, "expected a number >= 0", _strict_float),
+    checks = {
+        t.PositiveInt: _bounded(lambda n: n > 0, "expected an integer > 0", _strict_int),
+        t.NonNegativeInt: _bounded(lambda n: n >= 0, "expected an integer >= 0", _strict_int),
+        t.PositiveFloat: _bounded(lambda n: n > 0, "expected a number > 0", _strict_float),
+        t.NonNegativeFloat: _bounded(lambda n: n >= 0, "expected a number >= 0", _strict_float),
+        t.Duration: _duration,
+        t.ImportPath: _import_path,
     }
-    for cl, (check, message, base) in bounded.items():
-        conv.register_structure_hook(cl, _bounded(check, message, base))
-    conv.register_structure_hook(t.Duration, _duration)
-    conv.register_structure_hook(t.ImportPath, _import_path)
+    for annotated, hook in checks.items():
+        conv.register_structure_hook_func(_equals(annotated), hook)
     conv.register_structure_hook(Every, _every)
     conv.register_unstructure_hook(Every, str)
     conv.register_structure_hook_func(_is_literal, lambda v, cl: _literal_hook(cl)(v, cl))

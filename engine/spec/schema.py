@@ -27,8 +27,9 @@ _NEWTYPES: dict[Any, dict[str, Any]] = {
 
 def type_schema(cl: Any) -> dict[str, Any]:
     """The JSON Schema of one annotation."""
-    if cl in _NEWTYPES:
-        return dict(_NEWTYPES[cl])
+    for annotated, schema in _NEWTYPES.items():
+        if cl == annotated:
+            return dict(schema)
     if cl is Every:
         return {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}], "description": CADENCE_HELP}
     if cl is bool:
@@ -59,7 +60,7 @@ def type_schema(cl: Any) -> dict[str, Any]:
 
 def options_schema(cls: type, *, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The schema of an attrs options class: its fields, defaults and docs; no other keys."""
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     properties: dict[str, Any] = dict(extra or {})
     required = []
     for field in attrs.fields(cls):
@@ -94,8 +95,8 @@ def spec_schema(registry: ComponentRegistry) -> dict[str, Any]:
         ]
         section: dict[str, Any] = {"oneOf": choices} if choices else {"type": "object"}
         properties[kind] = {"type": "array", "items": section} if many else section
-    for name, section in registry.sections.items():
-        properties[name] = options_schema(section.options)
+    for name, declared in registry.sections.items():
+        properties[name] = options_schema(declared.options)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "engine spec",

@@ -1,0 +1,84 @@
+"""What a run leaves behind: effective spec, environment, metrics, summary, model; and cross-validation."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+
+from engine.testing import run_spec
+
+
+def test_run_directory_records(cli, tmp_path):
+    (tmp_path / "spec.toml").write_text("""
+[run]
+name = "records"
+
+[loop]
+max_steps = 12
+eval_every = "4 steps"
+
+[backend]
+use = "testing"
+
+[checkpoint]
+monitor = "val/loss"
+storage_options = { fsync = false }
+""")
+    result = cli("run", "spec.toml", "--quiet", "--set", 'run.description="api_token=abc"')
+    assert result.code == 0, result
+    run_dir = tmp_path / "runs/records"
+    assert sorted(p.name for p in run_dir.iterdir()) == [
+        "checkpoints", "env.json", "metrics.jsonl", "model", "spec.toml", "summary.json"]
+    spec = tomllib.loads((run_dir / "spec.toml").read_text())
+    assert spec["loop"]["max_steps"] == 12 and spec["backend"]["use"] == "testing"
+    env = json.loads((run_dir / "env.json").read_text())
+    assert env["python"].count(".") == 2 and env["engine"] == "0.1.0"
+    assert {"pluggy", "attrs", "cattrs"} <= set(env["engine_requires"])
+    assert env["plugins"]["testing-backend"] == "built-in"
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "completed" and summary["steps"] == 12
+    assert summary["best"]["metric"] == "val/loss"
+    assert summary["model"]["final"].endswith("model/final.json")
+    assert (tmp_path / summary["model"]["best"]).exists()
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records if "val/loss" in r] == [4, 8, 12]
+
+
+def test_secrets_are_redacted_in_the_recorded_spec(tmp_path):
+    spec = {"backend": {"use": "testing"}, "loop": {"max_steps": 2},
+            "checkpoint": {"storage_options": {"fsync": False}}, "run": {"description": "x"}}
+    from engine.spec.toml_text import redact
+
+    assert redact({"storage_options": {"secret_access_key": "k", "key": 1, "token": "t"}}) == {
+        "storage_options": {"secret_access_key": "***", "key": 1, "token": "***"}}
+    result = run_spec(spec, tmp_path / "r")
+    assert result.status == "completed"
+
+
+def test_cross_validation_runs_every_fold_and_reports_mean_and_std(tmp_path):
+    spec = {"backend": {"use": "testing", "train_size": 40, "val_size": 20}, "loop": {"max_epochs": 2},
+            "cv": {"folds": 3}}
+    result = run_spec(spec, tmp_path / "cv")
+    assert result.exit_code == 0
+    summary = json.loads((tmp_path / "cv/summary.json").read_text())
+    assert summary["status"] == "completed" and summary["folds"] == 3
+    loss = summary["metrics"]["val/loss"]
+    assert len(loss["values"]) == 3 and len(set(loss["values"])) == 3
+    assert min(loss["values"]) <= loss["mean"] <= max(loss["values"]) and loss["std"] > 0
+    for fold in range(3):
+        fold_summary = json.loads((tmp_path / f"cv/fold-{fold}/summary.json").read_text())
+        assert fold_summary["fold"] == [fold, 3]
+
+
+def test_fold_indices_are_seeded_disjoint_and_stratified():
+    from engine.cv import fold_indices
+
+    labels = [0] * 30 + [1] * 10
+    seen = []
+    for fold in range(5):
+        train, val = fold_indices(40, 5, fold, seed=7, labels=labels)
+        assert sorted(train + val) == list(range(40))
+        assert sum(labels[i] for i in val) == 2  # each fold gets 2 of the 10 positives
+        seen += val
+        assert fold_indices(40, 5, fold, seed=7, labels=labels) == (train, val)
+    assert sorted(seen) == list(range(40))
