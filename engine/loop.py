@@ -137,19 +137,34 @@ def train(run: Run, *, resume: bool) -> None:
     limit = step_limit(run)
     max_time = loop.max_time
     steps_per_epoch = backend.steps_per_epoch
-    train_step, on_step = backend.train_step, hook.on_step
+    train_step = backend.train_step
+    # Per-step fast path: skip hooks nobody implements, and skip the cadence checks until
+    # the next step at which something can be due.
+    on_step = hook.on_step if hook.on_step.get_hookimpls() else None
+    every_step = [c.count for c in (log_every, eval_every, checkpoint_every) if c.kind == _STEPS]
+    clocked = max_time is not None or any(
+        c.kind == _SECONDS for c in (log_every, eval_every, checkpoint_every))
+
+    def next_due(after: int) -> float:
+        return min([(after // count + 1) * count for count in every_step] + [limit])
+
     if run.step >= limit:
         run.status, run.stop_reason, run.should_stop = "completed", "the step limit was already reached", True
+    upcoming = next_due(run.step)
 
     while not run.should_stop:
         if run.step_in_epoch == 0:
             hook.on_epoch_start(run=run)
         train_step(run)
-        run.step += 1
+        run.step = step = run.step + 1
         run.step_in_epoch += 1
-        on_step(run=run)
+        if on_step is not None:
+            on_step(run=run)
+        if (step < upcoming and run.step_in_epoch < steps_per_epoch and not clocked and not run.interrupted
+                and not run.should_stop and not run.checkpoint_requested):
+            continue
+        upcoming = next_due(step)
 
-        step = run.step
         epoch_ended = run.step_in_epoch >= steps_per_epoch
         epochs_done = run.epoch + 1
         now = time.monotonic()

@@ -19,10 +19,7 @@ BAR_INTERVAL = 0.1
 class Console:
     """Shows progress (step, epoch, throughput, last loss, ETA) and the final summary."""
 
-    def __init__(self, run: Run):
-        mode = run.console
-        if mode == "auto":
-            mode = "bar" if sys.stderr.isatty() else "plain"
+    def __init__(self, run: Run, mode: str):
         self.mode = mode
         self.progress: Any = None
         self.task: Any = None
@@ -56,8 +53,8 @@ class Console:
         self.started = time.monotonic()
         self._line(f"resumed from {checkpoint.url} at step {run.step}, epoch {run.epoch}")
 
-    @hookimpl
-    def on_step(self, run: Run) -> None:
+    def on_step_bar(self, run: Run) -> None:
+        """Redraw the bar at most every 0.1 s (registered as ``on_step`` only in bar mode)."""
         if self.progress is None:
             return
         now = time.monotonic()
@@ -130,6 +127,17 @@ def _rich_console() -> Any:
     return RichConsole(stderr=True)
 
 
+class BarConsole(Console):
+    """The console on a terminal: also follows every step to move the progress bar."""
+
+    @hookimpl(specname="on_step")
+    def on_step_bar(self, run: Run) -> None:
+        super().on_step_bar(run)
+
+
 @hookimpl
 def engine_run_plugins(run: Run) -> list[tuple[str, object]]:
-    return [("run:console", Console(run))]
+    mode = run.console
+    if mode == "auto":
+        mode = "bar" if sys.stderr.isatty() and run.is_main_process else "plain"
+    return [("run:console", (BarConsole if mode == "bar" else Console)(run, mode))]

@@ -143,7 +143,7 @@ def test_resume_with_only_damaged_checkpoints_fails_cleanly(cli, tmp_path):
     state = tmp_path / "runs/r/checkpoints/step-000000007/loop.json"
     state.write_bytes(state.read_bytes()[:-3])  # truncated
     result = cli("run", spec, "--resume", "--quiet", "--set", "loop.max_steps=9")
-    assert result.code == 1, result
+    assert result.code == 2, result  # like --resume with no checkpoint: the user decides what to do
     assert "no usable checkpoint" in result.err
     assert "Traceback" not in result.err
 
