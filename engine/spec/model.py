@@ -24,6 +24,7 @@ class RunOptions:
     plugins: list[str] = attrs.field(factory=list)
     """Local plugin modules to register, e.g. ``["my_pkg.my_plugin"]``."""
     description: str = ""
+    """Free text recorded with the run."""
 
 
 @attrs.define
@@ -31,7 +32,9 @@ class LoopOptions:
     """[loop]: limits, cadences and the policy for a non-finite loss."""
 
     max_epochs: PositiveInt | None = None
+    """Stop after this many passes over the training data."""
     max_steps: PositiveInt | None = None
+    """Stop after this many steps (optimizer steps for torch, boosting rounds for trees)."""
     max_time: Duration | None = None
     """Wall-time limit, e.g. ``"2h"`` or ``"30 min"``."""
     eval_every: Every | None = attrs.field(default=Every("epochs", 1))
@@ -69,9 +72,13 @@ class EarlyStopOptions:
     """[early_stop]: stop when ``monitor`` has not improved for ``patience`` evaluations."""
 
     monitor: str = "val/loss"
+    """Metric to watch; it must be among the evaluation metrics."""
     mode: Literal["min", "max", "auto"] = "auto"
+    """``auto``: ``max`` for accuracy-like names, else ``min``."""
     patience: PositiveInt = 5
+    """Evaluations without improvement before the run stops."""
     min_delta: NonNegativeFloat = 0.0
+    """Smallest change that counts as an improvement."""
 
 
 @attrs.define
@@ -79,6 +86,7 @@ class CvOptions:
     """[cv]: k-fold cross-validation, one run per fold, summarised as mean ± std."""
 
     folds: PositiveInt = 5
+    """Number of folds; each fold trains in ``<run dir>/fold-<k>``."""
     stratified: bool = True
     """Stratify folds by label for classification (the backend says whether it is one)."""
 

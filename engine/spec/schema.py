@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import functools
+import inspect
+import textwrap
 import types
 import typing
 from typing import Any
@@ -58,9 +62,28 @@ def type_schema(cl: Any) -> dict[str, Any]:
     return {}
 
 
+@functools.cache
+def field_docs(cls: type) -> dict[str, str]:
+    """The docstrings written under each field of a class (``x: int = 1`` then ``\"\"\"doc\"\"\"``)."""
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+        except (OSError, TypeError, SyntaxError):
+            continue
+        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+        for node, following in zip(body, body[1:], strict=False):
+            if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+                    and isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant)
+                    and isinstance(following.value.value, str)):
+                docs[node.target.id] = " ".join(following.value.value.split())
+    return docs
+
+
 def options_schema(cls: type, *, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The schema of an attrs options class: its fields, defaults and docs; no other keys."""
     hints = typing.get_type_hints(cls, include_extras=True)
+    docs = field_docs(cls)
     properties: dict[str, Any] = dict(extra or {})
     required = []
     for field in attrs.fields(cls):
@@ -73,6 +96,8 @@ def options_schema(cls: type, *, extra: dict[str, Any] | None = None) -> dict[st
                 default = str(default)
             if default is not None:
                 schema["default"] = default
+        if field.name in docs:
+            schema["description"] = docs[field.name]
         properties[field.name] = schema
     out: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
     if cls.__doc__:
