@@ -52,7 +52,7 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
     before anything is written, failures during training end in a :class:`RunResult`."""
     directory = rundir.run_dir_for(spec, str(run_dir) if run_dir else None)
     storage = build_storage(spec, directory)
-    manager = CheckpointManager(storage)
+    manager = CheckpointManager(storage, asynchronous=spec.checkpoint.asynchronous)
     if resume and not manager.committed():
         raise CheckpointError(f"nothing to resume: no committed checkpoint in {storage.url}",
                               fix="drop --resume to start a new run")
@@ -91,6 +91,7 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
             if exported is not None:
                 run.exports["final"] = str(exported)
     finally:
+        manager.close()  # the run never exits before its last save is written
         run.exit_code = _exit_code(run, error)
         summary = run.summary()
         with contextlib.suppress(OSError):

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from engine.cadence import Every
+from engine.checkpoint.manager import SaveFailure
 from engine.checkpoint.manifest import CheckpointInfo
 from engine.errors import CheckpointError, TrainingError
 from engine.run import Run
@@ -77,18 +78,28 @@ def step_limit(run: Run) -> float:
     return limit
 
 
-def save_checkpoint(run: Run) -> CheckpointInfo:
-    """Commit a checkpoint of every participant at the current step, then fire ``on_checkpoint``."""
+def save_checkpoint(run: Run) -> None:
+    """Snapshot every participant at the current step and commit it (possibly in the background)."""
     assert run.checkpoints is not None
-    try:
-        info = run.checkpoints.save(participants(run), step=run.step, epoch=run.epoch,
-                                    metrics=dict(run.metrics))
-    except OSError as exc:
-        raise TrainingError(f"could not write the checkpoint at step {run.step} to "
-                             f"{run.checkpoints.storage.url or 'the run directory'}: {exc}") from None
+    run.checkpoints.submit(participants(run), step=run.step, epoch=run.epoch, metrics=dict(run.metrics))
     run.last_checkpoint_step = run.step
-    run.hook.on_checkpoint(run=run, checkpoint=info)
-    return info
+    report_saves(run, run.checkpoints.finished())
+
+
+def report_saves(run: Run, results: list[CheckpointInfo | SaveFailure]) -> None:
+    """Fire ``on_checkpoint`` for committed saves; apply ``checkpoint.on_error`` to failed ones."""
+    for result in results:
+        if isinstance(result, CheckpointInfo):
+            run.hook.on_checkpoint(run=run, checkpoint=result)
+            continue
+        assert run.checkpoints is not None
+        message = (f"could not write the checkpoint of step {result.step} to "
+                   f"{run.checkpoints.storage.url}: {type(result.error).__name__}: {result.error}")
+        if run.spec.checkpoint.on_error == "fail":
+            raise TrainingError(message, fix='set checkpoint.on_error = "warn" to keep training instead')
+        from engine.execute import warn
+
+        warn(run, f"{message}; training goes on and the next checkpoint tries again")
 
 
 def collect_train_metrics(run: Run) -> None:
@@ -164,6 +175,8 @@ def train(run: Run, *, resume: bool) -> None:
                 and not run.should_stop and not run.checkpoint_requested):
             continue
         upcoming = next_due(step)
+        if run.checkpoints is not None and run.checkpoints.busy:
+            report_saves(run, run.checkpoints.finished())
 
         epoch_ended = run.step_in_epoch >= steps_per_epoch
         epochs_done = run.epoch + 1
@@ -201,5 +214,7 @@ def train(run: Run, *, resume: bool) -> None:
             run.checkpoint_requested = False
             save_checkpoint(run)
 
+    if run.checkpoints is not None:
+        report_saves(run, run.checkpoints.drain())
     if run.status == "failed":
         raise TrainingError(run.stop_reason)

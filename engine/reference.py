@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+import types
 import typing
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,9 @@ def _type_text(annotation: Any) -> str:
         return " \\| ".join(repr(a) for a in typing.get_args(annotation))
     if origin is not None and typing.get_args(annotation):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
-            return " \\| ".join(_type_text(a) for a in args) + (" (optional)" if len(args) < len(typing.get_args(annotation)) else "")
+        if origin in (typing.Union, types.UnionType):
+            optional = len(args) < len(typing.get_args(annotation))
+            return " \\| ".join(_type_text(a) for a in args) + (" (optional)" if optional else "")
         return f"{getattr(origin, '__name__', str(origin))}[{', '.join(_type_text(a) for a in args)}]"
     return getattr(annotation, "__name__", str(annotation))
 

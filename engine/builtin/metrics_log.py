@@ -22,7 +22,8 @@ class MetricsLog:
 
     def _open(self) -> IO[str]:
         if self.handle is None:
-            self.handle = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed at run end
+            # line-buffered: every record is in the file before any later checkpoint commits
+            self.handle = open(self.path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
         return self.handle
 
     @hookimpl
@@ -31,7 +32,7 @@ class MetricsLog:
         if not run.is_main_process or not self.path.exists():
             return
         kept = [line for line in self.path.read_text(encoding="utf-8").splitlines()
-                if line.strip() and _step_of(line) <= checkpoint.step]
+                if 0 <= _step_of(line) <= checkpoint.step]
         self.path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
 
     @hookimpl
@@ -45,11 +46,6 @@ class MetricsLog:
         handle.write(json.dumps(record) + "\n")
 
     @hookimpl
-    def on_checkpoint(self) -> None:
-        if self.handle is not None:
-            self.handle.flush()
-
-    @hookimpl
     def on_run_end(self) -> None:
         if self.handle is not None:
             self.handle.close()
@@ -57,6 +53,7 @@ class MetricsLog:
 
 
 def _step_of(line: str) -> int:
+    """The record's step; -1 for a line cut short by a kill."""
     try:
         return int(json.loads(line)["step"])
     except (ValueError, KeyError, TypeError):

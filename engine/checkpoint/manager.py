@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
+
+import attrs
 
 from engine.checkpoint import state as state_files
 from engine.checkpoint.manifest import MANIFEST, CheckpointInfo, build_manifest, parse_manifest, verify
@@ -23,14 +26,75 @@ def checkpoint_name(step: int) -> str:
     return f"step-{step:09d}"
 
 
-class CheckpointManager:
-    """Checkpoints of one run in one storage."""
+@attrs.frozen
+class SaveFailure:
+    """A checkpoint write that raised; the run's ``on_error`` policy decides what follows."""
 
-    def __init__(self, storage: CheckpointStorage, *, warn: Warn | None = None):
+    step: int
+    error: Exception
+
+
+class CheckpointManager:
+    """Checkpoints of one run in one storage.
+
+    With ``asynchronous``, :meth:`submit` returns once every participant's state is copied
+    into host memory (immutable bytes), and a single background thread writes it: two
+    saves never interleave, and one save never mixes state from two steps.
+    """
+
+    def __init__(self, storage: CheckpointStorage, *, warn: Warn | None = None,
+                 asynchronous: bool = False):
         self.storage = storage
         self.warn: Warn = warn or log.warning
         #: The checkpoint this run resumed from; retention never deletes it.
         self.resumed_from: str | None = None
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="engine-checkpoint") if asynchronous else None
+        self._pending: Future[CheckpointInfo | SaveFailure] | None = None
+        self._finished: list[CheckpointInfo | SaveFailure] = []
+
+    # ------------------------------------------------------------------ submitting
+
+    def submit(self, participants: Mapping[str, Participant], *, step: int, epoch: int,
+               metrics: dict[str, float]) -> None:
+        """Save a checkpoint now, or in the background when asynchronous."""
+        files = self.snapshot(participants)
+        if self._executor is None:
+            self._finished.append(self._attempt(files, step, epoch, metrics))
+            return
+        if self._pending is not None:  # bound memory: at most one save in flight
+            self._finished.append(self._pending.result())
+        self._pending = self._executor.submit(self._attempt, files, step, epoch, metrics)
+
+    @property
+    def busy(self) -> bool:
+        return self._pending is not None or bool(self._finished)
+
+    def finished(self) -> list[CheckpointInfo | SaveFailure]:
+        """Saves that ended since the last call (committed, or failed), oldest first."""
+        if self._pending is not None and self._pending.done():
+            self._finished.append(self._pending.result())
+            self._pending = None
+        done, self._finished = self._finished, []
+        return done
+
+    def drain(self) -> list[CheckpointInfo | SaveFailure]:
+        """Wait for the save in flight, then return what :meth:`finished` would."""
+        if self._pending is not None:
+            self._finished.append(self._pending.result())
+            self._pending = None
+        return self.finished()
+
+    def close(self) -> None:
+        self.drain()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+
+    def _attempt(self, files: dict[str, bytes], step: int, epoch: int,
+                 metrics: dict[str, float]) -> CheckpointInfo | SaveFailure:
+        try:
+            return self.write(files, step=step, epoch=epoch, metrics=metrics)
+        except Exception as exc:
+            return SaveFailure(step, exc)
 
     # ------------------------------------------------------------------ saving
 
@@ -57,8 +121,11 @@ class CheckpointManager:
 
     # ------------------------------------------------------------------ reading
 
-    def committed(self) -> list[CheckpointInfo]:
-        """Committed checkpoints (manifest present and readable), oldest first."""
+    def committed(self, *, quiet: bool = False) -> list[CheckpointInfo]:
+        """Committed checkpoints (manifest present and readable), oldest first.
+
+        Uncommitted ones are skipped with a warning unless ``quiet`` (a save in flight).
+        """
         found = []
         for name in self.storage.list():
             if not _NAME.match(name):
@@ -66,8 +133,9 @@ class CheckpointManager:
             try:
                 data = self.storage.read(name, MANIFEST)
             except FileNotFoundError:
-                self.warn(f"checkpoint {self.storage.location(name)} has no manifest (an "
-                          "interrupted save); skipping it")
+                if not quiet:
+                    self.warn(f"checkpoint {self.storage.location(name)} has no manifest (an "
+                              "interrupted save); skipping it")
                 continue
             try:
                 found.append(parse_manifest(data, self.storage.location(name)))
@@ -122,7 +190,7 @@ class CheckpointManager:
         Never deletes the checkpoint this run resumed from, nor anything uncommitted.
         Returns the names deleted.
         """
-        infos = self.committed()
+        infos = self.committed(quiet=True)
         keep = {info.name for info in infos[-keep_last:]}
         if save_top_k and monitor:
             ranked = [i for i in infos if _finite(i.metrics.get(monitor))]

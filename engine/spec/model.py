@@ -65,6 +65,10 @@ class CheckpointOptions:
     """``auto``: ``max`` for accuracy-like names (accuracy, f1, auc, ...), else ``min``."""
     on_exit: bool = True
     """Write a checkpoint when the run ends or is interrupted."""
+    asynchronous: bool = False
+    """Write in a background thread; the loop waits only while state is copied to host memory."""
+    on_error: Literal["warn", "fail"] = "warn"
+    """A save that fails: ``warn`` and keep training (the next save tries again), or ``fail`` the run."""
 
 
 @attrs.define

@@ -72,22 +72,23 @@ def final_state(run_dir: Path) -> tuple[object, object, list[dict]]:
     return weights, summary["metrics"], metrics
 
 
-@pytest.mark.parametrize("kill_after", [1, 3])
-def test_sigkill_then_resume_ends_bit_identical(cli, tmp_path, kill_after):
+@pytest.mark.parametrize(("kill_after", "asynchronous"), [(1, False), (3, False), (2, True)])
+def test_sigkill_then_resume_ends_bit_identical(cli, tmp_path, kill_after, asynchronous):
     reference = tmp_path / "reference"
     reference.mkdir()
     write_spec(reference)
     assert cli("run", str(reference / "spec.toml"), "--run-dir", str(reference / "run"), "--quiet").code == 0
 
     spec = write_spec(tmp_path, sleep=0.02)
-    process = start(tmp_path, "run", spec, "--quiet")
+    mode = f"checkpoint.asynchronous={'true' if asynchronous else 'false'}"
+    process = start(tmp_path, "run", spec, "--quiet", "--set", mode)
     wait_for_checkpoint(tmp_path / "runs/r", kill_after, process)
     process.send_signal(signal.SIGKILL)
     process.wait()
     summary = tmp_path / "runs/r/summary.json"
     assert not summary.exists()
     (tmp_path / spec).write_text(SPEC.format(max_steps=60, every=7, sleep=0.0))
-    resumed = cli("run", spec, "--resume", "--quiet")
+    resumed = cli("run", spec, "--resume", "--quiet", "--set", mode)
     assert resumed.code == 0, resumed
     assert final_state(tmp_path / "runs/r") == final_state(reference / "run")
 
@@ -162,3 +163,37 @@ mode = "max"
     resumed = run_spec(text, tmp_path / "r", resume=True, overrides=["loop.max_steps=60"])
     assert resumed.status == "completed"
     assert "step-000000035" in checkpoints(tmp_path / "r")
+
+
+def test_asynchronous_saves_commit_the_same_checkpoints(tmp_path):
+    text = SPEC.format(max_steps=30, every=5, sleep=0)
+    sync = run_spec(text, tmp_path / "sync")
+    background = run_spec(text, tmp_path / "async", overrides=["checkpoint.asynchronous=true"])
+    assert sync.summary["metrics"] == background.summary["metrics"]
+    assert checkpoints(tmp_path / "sync") == checkpoints(tmp_path / "async")
+    for name in checkpoints(tmp_path / "sync"):
+        for file in (tmp_path / "sync/checkpoints" / name).iterdir():
+            if file.name not in ("MANIFEST.json", "loop.json"):  # loop.json holds wall time
+                assert file.read_bytes() == (tmp_path / "async/checkpoints" / name / file.name).read_bytes()
+
+
+@pytest.mark.parametrize("asynchronous", ["false", "true"])
+def test_a_failing_save_warns_and_training_goes_on(cli, tmp_path, asynchronous):
+    (tmp_path / "blocker").write_text("a file where the checkpoint folder should be")
+    spec = write_spec(tmp_path, max_steps=14)
+    result = cli("run", spec, "--plain", "--set", 'checkpoint.storage="blocker/sub"',
+                 "--set", f"checkpoint.asynchronous={asynchronous}")
+    assert result.code == 0, result
+    assert result.err.count("could not write the checkpoint of step") == 2  # steps 7 and 14 (the end)
+    assert "training goes on" in result.err
+    assert json.loads((tmp_path / "runs/r/summary.json").read_text())["steps"] == 14
+
+
+def test_a_failing_save_can_be_fatal(cli, tmp_path):
+    (tmp_path / "blocker").write_text("not a folder")
+    spec = write_spec(tmp_path, max_steps=14)
+    result = cli("run", spec, "--quiet", "--set", 'checkpoint.storage="blocker/sub"',
+                 "--set", 'checkpoint.on_error="fail"')
+    assert result.code == 1, result
+    assert len(result.error_lines) == 1 and "could not write the checkpoint of step 7" in result.err
+    assert "Traceback" not in result.err
