@@ -117,6 +117,14 @@ def checkpoints_command(args: argparse.Namespace, session: Session) -> int:
     return EXIT_OK
 
 
+def new_plugin_command(args: argparse.Namespace, session: Session) -> int:
+    from engine.scaffold import new_plugin
+
+    root = new_plugin(args.name, Path(args.dir))
+    print(f"wrote {root}: pip install -e {root}[test] && pytest {root}")
+    return EXIT_OK
+
+
 @hookimpl
 def engine_add_commands(commands: CommandRegistry) -> None:
     commands.add("run", help="train from a spec", configure=_configure_run, handler=run_command)
@@ -142,3 +150,10 @@ def engine_add_commands(commands: CommandRegistry) -> None:
 
     commands.add("checkpoints", help="list the committed checkpoints of a run",
                  configure=configure_checkpoints, handler=checkpoints_command)
+
+    def configure_new_plugin(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("name", metavar="NAME", help="plugin name, e.g. csv (package engine-csv)")
+        parser.add_argument("--dir", default=".", help="where to write the package (default: here)")
+
+    commands.add("new-plugin", help="write a pip-installable plugin package with tests",
+                 configure=configure_new_plugin, handler=new_plugin_command)

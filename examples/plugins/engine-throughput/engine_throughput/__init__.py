@@ -1,0 +1,1 @@
+"""engine-throughput: throughput and evaluation-time metrics for any backend."""
