@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 import types
 from collections.abc import Iterable, Sequence
 from importlib import metadata
@@ -17,6 +18,7 @@ from engine.errors import EngineError, PluginError
 
 ENTRY_POINT_GROUP = "engine"
 AUTOLOAD_OFF_VARIABLE = "ENGINE_DISABLE_PLUGIN_AUTOLOAD"
+TRACE_VARIABLE = "ENGINE_TRACE_HOOKS"
 
 #: Built-in plugins, registered exactly like external ones. Those in ESSENTIAL cannot be blocked.
 BUILTIN_PLUGINS: dict[str, str] = {
@@ -101,6 +103,9 @@ def load_plugins(
         autoload = os.environ.get(AUTOLOAD_OFF_VARIABLE, "") in ("", "0")
     pm = pluggy.PluginManager("engine")
     pm.add_hookspecs(hookspecs)
+    if os.environ.get(TRACE_VARIABLE, "") not in ("", "0"):  # every hook call and result on stderr
+        pm.trace.root.setwriter(sys.stderr.write)
+        pm.enable_tracing()
     origins: dict[str, str] = {}
 
     for name in blocked:

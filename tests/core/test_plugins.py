@@ -175,3 +175,14 @@ def test_components_that_implement_hooks_are_plugins_for_the_run_only(tmp_path):
 
     _, plugins = load_spec_for_test(spec, plugins=[Provider()])
     assert not plugins.pm.has_plugin("strategy")
+
+
+def test_autoload_can_be_switched_off_and_hook_calls_traced(cli, tmp_path):
+    write_module(tmp_path, "ep_off", "import engine\n")
+    install_fake_distribution(tmp_path, "engine-off", {"off": "ep_off"})
+    assert "off  (engine-off 1.2.3)" in cli("plugins").out
+    assert "engine-off" not in cli("plugins", env={"ENGINE_DISABLE_PLUGIN_AUTOLOAD": "1"}).out
+    (tmp_path / "spec.toml").write_text(SPEC.format(extra=""))
+    traced = cli("run", "spec.toml", "--quiet", env={"ENGINE_TRACE_HOOKS": "1"})
+    assert traced.code == 0, traced
+    assert "on_epoch_start [hook]" in traced.err and "finish on_run_end" in traced.err
