@@ -1,0 +1,1 @@
+"""``engine plot``: learning curves of one or more runs as a PNG."""
