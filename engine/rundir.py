@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import EngineError
-from engine.spec.toml_text import dump_toml, redact
+from engine.spec.toml_text import dump_toml, redact, redact_argv
 
 if TYPE_CHECKING:
     from engine.plugins import Plugins
@@ -73,7 +73,7 @@ def environment(plugins: Plugins) -> dict[str, Any]:
         "plugins": {name: origin for name, origin in sorted(plugins.origins.items())},
         "distributions": distributions,
         "git_commit": _git_commit(),
-        "argv": sys.argv,
+        "argv": redact_argv(sys.argv),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
 

@@ -1,0 +1,183 @@
+"""Engine vs ``xgb.train`` / ``lgb.train``: wall time for 500 rounds on breast cancer.
+
+Side by side in one process, alternating, repeated; medians and ratios. The engine column is
+the whole ``engine run`` in-process (run directory, final checkpoint, export included).
+Times are CPU seconds of this process (``time.process_time``): with one thread per library that
+is the work done, and a loaded shared machine distorts it far less than wall time.
+Evaluation schedules match: none,
+every round, and (engine only, since ``xgb.train``/``lgb.train`` evaluate every round or never)
+every 10 rounds. One thread per library, so a shared machine adds less noise.
+
+    python benchmarks/boosting.py [--repeats 7] [--out benchmarks/results/boosting.md]
+
+Needs engine-xgboost and/or engine-lightgbm installed (each part is skipped when missing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import platform
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+from sklearn.datasets import load_breast_cancer
+
+from engine.testing import run_spec
+
+ROUNDS = 500
+_FRAMES: dict[str, pd.DataFrame] = {}
+
+
+def frames() -> dict[str, pd.DataFrame]:
+    """The data function the engine reads (``__main__:frames``): a fixed 80/20 split."""
+    if not _FRAMES:
+        frame = load_breast_cancer(as_frame=True).frame.rename(columns={"target": "label"})
+        _FRAMES["train"], _FRAMES["valid"] = frame.iloc[114:].reset_index(drop=True), frame.iloc[:114]
+    return dict(_FRAMES)
+
+
+def xy(part: str) -> tuple[pd.DataFrame, pd.Series]:
+    frame = frames()[part]
+    return frame.drop(columns=["label"]), frame["label"]
+
+
+def engine_run(backend: str, params: dict, eval_every: str) -> tuple[float, float]:
+    spec = {"run": {"seed": 0}, "loop": {"max_steps": ROUNDS, "eval_every": eval_every, "log_every": "never"},
+            "backend": {"use": backend, "params": params, "data": {"train": "__main__:frames"}}}
+    with tempfile.TemporaryDirectory() as directory:
+        start = time.process_time()
+        result = run_spec(spec, Path(directory) / "run", overrides=["checkpoint.storage_options.fsync=false"])
+        total = time.process_time() - start
+    assert result.status == "completed", result.summary
+    return total, float(result.summary["seconds"])
+
+
+def xgb_reference(evals: bool) -> float:
+    import xgboost as xgb
+
+    start = time.process_time()
+    dtrain, dvalid = xgb.DMatrix(*xy("train")), xgb.DMatrix(*xy("valid"))
+    xgb.train(XGB, dtrain, ROUNDS, evals=[(dvalid, "val")] if evals else [], verbose_eval=False)
+    return time.process_time() - start
+
+
+def lgb_reference(evals: bool) -> float:
+    import lightgbm as lgb
+
+    start = time.process_time()
+    train = lgb.Dataset(*xy("train"))
+    valid = [lgb.Dataset(*xy("valid"), reference=train)] if evals else None
+    lgb.train(LGB, train, ROUNDS, valid_sets=valid, valid_names=["val"] if evals else None)
+    return time.process_time() - start
+
+
+XGB = {"objective": "binary:logistic", "eval_metric": "logloss", "max_depth": 3, "eta": 0.1, "nthread": 1, "seed": 0}
+LGB = {"objective": "binary", "metric": "binary_logloss", "num_leaves": 15, "learning_rate": 0.05,
+       "num_threads": 1, "seed": 0, "verbosity": -1}
+
+
+def measure(repeats: int, cases: dict[str, Callable[[], float | tuple[float, float]]]) -> dict[str, list]:
+    times: dict[str, list] = {name: [] for name in cases}
+    for _ in range(repeats):
+        for name, case in cases.items():  # interleaved, so drifting load hits every case alike
+            times[name].append(case())
+    return times
+
+
+def median(values: list) -> tuple[float, float | None]:
+    if isinstance(values[0], tuple):
+        return statistics.median(v[0] for v in values), statistics.median(v[1] for v in values)
+    return statistics.median(values), None
+
+
+def spread(values: list) -> float:
+    totals = [v[0] if isinstance(v, tuple) else v for v in values]
+    return (max(totals) - min(totals)) / statistics.median(totals)
+
+
+def table(library: str, reference: Callable[[bool], float], backend: str, params: dict,
+          repeats: int) -> list[str]:
+    cases: dict[str, Callable[[], float | tuple[float, float]]] = {
+        "ref-none": lambda: reference(False),
+        "engine-none": lambda: engine_run(backend, params, "never"),
+        "ref-every": lambda: reference(True),
+        "engine-every": lambda: engine_run(backend, params, "1 steps"),
+        "engine-10": lambda: engine_run(backend, params, "10 steps"),
+    }
+    engine_run(backend, params, "1 steps")  # warm up imports and caches
+    reference(True)
+    times = measure(repeats, cases)
+    m = {name: median(values) for name, values in times.items()}
+    rows = [f"### {library}", "",
+            f"| evaluation | `{library}.train` (ms) | engine, whole run (ms) | engine, wall summary.json (ms) "
+            "| ratio (whole) | ratio (summary) | spread (max−min)/median |",
+            "|---|---:|---:|---:|---:|---:|---|"]
+    for label, ref, eng in (("none", "ref-none", "engine-none"), ("every round", "ref-every", "engine-every")):
+        r, (e, loop) = m[ref][0], m[eng]
+        assert loop is not None
+        rows.append(f"| {label} | {r * 1e3:.0f} | {e * 1e3:.0f} | {loop * 1e3:.0f} | {e / r:.3f} | {loop / r:.3f} "
+                    f"| ref {spread(times[ref]):.0%}, engine {spread(times[eng]):.0%} |")
+    e10, loop10 = m["engine-10"]
+    assert loop10 is not None
+    rows.append(f"| every 10 rounds | — | {e10 * 1e3:.0f} | {loop10 * 1e3:.0f} | {e10 / m['ref-every'][0]:.3f} "
+                f"(vs every round) | {loop10 / m['ref-every'][0]:.3f} | engine {spread(times['engine-10']):.0%} |")
+    return rows
+
+
+def machine() -> str:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        return next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name"))
+    except (OSError, StopIteration, subprocess.CalledProcessError):
+        return platform.processor() or "unknown"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--out", default="benchmarks/results/boosting.md")
+    args = parser.parse_args()
+    import os
+
+    load_before = os.getloadavg()[0]
+    sections, versions = [], []
+    if importlib.util.find_spec("engine_xgboost"):
+        import xgboost
+
+        versions.append(f"xgboost {xgboost.__version__}")
+        sections += [*table("xgb", xgb_reference, "xgboost", XGB, args.repeats), ""]
+    if importlib.util.find_spec("engine_lightgbm"):
+        import lightgbm
+
+        versions.append(f"lightgbm {lightgbm.__version__}")
+        sections += [*table("lgb", lgb_reference, "lightgbm", LGB, args.repeats), ""]
+    load_after = os.getloadavg()[0]
+    text = "\n".join([
+        "# Boosting: engine vs the libraries' own train()", "",
+        f"{ROUNDS} rounds on scikit-learn's breast cancer data (455 train / 114 validation rows), one thread, "
+        "CPU time of the process, "
+        f"median of {args.repeats} interleaved repeats. Written by `benchmarks/boosting.py`.", "",
+        f"- machine: {machine()} ({os.cpu_count()} CPUs, shared with other jobs)",
+        f"- Python {platform.python_version()}, {', '.join(versions)}",
+        f"- load average (1 min) before/after: {load_before:.1f} / {load_after:.1f}; the spread column shows "
+        "how noisy each case was", "",
+        *sections,
+        "Ratios are engine / train() in CPU time; the summary.json column is the engine's own wall "
+        "clock (backend setup and loop), for reference. \"whole run\" includes what `engine run` does "
+        "besides training: the run directory, spec and environment records, the final checkpoint and "
+        "the model export. The every-10-rounds row compares with `train()` evaluating "
+        "every round, the only schedule `train()` offers with a validation set.", "",
+    ])
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

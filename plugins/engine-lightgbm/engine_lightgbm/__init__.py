@@ -1,0 +1,1 @@
+"""engine-lightgbm: the ``lightgbm`` backend, one engine step per boosting round."""

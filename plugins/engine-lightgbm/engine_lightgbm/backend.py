@@ -1,0 +1,114 @@
+"""The ``lightgbm`` backend: one engine step is one ``Booster.update`` (one boosting round)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+from engine_tabular.boosting import RoundRates, replay_mismatch_warning, sampling_warning
+from engine_tabular.library_errors import param_error
+from engine_tabular.load import Splits, load_splits
+from engine_tabular.metrics import TRAIN, VAL, metric_name
+
+from engine.execute import warn
+from engine.run import Run
+from engine_lightgbm import booster as boosters
+from engine_lightgbm import params as p
+from engine_lightgbm.native_stderr import held_back
+from engine_lightgbm.options import LightGBMOptions
+
+
+class LightGBMBackend:
+    """Boosted trees with LightGBM, driven round by round by the engine loop."""
+
+    def __init__(self, options: LightGBMOptions):
+        self.options = options
+        self.params: dict[str, Any] = {}
+        self.booster: lgb.Booster | None = None
+        self.splits: Splits | None = None
+        self.sampling: dict[str, Any] = {}
+        self._run: Run | None = None
+
+    def setup(self, run: Run) -> None:
+        self._run = run
+        params = dict(self.options.params)
+        p.check(params)
+        if p.first(params, p.SEED) is None:
+            params["seed"] = run.seed
+        if p.first(params, p.VERBOSITY) is None:
+            params["verbosity"] = -1
+        self.params = params
+        self.sampling = p.sampling(params)
+        classification = str(p.first(params, p.OBJECTIVE, "")) in p.CLASSIFICATION
+        self.splits = load_splits(self.options.data, run, classification=classification)
+        self.rates = RoundRates(run, float(p.first(params, p.LEARNING_RATE, 0.1)))
+        self.booster = self._build()
+
+    def _build(self, model: str | None = None) -> lgb.Booster:
+        assert self.splits is not None
+        try:
+            with held_back():
+                return boosters.build(self.params, self.splits.train, self.splits.valid, model=model)
+        except lgb.basic.LightGBMError as exc:
+            raise param_error(exc, self.options.params, library="lightgbm") from None
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return 1
+
+    def train_step(self, run: Run) -> None:
+        assert self.booster is not None
+        if self.rates.active:
+            self.booster.reset_parameter({"learning_rate": self.rates.next(run)})
+        self.booster.update()
+
+    def train_metrics(self) -> dict[str, float]:
+        return self.rates.metrics()
+
+    def evaluate(self, run: Run) -> dict[str, float]:
+        assert self.booster is not None
+        results = list(self.booster.eval_train()) if self.options.eval_train else []
+        results += self.booster.eval_valid()
+        return {metric_name(TRAIN if data == "training" else VAL, metric): float(value)
+                for data, metric, value, _ in results}
+
+    def model_string(self) -> str:
+        assert self.booster is not None
+        return self.booster.model_to_string(num_iteration=-1)  # not the default: that stops at best_iteration
+
+    def state_dict(self) -> dict[str, Any]:
+        assert self.booster is not None
+        return {"model": self.model_string().encode(), "rounds": self.booster.current_iteration(),
+                "rates": list(self.rates.history)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        model, rounds = bytes(state["model"]).decode(), int(state["rounds"])
+        self.rates.history = [float(r) for r in state["rates"]]
+        if self.rates.history:
+            self.rates.current = self.rates.history[-1]
+        if self.sampling and self.options.exact_resume:
+            self.booster = self._build()
+            for rate in self.rates.history or [None] * rounds:
+                if rate is not None:
+                    self.booster.reset_parameter({"learning_rate": rate})
+                self.booster.update()
+            if self.model_string() == model:
+                return
+            self._warn(replay_mismatch_warning("lightgbm"))
+        elif self.sampling:
+            self._warn(sampling_warning("lightgbm", self.sampling))
+        self.booster = self._build(model)
+
+    def _warn(self, message: str) -> None:
+        if self._run is not None:
+            warn(self._run, message)
+
+    def export(self, directory: Path, tag: str) -> Path:
+        """``<directory>/<tag>.txt``: LightGBM's model text (every round), with feature names."""
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{tag}.txt"
+        partial = directory / f".{tag}.txt.partial"
+        partial.write_text(self.model_string())
+        partial.replace(path)
+        return path

@@ -1,0 +1,25 @@
+"""Options of the ``lightgbm`` backend (attrs only, imported at start-up)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+from engine_tabular.options import TabularDataOptions
+
+
+@attrs.define
+class LightGBMOptions:
+    """[backend] use = "lightgbm": one engine step is one boosting round (``Booster.update``)."""
+
+    data: TabularDataOptions
+    """The training (and validation) data: ``[backend.data]``."""
+    params: dict[str, Any] = attrs.field(factory=dict)
+    """LightGBM parameters, passed through as to ``lgb.train`` (``seed`` defaults to ``run.seed``,
+    ``verbosity`` to -1). The number of rounds is ``loop.max_steps``; early stopping is ``[early_stop]``."""
+    eval_train: bool = False
+    """Also evaluate the training data at the eval cadence (``train/<metric>``)."""
+    exact_resume: bool = True
+    """With bagging, feature fraction, GOSS or extra trees, resume by replaying the rounds from
+    the seed (LightGBM does not save its sampler's state); without it such a resume continues
+    from the saved trees and differs from an uninterrupted run."""

@@ -1,0 +1,54 @@
+"""LightGBM parameter names the backend must recognise, with their aliases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.errors import EngineError
+
+ROUNDS = ("num_iterations", "num_iteration", "n_iter", "num_tree", "num_trees", "num_round", "num_rounds",
+          "nrounds", "num_boost_round", "n_estimators", "max_iter")
+EARLY_STOPPING = ("early_stopping_round", "early_stopping_rounds", "early_stopping", "n_iter_no_change")
+SEED = ("seed", "random_seed", "random_state")
+VERBOSITY = ("verbosity", "verbose")
+LEARNING_RATE = ("learning_rate", "shrinkage_rate", "eta")
+OBJECTIVE = ("objective", "objective_type", "app", "application", "loss")
+CLASSIFICATION = ("binary", "multiclass", "softmax", "multiclassova", "multiclass_ova", "ova", "ovr")
+_FRACTIONS = (("bagging_fraction", "sub_row", "subsample", "bagging"),
+              ("pos_bagging_fraction", "pos_sub_row", "pos_bagging"),
+              ("neg_bagging_fraction", "neg_sub_row", "neg_bagging"),
+              ("feature_fraction", "sub_feature", "colsample_bytree"),
+              ("feature_fraction_bynode", "sub_feature_bynode", "colsample_bynode"))
+_BAGGING_FREQ = ("bagging_freq", "subsample_freq")
+
+
+def first(params: dict[str, Any], names: tuple[str, ...], default: Any = None) -> Any:
+    return next((params[n] for n in names if n in params), default)
+
+
+def check(params: dict[str, Any]) -> None:
+    """Refuse parameters the engine's loop owns."""
+    for name in params:
+        if name in ROUNDS:
+            raise EngineError(f"the number of rounds is the loop's, not {name!r}", where=f"backend.params.{name}",
+                              fix="remove it and set loop.max_steps")
+        if name in EARLY_STOPPING:
+            raise EngineError(f"early stopping is the engine's, not {name!r}", where=f"backend.params.{name}",
+                              fix="remove it and add an [early_stop] section")
+
+
+def sampling(params: dict[str, Any]) -> dict[str, Any]:
+    """Parameters that make rounds draw random samples (LightGBM does not save that RNG)."""
+    found: dict[str, Any] = {}
+    bagging = first(params, _BAGGING_FREQ, 0)
+    for names in _FRACTIONS:
+        value = first(params, names, 1.0)
+        is_bagging = names[0].endswith("bagging_fraction")
+        if value < 1.0 and (not is_bagging or bagging > 0):
+            found[next(n for n in names if n in params)] = value
+    for name in ("boosting", "boosting_type", "boost", "data_sample_strategy"):
+        if params.get(name) in ("goss", "rf", "random_forest"):
+            found[name] = params[name]
+    if params.get("extra_trees") or params.get("extra_tree"):
+        found["extra_trees"] = True
+    return found

@@ -1,0 +1,13 @@
+"""Entry point: registers the ``lightgbm`` backend by import path (lightgbm loads only when used)."""
+
+from __future__ import annotations
+
+from engine import hookimpl
+from engine.components import ComponentRegistry
+from engine_lightgbm.options import LightGBMOptions
+
+
+@hookimpl
+def engine_register_components(registry: ComponentRegistry) -> None:
+    registry.add("backend", "lightgbm", "engine_lightgbm.backend:LightGBMBackend", options=LightGBMOptions,
+                 description="LightGBM boosted trees; one step is one boosting round")

@@ -1,0 +1,1 @@
+"""engine-sklearn: the ``sklearn`` backend, any scikit-learn estimator on the engine loop."""

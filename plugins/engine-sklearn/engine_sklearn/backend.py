@@ -1,0 +1,117 @@
+"""The ``sklearn`` backend: a warm-start ensemble grows, a ``partial_fit`` estimator takes one
+pass, any other estimator fits, in each step.
+
+Checkpoints hold no model (scikit-learn estimators serialise only by pickle): they hold the
+step count, and a resume replays the steps, which scikit-learn makes deterministic for a
+fixed ``random_state``. The finished model is exported with skops or joblib.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from engine_tabular.library_errors import param_error
+from engine_tabular.load import Splits, load_splits
+from engine_tabular.metrics import TRAIN, VAL
+from sklearn.base import clone, is_classifier
+
+from engine.components import resolve_import_path
+from engine.errors import EngineError
+from engine.run import Run
+from engine_sklearn import export, scoring
+from engine_sklearn.modes import mode_of
+from engine_sklearn.options import SklearnOptions
+
+
+class SklearnBackend:
+    """A scikit-learn estimator on the engine loop."""
+
+    def __init__(self, options: SklearnOptions):
+        self.options = options
+        self.estimator: Any = None
+        self.splits: Splits | None = None
+        self.steps = 0
+
+    def setup(self, run: Run) -> None:
+        self.run = run
+        self.estimator = self._build(run.seed)
+        self.mode = mode_of(self.estimator)
+        if self.mode == "grow":
+            if "n_estimators" in self.options.params:
+                raise EngineError("the ensemble grows by backend.estimators_per_step each step",
+                                  where="backend.params.n_estimators",
+                                  fix="remove it; the number of estimators is loop.max_steps × estimators_per_step")
+            self.estimator.set_params(warm_start=True, n_estimators=0)
+        self.classifier = is_classifier(self.estimator)
+        unknown = scoring.check_names(self.options.metrics)
+        if unknown:
+            raise EngineError(f"unknown scorer {unknown[0]!r}", where="backend.metrics",
+                              fix="use scikit-learn scorer names (sklearn.metrics.get_scorer_names())")
+        self.format = export.format_for(self.options.export)
+        self.splits = load_splits(self.options.data, run, classification=self.classifier)
+        self.classes = sorted(set(self.splits.train.label.tolist()) | set(self.splits.valid.label.tolist()))
+
+    def _build(self, seed: int) -> Any:
+        factory = resolve_import_path(self.options.estimator, what="backend.estimator")
+        params = dict(self.options.params)
+        try:
+            estimator = factory()
+            if "random_state" in estimator.get_params(deep=False):
+                params.setdefault("random_state", seed)
+            estimator.set_params(**params)
+            validate = getattr(estimator, "_validate_params", None)
+            if callable(validate):
+                validate()  # scikit-learn checks values only when fitting; check them now
+        except (ValueError, TypeError) as exc:
+            raise param_error(exc, self.options.params, library="scikit-learn") from None
+        return estimator
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return 1
+
+    def train_step(self, run: Run) -> None:
+        self._step()
+        if self.mode == "fit":
+            run.stop(f"{type(self.estimator).__name__} fits in one step")
+
+    def _step(self) -> None:
+        assert self.splits is not None
+        train = self.splits.train
+        self.steps += 1
+        if self.mode == "grow":
+            self.estimator.set_params(n_estimators=self.steps * self.options.estimators_per_step)
+            self.estimator.fit(train.features, train.label, sample_weight=train.weight)
+        elif self.mode == "partial_fit":
+            extra = {"classes": self.classes} if self.classifier else {}
+            self.estimator.partial_fit(train.features, train.label, sample_weight=train.weight, **extra)
+        else:
+            self.estimator.fit(train.features, train.label, sample_weight=train.weight)
+
+    def train_metrics(self) -> dict[str, float]:
+        return {}
+
+    def evaluate(self, run: Run) -> dict[str, float]:
+        assert self.splits is not None
+        names, classifier = self.options.metrics, self.classifier
+        out = scoring.scores(self.estimator, self.splits.train, TRAIN, classifier=classifier, names=names) \
+            if self.options.eval_train else {}
+        out.update(scoring.scores(self.estimator, self.splits.valid, VAL, classifier=classifier, names=names))
+        return out
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"steps": self.steps}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Replay the steps: the same seed and data give the same estimator, without unpickling."""
+        self.estimator = clone(self.estimator)
+        if self.mode == "grow":
+            self.estimator.set_params(warm_start=True, n_estimators=0)
+        self.steps = 0
+        while self.steps < int(state["steps"]):
+            self._step()
+
+    def export(self, directory: Path, tag: str) -> Path:
+        """``<directory>/<tag>.skops`` (or ``.joblib`` without skops)."""
+        return export.write(self.estimator, directory, tag, self.format)

@@ -1,0 +1,32 @@
+"""Options of the ``sklearn`` backend (attrs only, imported at start-up)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import attrs
+from engine_tabular.options import TabularDataOptions
+
+from engine.spec.types import ImportPath, PositiveInt
+
+
+@attrs.define
+class SklearnOptions:
+    """[backend] use = "sklearn": an estimator by import path, trained step by step where it can be."""
+
+    estimator: ImportPath
+    """e.g. ``"sklearn.ensemble:RandomForestClassifier"``."""
+    data: TabularDataOptions
+    """The training (and validation) data: ``[backend.data]``."""
+    params: dict[str, Any] = attrs.field(factory=dict)
+    """Constructor parameters (``random_state`` defaults to ``run.seed`` where the estimator has one)."""
+    estimators_per_step: PositiveInt = 10
+    """Warm-start ensembles (random forest, extra trees, gradient boosting) grow by this many per step."""
+    metrics: list[str] = attrs.field(factory=list)
+    """scikit-learn scorer names (``accuracy``, ``f1_macro``, ``neg_log_loss``, ``r2`` ...).
+    Default: accuracy and log_loss for classifiers, rmse, mae and r2 for regressors."""
+    eval_train: bool = False
+    """Also evaluate the training data at the eval cadence (``train/<metric>``)."""
+    export: Literal["auto", "skops", "joblib"] = "auto"
+    """Model file format: ``skops`` (safe to load from untrusted sources after review), ``joblib``
+    (pickle: never load one you did not make), ``auto`` = skops when installed."""

@@ -1,0 +1,48 @@
+"""What the boosted-tree backends share: the learning rate per round, and resume with sampling."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.run import Run
+
+
+class RoundRates:
+    """The learning rate of each boosting round: ``factor(run)`` of the ``[scheduler]`` × the base.
+
+    The rates used so far are kept (``history``) so a resume can replay the same rounds.
+    Without a scheduler the library keeps its own rate and nothing is set per round.
+    """
+
+    def __init__(self, run: Run, base: float):
+        self.scheduler: Any = run.components.get("scheduler")
+        self.base = float(base)
+        self.current = self.base
+        self.history: list[float] = []
+
+    @property
+    def active(self) -> bool:
+        return self.scheduler is not None
+
+    def next(self, run: Run) -> float:
+        """The rate for round ``run.step + 1`` (call before the round)."""
+        self.current = self.base * float(self.scheduler.factor(run))
+        self.history.append(self.current)
+        return self.current
+
+    def metrics(self) -> dict[str, float]:
+        return {"lr": self.current} if self.active else {}
+
+
+def sampling_warning(library: str, sampling: dict[str, Any]) -> str:
+    """The warning for a resume that cannot be exact because the sampler's state is not saved."""
+    names = ", ".join(f"{k}={v!r}" for k, v in sorted(sampling.items()))
+    return (f"resuming {library} with sampling ({names}) continues from the saved trees, but {library} "
+            "does not save its sampler's random state: the result differs from an uninterrupted run "
+            "(set backend.exact_resume = true to replay the rounds instead)")
+
+
+def replay_mismatch_warning(library: str) -> str:
+    return (f"replaying the {library} rounds did not reproduce the checkpoint's model (did the data, "
+            "the parameters or the library version change?); continuing from the checkpoint's model")

@@ -1,0 +1,74 @@
+"""Training and validation tables for a run: read, prepare, then hold out or fold."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import attrs
+
+from engine.errors import EngineError
+from engine_tabular import split
+from engine_tabular.options import TabularDataOptions
+from engine_tabular.sources import read_source
+from engine_tabular.table import Table, prepare
+
+if TYPE_CHECKING:
+    from engine.run import Run
+
+
+@attrs.frozen
+class Splits:
+    """What a backend trains and evaluates on."""
+
+    train: Table
+    valid: Table
+    #: How the validation rows were chosen: "given", "holdout" or "fold k/K".
+    origin: str
+
+
+def load_splits(options: TabularDataOptions, run: Run, *, classification: bool) -> Splits:
+    """Read ``options.train`` (and ``valid``), honouring ``run.fold`` for cross-validation."""
+    if not 0.0 < options.val_fraction < 1.0:
+        raise EngineError(f"val_fraction must be between 0 and 1, got {options.val_fraction}",
+                          where="backend.data.val_fraction", fix="use e.g. 0.2")
+    frames = read_source(options.train, options, "backend.data.train")
+    if options.valid:
+        frames["valid"] = read_source(options.valid, options, "backend.data.valid")["train"]
+    for key, frame in frames.items():
+        _nonempty(len(frame), "training data" if key == "train" else "validation data", f"backend.data.{key}")
+    train = prepare(frames["train"], options, source=_name(options.train, "training data"))
+    labels = train.label if classification and train.group is None else None
+
+    if run.fold is not None:
+        index, folds = run.fold
+        stratified = run.spec.cv is None or run.spec.cv.stratified
+        if len(train) < folds:
+            raise EngineError(f"{len(train)} rows cannot make {folds} folds", where="cv.folds",
+                              fix="use fewer folds or more data")
+        train_rows, val_rows = split.fold(len(train), folds, index, run.seed,
+                                          labels=labels if stratified else None, groups=train.group)
+        return Splits(train.take(train_rows), train.take(val_rows), f"fold {index + 1}/{folds}")
+
+    if "valid" in frames:
+        source = _name(options.valid or options.train, "validation data")
+        valid = prepare(frames["valid"], options, source=source, like=train)
+        return Splits(train, valid, "given")
+
+    train_rows, val_rows = split.holdout(len(train), options.val_fraction, run.seed,
+                                         labels=labels, groups=train.group)
+    if len(val_rows) == 0:
+        raise EngineError(f"the validation set is empty: {options.val_fraction} of {len(train)} rows is no row",
+                          where="backend.data.val_fraction", fix="raise val_fraction or give backend.data.valid")
+    if len(train_rows) == 0:
+        raise EngineError("no training rows are left after the validation hold-out",
+                          where="backend.data.val_fraction", fix="lower val_fraction")
+    return Splits(train.take(train_rows), train.take(val_rows), "holdout")
+
+
+def _name(source: str, what: str) -> str:
+    return f"{what} {source!r}"
+
+
+def _nonempty(rows: int, what: str, where: str) -> None:
+    if rows == 0:
+        raise EngineError(f"the {what} has no rows", where=where, fix="point to a file with at least one data row")

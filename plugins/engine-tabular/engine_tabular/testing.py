@@ -1,0 +1,93 @@
+"""Helpers for testing tabular backends through the real CLI (used by tests/xgboost, ...).
+
+Nothing here imports pytest; scikit-learn is needed only by :func:`write_breast_cancer`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+SLOWDOWN_MODULE = "engine_test_slowdown"
+
+
+def engine_cli(args: Sequence[str], cwd: Path, *, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``python -m engine <args>`` in ``cwd``, capturing text output."""
+    return subprocess.run([sys.executable, "-m", "engine", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env=_env())
+
+
+def cli_in_process(args: Sequence[str], cwd: Path) -> int:
+    """The CLI's ``main(args)`` run in this process from ``cwd`` (no interpreter start-up)."""
+    from engine.cli.main import main
+
+    previous = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return main(list(args))
+    finally:
+        os.chdir(previous)
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def write_slowdown_plugin(directory: Path, seconds: float) -> str:
+    """A local plugin module that sleeps in every ``on_step``, so a test can kill a run mid-way."""
+    (directory / f"{SLOWDOWN_MODULE}.py").write_text(
+        "import time\nfrom engine import hookimpl\n\n\n"
+        f"@hookimpl\ndef on_step(run):\n    time.sleep({seconds!r})\n")
+    return SLOWDOWN_MODULE
+
+
+def committed_steps(checkpoints: Path) -> list[int]:
+    """Steps of the committed checkpoints (those with a manifest) in a local checkpoint folder."""
+    if not checkpoints.is_dir():
+        return []
+    return sorted(json.loads((d / "MANIFEST.json").read_text())["step"]
+                  for d in checkpoints.iterdir()
+                  if d.name.startswith("step-") and (d / "MANIFEST.json").is_file())
+
+
+def kill_after_checkpoint(args: Sequence[str], cwd: Path, checkpoints: Path, *, timeout: float = 60) -> int:
+    """Start ``engine <args>``, SIGKILL it as soon as a checkpoint is committed; the step it had."""
+    process = subprocess.Popen([sys.executable, "-m", "engine", *args], cwd=cwd, env=_env(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            steps = committed_steps(checkpoints)
+            if steps:
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+                return steps[-1]
+            if process.poll() is not None:
+                raise AssertionError(f"the run ended before a checkpoint (exit {process.returncode}): "
+                                     f"{process.stderr.read() if process.stderr else ''}")
+            time.sleep(0.005)
+        raise AssertionError("no checkpoint was committed in time")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def write_breast_cancer(directory: Path, *, valid_rows: int = 114) -> tuple[Path, Path]:
+    """``train.csv`` and ``valid.csv`` (label column ``label``) from scikit-learn's bundled data."""
+    from sklearn.datasets import load_breast_cancer
+
+    frame = load_breast_cancer(as_frame=True).frame.rename(columns={"target": "label"})
+    frame.columns = [c.replace(" ", "_") for c in frame.columns]
+    train, valid = directory / "train.csv", directory / "valid.csv"
+    frame.iloc[valid_rows:].to_csv(train, index=False)
+    frame.iloc[:valid_rows].to_csv(valid, index=False)
+    return train, valid

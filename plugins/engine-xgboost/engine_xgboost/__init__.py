@@ -1,0 +1,1 @@
+"""engine-xgboost: the ``xgboost`` backend, one engine step per boosting round."""

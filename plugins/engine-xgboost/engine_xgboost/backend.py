@@ -1,0 +1,156 @@
+"""The ``xgboost`` backend: one engine step is one ``Booster.update`` (one boosting round)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import xgboost as xgb
+from engine_tabular.boosting import RoundRates, replay_mismatch_warning, sampling_warning
+from engine_tabular.library_errors import library_message, param_error
+from engine_tabular.load import Splits, load_splits
+from engine_tabular.metrics import TRAIN, VAL, metric_name
+from engine_tabular.table import Table
+
+from engine.errors import EngineError
+from engine.execute import warn
+from engine.run import Run
+from engine_xgboost.options import XGBoostOptions
+
+_SAMPLING_DEFAULTS = {"subsample": 1, "colsample_bytree": 1, "colsample_bylevel": 1, "colsample_bynode": 1}
+_CLASSIFICATION = ("binary:", "multi:")
+
+
+def sampling_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Parameters that make rounds draw random samples (XGBoost does not save that RNG)."""
+    found = {k: params[k] for k, default in _SAMPLING_DEFAULTS.items() if k in params and params[k] != default}
+    if params.get("sampling_method", "uniform") != "uniform":
+        found["sampling_method"] = params["sampling_method"]
+    return found
+
+
+def to_dmatrix(table: Table, where: str) -> xgb.DMatrix:
+    """A DMatrix with feature names, weights, query ids and categorical columns."""
+    try:
+        return xgb.DMatrix(table.features, label=table.label, weight=table.weight, qid=table.group,
+                           enable_categorical=bool(table.categorical))
+    except (xgb.core.XGBoostError, ValueError, TypeError) as exc:
+        raise EngineError(f"xgboost cannot use this data: {library_message(exc)}", where=where,
+                          fix="check the column types and, for ranking, that rows are sorted by group") from None
+
+
+class XGBoostBackend:
+    """Boosted trees with XGBoost, driven round by round by the engine loop."""
+
+    def __init__(self, options: XGBoostOptions):
+        self.options = options
+        self.params: dict[str, Any] = {}
+        self.booster: xgb.Booster | None = None
+        self.splits: Splits | None = None
+        self.sampling: dict[str, Any] = {}
+        self._run: Run | None = None
+
+    # ------------------------------------------------------------------ setup
+
+    def setup(self, run: Run) -> None:
+        self._run = run
+        params = dict(self.options.params)
+        params.setdefault("seed", run.seed)
+        if self.options.device:
+            params["device"] = self.options.device
+        self.params = params
+        self.sampling = sampling_params(params)
+        classification = str(params.get("objective", "")).startswith(_CLASSIFICATION)
+        self.splits = load_splits(self.options.data, run, classification=classification)
+        self.dtrain = to_dmatrix(self.splits.train, "backend.data.train")
+        self.dvalid = to_dmatrix(self.splits.valid, "backend.data.valid")
+        self.rate_key = "learning_rate" if "learning_rate" in params else "eta"
+        self.rates = RoundRates(run, float(params.get(self.rate_key, 0.3)))
+        self.booster = self._new_booster()
+
+    def _new_booster(self) -> xgb.Booster:
+        try:
+            booster = xgb.Booster(self.params, [self.dtrain, self.dvalid])
+            booster.save_config()  # makes XGBoost check every parameter now, not at the first round
+        except xgb.core.XGBoostError as exc:
+            raise param_error(exc, self.options.params, library="xgboost") from None
+        return booster
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return 1
+
+    # ------------------------------------------------------------------ training
+
+    def train_step(self, run: Run) -> None:
+        assert self.booster is not None
+        if self.rates.active:
+            self.booster.set_param(self.rate_key, self.rates.next(run))
+        self.booster.update(self.dtrain, run.step)
+
+    def train_metrics(self) -> dict[str, float]:
+        return self.rates.metrics()
+
+    def evaluate(self, run: Run) -> dict[str, float]:
+        assert self.booster is not None
+        evals = [(self.dtrain, TRAIN)] if self.options.eval_train else []
+        evals.append((self.dvalid, VAL))
+        return parse_eval(self.booster.eval_set(evals, iteration=run.step - 1))
+
+    # ------------------------------------------------------------------ state
+
+    def state_dict(self) -> dict[str, Any]:
+        assert self.booster is not None
+        return {"model": bytes(self.booster.save_raw("ubj")), "rounds": self.booster.num_boosted_rounds(),
+                "rates": list(self.rates.history)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        model, rounds = bytes(state["model"]), int(state["rounds"])
+        self.rates.history = [float(r) for r in state["rates"]]
+        if self.rates.history:
+            self.rates.current = self.rates.history[-1]
+        if self.sampling and self.options.exact_resume:
+            replayed = self._replay(rounds)
+            if bytes(replayed.save_raw("ubj")) == model:
+                self.booster = replayed
+                return
+            self._warn(replay_mismatch_warning("xgboost"))
+        elif self.sampling:
+            self._warn(sampling_warning("xgboost", self.sampling))
+        booster = xgb.Booster(self.params, [self.dtrain, self.dvalid], model_file=bytearray(model))
+        self.booster = booster
+
+    def _replay(self, rounds: int) -> xgb.Booster:
+        """Train ``rounds`` rounds again from the seed, so the sampler's RNG is where it was."""
+        booster = self._new_booster()
+        for index in range(rounds):
+            if index < len(self.rates.history):
+                booster.set_param(self.rate_key, self.rates.history[index])
+            booster.update(self.dtrain, index)
+        return booster
+
+    def _warn(self, message: str) -> None:
+        if self._run is not None:
+            warn(self._run, message)
+
+    # ------------------------------------------------------------------ export
+
+    def export(self, directory: Path, tag: str) -> Path:
+        """``<directory>/<tag>.ubj``: the native model (UBJSON) with its feature names."""
+        assert self.booster is not None
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{tag}.ubj"
+        partial = directory / f".{tag}.ubj.partial"
+        partial.write_bytes(bytes(self.booster.save_raw("ubj")))
+        partial.replace(path)
+        return path
+
+
+def parse_eval(text: str) -> dict[str, float]:
+    """``"[9]\\ttrain-logloss:0.1\\tval-logloss:0.2"`` → ``{"train/logloss": 0.1, "val/logloss": 0.2}``."""
+    metrics = {}
+    for item in text.split("\t")[1:]:
+        name, _, value = item.rpartition(":")
+        split, _, metric = name.partition("-")
+        metrics[metric_name(split, metric)] = float(value)
+    return metrics

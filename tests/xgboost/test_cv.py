@@ -1,0 +1,29 @@
+"""``[cv] folds = K`` runs one engine run per fold and reports mean ± std in summary.json."""
+
+from __future__ import annotations
+
+import json
+import statistics
+
+from engine.testing import run_spec
+
+
+def test_cross_validation_summary(tmp_path):
+    spec = {
+        "run": {"seed": 1},
+        "loop": {"max_steps": 20, "eval_every": "10 steps"},
+        "cv": {"folds": 3},
+        "backend": {"use": "xgboost", "params": {"objective": "binary:logistic", "eval_metric": "auc", "nthread": 1},
+                    "data": {"train": "examples.tabular_data:breast_cancer"}},
+    }
+    result = run_spec(spec, tmp_path / "cv")
+    assert result.exit_code == 0
+    summary = json.loads((tmp_path / "cv" / "summary.json").read_text())
+    assert summary["status"] == "completed" and summary["folds"] == 3
+    auc = summary["metrics"]["val/auc"]
+    assert len(auc["values"]) == 3 and len(set(auc["values"])) == 3  # three different validation folds
+    assert auc["mean"] == statistics.fmean(auc["values"]) and auc["std"] > 0
+    for k in range(3):
+        fold = json.loads((tmp_path / "cv" / f"fold-{k}" / "summary.json").read_text())
+        assert fold["fold"] == [k, 3]
+        assert (tmp_path / "cv" / f"fold-{k}" / "model" / "final.ubj").is_file()
