@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -64,12 +65,12 @@ def environment(plugins: Plugins) -> dict[str, Any]:
         name, _, version = origin.partition(" ")
         if not version or name in distributions:
             continue
-        distributions[name] = {"version": version, "requires": _requirement_versions(name)}
+        distributions[name] = {"version": version, "requires": dict(_requirement_versions(name))}
     return {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "engine": metadata_version("engine"),
-        "engine_requires": _requirement_versions("engine"),
+        "engine_requires": dict(_requirement_versions("engine")),
         "plugins": {name: origin for name, origin in sorted(plugins.origins.items())},
         "distributions": distributions,
         "git_commit": _git_commit(),
@@ -78,6 +79,7 @@ def environment(plugins: Plugins) -> dict[str, Any]:
     }
 
 
+@functools.cache
 def metadata_version(name: str) -> str | None:
     try:
         return metadata.version(name)
@@ -85,6 +87,7 @@ def metadata_version(name: str) -> str | None:
         return None
 
 
+@functools.cache
 def _requirement_versions(distribution: str) -> dict[str, str | None]:
     try:
         requires = metadata.requires(distribution) or []
@@ -101,6 +104,7 @@ def _requirement_versions(distribution: str) -> dict[str, str | None]:
     return out
 
 
+@functools.cache
 def _git_commit() -> str | None:
     try:
         result = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,

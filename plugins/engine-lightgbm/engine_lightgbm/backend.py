@@ -43,13 +43,16 @@ class LightGBMBackend:
         classification = str(p.first(params, p.OBJECTIVE, "")) in p.CLASSIFICATION
         self.splits = load_splits(self.options.data, run, classification=classification)
         self.rates = RoundRates(run, float(p.first(params, p.LEARNING_RATE, 0.1)))
+        # a run that never evaluates leaves the validation set out of training, as lgb.train does
+        self.attach_valid = run.spec.loop.eval_every is not None
         self.booster = self._build()
 
     def _build(self, model: str | None = None) -> lgb.Booster:
         assert self.splits is not None
         try:
             with held_back():
-                return boosters.build(self.params, self.splits.train, self.splits.valid, model=model)
+                valid = self.splits.valid if self.attach_valid else None
+                return boosters.build(self.params, self.splits.train, valid, model=model)
         except lgb.basic.LightGBMError as exc:
             raise param_error(exc, self.options.params, library="lightgbm") from None
 
@@ -68,6 +71,9 @@ class LightGBMBackend:
 
     def evaluate(self, run: Run) -> dict[str, float]:
         assert self.booster is not None
+        if not self.attach_valid:  # asked for by a plugin although the loop never evaluates
+            self.attach_valid = True
+            self.booster = self._build(self.model_string())
         results = list(self.booster.eval_train()) if self.options.eval_train else []
         results += self.booster.eval_valid()
         return {metric_name(TRAIN if data == "training" else VAL, metric): float(value)

@@ -20,20 +20,24 @@ def dataset(table: Table, reference: lgb.Dataset | None = None) -> lgb.Dataset:
                        reference=reference, free_raw_data=False)
 
 
-def build(params: dict[str, Any], train: Table, valid: Table, *, model: str | None = None) -> lgb.Booster:
-    """A booster with ``valid`` attached as ``val``, continuing ``model`` (a model string) if given."""
+def build(params: dict[str, Any], train: Table, valid: Table | None, *, model: str | None = None) -> lgb.Booster:
+    """A booster with ``valid`` attached as ``val`` (when given: LightGBM then scores it every
+    round), continuing ``model`` (a model string) if given."""
     train_set = dataset(train)
-    valid_set = dataset(valid, reference=train_set)
+    valid_set = dataset(valid, reference=train_set) if valid is not None else None
     predictor = None
     if model is not None:
         init = lgb.Booster(model_str=model)
         predictor = lgb.basic._InnerPredictor.from_booster(booster=init, pred_parameter=dict(init.params, **params))
     train_set._update_params(params)._set_predictor(predictor)
-    valid_set._update_params(params).set_reference(train_set)
+    if valid_set is not None:
+        valid_set._update_params(params).set_reference(train_set)
     try:
         booster = lgb.Booster(params=params, train_set=train_set)
-        booster.add_valid(valid_set, "val")
+        if valid_set is not None:
+            booster.add_valid(valid_set, "val")
     finally:
         train_set._reverse_update_params()
-        valid_set._reverse_update_params()
+        if valid_set is not None:
+            valid_set._reverse_update_params()
     return booster

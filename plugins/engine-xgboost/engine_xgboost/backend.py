@@ -64,13 +64,16 @@ class XGBoostBackend:
         self.splits = load_splits(self.options.data, run, classification=classification)
         self.dtrain = to_dmatrix(self.splits.train, "backend.data.train")
         self.dvalid = to_dmatrix(self.splits.valid, "backend.data.valid")
+        # a run that never evaluates keeps the validation set out of the prediction cache,
+        # so rounds do not pay for its predictions (as xgb.train without evals)
+        self.cache = [self.dtrain, self.dvalid] if run.spec.loop.eval_every is not None else [self.dtrain]
         self.rate_key = "learning_rate" if "learning_rate" in params else "eta"
         self.rates = RoundRates(run, float(params.get(self.rate_key, 0.3)))
         self.booster = self._new_booster()
 
     def _new_booster(self) -> xgb.Booster:
         try:
-            booster = xgb.Booster(self.params, [self.dtrain, self.dvalid])
+            booster = xgb.Booster(self.params, self.cache)
             booster.save_config()  # makes XGBoost check every parameter now, not at the first round
         except xgb.core.XGBoostError as exc:
             raise param_error(exc, self.options.params, library="xgboost") from None
@@ -117,7 +120,7 @@ class XGBoostBackend:
             self._warn(replay_mismatch_warning("xgboost"))
         elif self.sampling:
             self._warn(sampling_warning("xgboost", self.sampling))
-        booster = xgb.Booster(self.params, [self.dtrain, self.dvalid], model_file=bytearray(model))
+        booster = xgb.Booster(self.params, self.cache, model_file=bytearray(model))
         self.booster = booster
 
     def _replay(self, rounds: int) -> xgb.Booster:
