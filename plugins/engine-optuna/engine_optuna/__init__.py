@@ -1,0 +1,1 @@
+"""engine-optuna: hyperparameter search for engine specs."""

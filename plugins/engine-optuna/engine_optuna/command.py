@@ -1,0 +1,172 @@
+"""``engine tune SPEC``: check everything, open the study, run the workers, write the results."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from engine.cadence import parse_duration
+from engine.cli.session import Session
+from engine.errors import EXIT_FAILED, EXIT_OK, EngineError, SpecError
+from engine.plugins import Plugins
+from engine.rundir import run_dir_for
+from engine.spec.load import RawSpec, read_raw, structure_spec
+from engine_optuna import factories, results
+from engine_optuna.objectives import objectives
+from engine_optuna.options import DEFAULT_TRIALS, TuneOptions
+from engine_optuna.plots import PLOTS_DIR, write_plots
+from engine_optuna.space import Param, grid, parse_space
+from engine_optuna.storage import default_storage, is_rdb, open_storage, redact_url
+from engine_optuna.trial import TRIALS_DIR, TrialRunner
+from engine_optuna.trial_spec import trial_raw
+from engine_optuna.worker import Budget, run_worker
+from engine_optuna.workers import spawn_workers
+
+
+def tune_command(args: argparse.Namespace, session: Session) -> int:
+    raw = read_raw(args.spec, overrides=args.set)
+    plugins = session.plugins_for(raw.local_plugins)
+    spec = structure_spec(raw, plugins)  # runs engine_check: the space is checked here
+    options = spec.sections.get("tune")
+    if not isinstance(options, TuneOptions):
+        raise EngineError(f"{args.spec} has no [tune] section",
+                          fix="add [tune] with a [tune.space] table (see engine-optuna's README)")
+    params, _ = parse_space(options.space)
+    goals = objectives(options.metric, options.direction)
+    n_trials, timeout, workers = _budget(args, options)
+    _preflight(raw, plugins, params, spec.run.name)
+
+    search_space = grid(params)[0] if options.sampler == "grid" else None
+    if search_space is not None:
+        n_trials = min(n_trials, _grid_size(search_space))
+    sampler = factories.build_sampler(options.sampler, options.sampler_options, spec.run.seed, search_space)
+    pruner = factories.build_pruner(options.pruner, options.pruner_options)
+
+    tune_dir = run_dir_for(spec)
+    url = args.storage or options.storage or default_storage(tune_dir, workers)
+    study_name = args.study or options.study or spec.run.name
+    _quiet_optuna()
+    storage = open_storage(url, heartbeat=options.heartbeat, retries=options.retries)
+    study = _open_study(storage, study_name, sampler, pruner, goals, url)
+    _refuse_foreign_trials(study, tune_dir)
+    deadline = None if timeout is None else time.time() + timeout
+
+    if workers > 1 and not args.worker:
+        _say(f"tuning {study_name!r}: {n_trials} trials, {workers} workers, storage {redact_url(url)}")
+        codes = spawn_workers(workers, args, session, url, study_name, n_trials, deadline)
+        if any(code == 130 for code in codes):
+            raise KeyboardInterrupt
+    else:
+        if not args.worker:
+            _say(f"tuning {study_name!r}: {n_trials} trials, storage {redact_url(url)}")
+        runner = TrialRunner(raw, plugins, params, [m for m, _ in goals], options.pruner != "none",
+                             tune_dir, spec.run.name)
+        run_worker(study, runner, Budget(n_trials, deadline), retries=options.retries,
+                   heartbeat=is_rdb(url), report=_reporter([m for m, _ in goals]))
+    if args.worker:
+        return EXIT_OK
+    return _finish(study, raw, tune_dir, spec.run.name, url)
+
+
+def _budget(args: argparse.Namespace, options: TuneOptions) -> tuple[int, float | None, int]:
+    timeout = options.timeout
+    if args.timeout is not None:
+        try:
+            timeout = parse_duration(args.timeout)
+        except ValueError as exc:
+            raise EngineError(f"--timeout {args.timeout}: {exc}", fix='pass seconds or a duration like "30 min"') \
+                from None
+    n_trials = args.trials if args.trials is not None else options.n_trials
+    if n_trials is None:
+        n_trials = 10**9 if timeout is not None else DEFAULT_TRIALS
+    workers = args.workers if args.workers is not None else options.workers
+    for flag, value in (("--trials", n_trials), ("--workers", workers)):
+        if value < 1:
+            raise EngineError(f"{flag} {value}: expected a positive integer", fix=f"pass {flag} 1 or more")
+    return n_trials, timeout, workers
+
+
+def _preflight(raw: RawSpec, plugins: Plugins, params: list[Param], name: str) -> None:
+    """Structure the spec with every bound and choice, so a value the spec refuses fails now."""
+    for param in params:
+        for value in param.corners():
+            try:
+                structure_spec(trial_raw(raw, {param.path: value}, name), plugins)
+            except SpecError as exc:
+                raise SpecError([f"{param.where}: value {value!r} is refused by the spec: {problem}"
+                                 for problem in exc.problems]) from None
+
+
+def _grid_size(space: dict[str, list[Any]]) -> int:
+    size = 1
+    for values in space.values():
+        size *= len(values)
+    return size
+
+
+def _quiet_optuna() -> None:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+
+
+def _open_study(storage: Any, name: str, sampler: Any, pruner: Any, goals: list[tuple[str, str]], url: str) -> Any:
+    import optuna
+
+    try:
+        study = optuna.create_study(storage=storage, study_name=name, sampler=sampler, pruner=pruner,
+                                    directions=[d for _, d in goals], load_if_exists=True)
+    except ValueError as exc:  # an existing study with other directions
+        raise EngineError(f"study {name!r} in {redact_url(url)} cannot be resumed: {exc}",
+                          fix="choose another --study name, or keep the metrics and directions") from None
+    metrics = [m for m, _ in goals]
+    if study.metric_names is None:
+        study.set_metric_names(metrics)
+    elif list(study.metric_names) != metrics:
+        raise EngineError(f"study {name!r} optimises {', '.join(study.metric_names)}, the spec {', '.join(metrics)}",
+                          where="tune.metric", fix="choose another --study name, or keep the metrics")
+    return study
+
+
+def _refuse_foreign_trials(study: Any, tune_dir: Path) -> None:
+    trials_dir = tune_dir / TRIALS_DIR
+    if not study.get_trials(deepcopy=False) and trials_dir.is_dir() and any(trials_dir.iterdir()):
+        raise EngineError(f"{trials_dir} holds trials of another study",
+                          fix="delete it, or choose another run.name or --study that points at that study")
+
+
+def _reporter(metrics: list[str]) -> Any:
+    def report(trial: Any) -> None:
+        if trial.values:
+            shown = "  ".join(f"{m}={v:.6g}" for m, v in zip(metrics, trial.values, strict=True))
+        else:
+            last = trial.last_step
+            shown = f"at step {last}" if last is not None else ""
+        params = "  ".join(f"{p}={_short(v)}" for p, v in trial.params.items())
+        _say(f"trial {trial.number:>3}  {trial.state.name:<8}  {shown}  {params}  "
+             f"({trial.user_attrs.get('steps', '?')} steps)")
+    return report
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _finish(study: Any, raw: RawSpec, tune_dir: Path, name: str, url: str) -> int:
+    tune_dir.mkdir(parents=True, exist_ok=True)
+    results.write_trials_csv(study, tune_dir / results.TRIALS_CSV)
+    written = results.write_best_specs(study, raw, tune_dir, name)
+    plots = write_plots(study, tune_dir / PLOTS_DIR)
+    print(results.summary_table(study, redact_url(url)))
+    files = [*written, tune_dir / results.TRIALS_CSV, *plots]
+    print("wrote " + ", ".join(str(f) for f in files))
+    return EXIT_OK if written else EXIT_FAILED
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)

@@ -1,0 +1,52 @@
+"""The ``[tune]`` section: what to optimise, over which values, and how."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import attrs
+
+from engine.spec.types import Duration, NonNegativeInt, PositiveInt
+
+SamplerName = Literal["tpe", "random", "cmaes", "gp", "nsga2", "grid", "qmc"]
+PrunerName = Literal["none", "median", "percentile", "successive-halving", "hyperband", "wilcoxon"]
+
+#: How many trials a study runs when neither the spec nor ``--trials`` says.
+DEFAULT_TRIALS = 20
+
+
+@attrs.define
+class TuneOptions:
+    """[tune]: a hyperparameter search over spec paths with Optuna (``engine tune``)."""
+
+    metric: Any = "val/loss"
+    """Evaluation metric to optimise; a list of metrics makes the study multi-objective."""
+    direction: Any = "auto"
+    """``minimize``, ``maximize`` or ``auto`` (``maximize`` for accuracy-like names); a list for many metrics."""
+    space: dict[str, Any] = attrs.field(factory=dict)
+    """Spec path -> ``{ float = [low, high] }``, ``{ int = [low, high] }`` (both with optional
+    ``log = true`` or ``step = ...``) or ``{ categorical = [a, b, ...] }``."""
+    n_trials: PositiveInt | None = None
+    """Trials to finish (complete or pruned) across all workers; default 20 unless ``timeout`` is set."""
+    timeout: Duration | None = None
+    """Stop starting new trials after this long, e.g. ``"30 min"``."""
+    sampler: SamplerName = "tpe"
+    """How values are chosen; ``nsga2`` suits many metrics, ``grid`` tries every combination."""
+    sampler_options: dict[str, Any] = attrs.field(factory=dict)
+    """Keyword arguments of the Optuna sampler; ``seed`` defaults to ``run.seed``."""
+    pruner: PrunerName = "none"
+    """How unpromising trials are stopped early, at each evaluation (single metric only)."""
+    pruner_options: dict[str, Any] = attrs.field(factory=dict)
+    """Keyword arguments of the Optuna pruner, e.g. ``{ n_warmup_steps = 50 }``."""
+    storage: str = ""
+    """Optuna storage: an RDB URL (``postgresql://...``, ``sqlite:///...``) or a journal file
+    path. Default: ``study.db`` (SQLite) in the run directory, ``study.journal`` with several workers."""
+    study: str = ""
+    """Study name in the storage; default ``run.name``. An existing study is resumed."""
+    workers: PositiveInt = 1
+    """Worker processes started on this machine, all on one study."""
+    retries: NonNegativeInt = 0
+    """Run a failed trial's values again this many times (a crash, a killed worker)."""
+    heartbeat: PositiveInt = 10
+    """Seconds between a worker's heartbeats (RDB storages); a trial silent for twice as long
+    is marked failed, so a killed worker never leaves it running."""

@@ -1,0 +1,73 @@
+"""Where a study lives: the default in the run directory, RDB URLs and journal files."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from engine.errors import EngineError
+
+DB_FILE = "study.db"
+JOURNAL_FILE = "study.journal"
+
+
+def default_storage(tune_dir: Path, workers: int) -> str:
+    """SQLite in the run directory; a journal file when several workers share it.
+
+    SQLite locks the whole file on writes, and concurrent workers then fail with "database
+    is locked" (Optuna #820, #4994); a journal file takes a file lock per append instead.
+    An existing study keeps the file it started in.
+    """
+    db, journal = tune_dir / DB_FILE, tune_dir / JOURNAL_FILE
+    if journal.exists() or (workers > 1 and not db.exists()):
+        return str(journal.resolve())
+    if workers > 1:
+        print(f"engine: warning: the study is in SQLite ({db}); several workers may hit "
+              "'database is locked' — pass --storage with a journal file or PostgreSQL", file=sys.stderr)
+    return f"sqlite:///{db.resolve()}"
+
+
+def is_rdb(url: str) -> bool:
+    return "://" in url
+
+
+def open_storage(url: str, *, heartbeat: int, retries: int) -> Any:
+    """An Optuna storage; RDB storages record heartbeats so a killed worker's trial ends FAIL."""
+    import optuna
+
+    if not is_rdb(url):
+        from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+        Path(url).parent.mkdir(parents=True, exist_ok=True)
+        return JournalStorage(JournalFileBackend(url))
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=retries) if retries else None
+    kwargs: dict[str, Any] = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+    try:
+        return optuna.storages.RDBStorage(url, engine_kwargs=kwargs, heartbeat_interval=heartbeat,
+                                          heartbeat_stale_trial_callback=retry)
+    except ModuleNotFoundError as exc:
+        raise EngineError(f"the storage {redact_url(url)} needs the Python module {exc.name!r}",
+                          where="--storage / tune.storage",
+                          fix="pip install 'engine-optuna[postgres]' for PostgreSQL") from None
+    except Exception as exc:
+        raise EngineError(f"cannot open the storage {redact_url(url)}: {_first_line(exc)}",
+                          where="--storage / tune.storage",
+                          fix="check the URL, that the server is up and the database exists") from None
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"

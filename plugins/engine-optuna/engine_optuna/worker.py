@@ -1,0 +1,106 @@
+"""One worker's loop: run trials until the study has enough finished ones, then return.
+
+Several workers (processes, machines) share one study through its storage. A worker stops
+when ``n_trials`` trials are finished (complete or pruned); while the last trials run
+elsewhere it waits, so that a trial lost with a killed worker is run again here.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from engine_optuna.trial import TrialFailedError
+
+POLL_SECONDS = 0.5
+
+
+@attrs.define
+class Budget:
+    n_trials: int
+    deadline: float | None  # time.time() after which no trial starts
+
+
+def run_worker(study: Any, objective: Callable[[Any], Any], budget: Budget, *, retries: int,
+               heartbeat: bool, report: Callable[[Any], None]) -> None:
+    """Run trials of ``study`` until the budget is spent; ``report`` sees every finished trial."""
+    import optuna
+    from optuna.storages import RetryHeartbeatStaleTrialCallback
+    from optuna.trial import TrialState
+
+    retry = RetryHeartbeatStaleTrialCallback(max_retry=retries) if retries else None
+
+    def after_trial(study: Any, trial: Any) -> None:
+        if trial.state == TrialState.FAIL and retry is not None:
+            retry(study, trial)
+        report(trial)
+
+    while True:
+        if heartbeat:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                optuna.storages.fail_stale_trials(study)
+        else:
+            _fail_dead_local_trials(study, retry)
+        trials = study.get_trials(deepcopy=False)
+        counts = {state: 0 for state in TrialState}
+        for trial in trials:
+            counts[trial.state] += 1
+        finished = counts[TrialState.COMPLETE] + counts[TrialState.PRUNED]
+        if finished >= budget.n_trials or counts[TrialState.FAIL] >= max(budget.n_trials, 3):
+            return
+        if budget.deadline is not None and time.time() >= budget.deadline:
+            return
+        if finished + counts[TrialState.RUNNING] >= budget.n_trials and not counts[TrialState.WAITING]:
+            if heartbeat or _live_local_trials(trials):
+                time.sleep(POLL_SECONDS)  # the last trials run elsewhere; take over if one dies
+                continue
+            return
+        study.optimize(objective, n_trials=1, catch=(TrialFailedError,), callbacks=[after_trial])
+
+
+def _live_local_trials(trials: list[Any]) -> bool:
+    from optuna.trial import TrialState
+
+    return any(t.state == TrialState.RUNNING and _local_pid(t) is not None and _alive(_local_pid(t))
+               for t in trials)
+
+
+def _fail_dead_local_trials(study: Any, retry: Any) -> None:
+    """Without heartbeats (journal storage): fail RUNNING trials of dead workers on this host."""
+    from optuna.trial import TrialState
+
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        pid = _local_pid(trial)
+        if pid is None or pid == os.getpid() or _alive(pid):
+            continue
+        try:
+            changed = study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
+        except Exception:  # another worker failed it first
+            continue
+        if changed:
+            print(f"engine: trial {trial.number}: its worker (pid {pid}) is gone; marked FAIL", file=sys.stderr)
+            if retry is not None:
+                retry(study, study._storage.get_trial(trial._trial_id))
+
+
+def _local_pid(trial: Any) -> int | None:
+    host, _, pid = str(trial.user_attrs.get("worker", "")).rpartition(":")
+    return int(pid) if host == socket.gethostname() and pid.isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,79 @@
+"""`engine tune` on the default SQLite storage: pruning, results, reproduction and resume."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import optuna
+from optuna_helpers import read_trials_csv, tune_spec
+
+
+def test_tune_prunes_writes_results_and_best_toml_reproduces_the_best_trial(cli, tmp_path: Path) -> None:
+    (tmp_path / "spec.toml").write_text(tune_spec(trials=8))
+    result = cli("tune", "spec.toml")
+    assert result.code == 0, result
+    study_dir = tmp_path / "runs" / "study"
+    assert "best trial" in result.out and "backend.lr" in result.out
+
+    rows = read_trials_csv(study_dir / "trials.csv")
+    assert len(rows) == 8
+    states = {row["state"] for row in rows}
+    assert states <= {"COMPLETE", "PRUNED"} and "PRUNED" in states and "COMPLETE" in states
+    for row in rows:
+        run_dir = tmp_path / row["run_dir"]
+        summary = json.loads((run_dir / "summary.json").read_text())
+        steps = [json.loads(line)["step"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+        assert summary["steps"] == int(row["steps"]) == max(steps)
+        if row["state"] == "PRUNED":
+            assert summary["status"] == "stopped" and "pruned" in summary["reason"]
+            if int(row["steps"]) < 60:
+                assert json.loads((run_dir / "trial.json").read_text())["state"] == "PRUNED"
+        else:
+            assert summary["steps"] == 60 and summary["status"] == "completed"
+    assert any(int(row["steps"]) < 60 for row in rows if row["state"] == "PRUNED"), "no trial was stopped early"
+
+    for plot in ("history", "importances", "parallel_coordinates", "intermediate_values"):
+        assert (study_dir / "plots" / f"{plot}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", plot
+
+    study = optuna.load_study(study_name="study", storage=f"sqlite:///{study_dir / 'study.db'}")
+    best = study.best_trial
+    assert float(next(r for r in rows if r["number"] == str(best.number))["val/loss"]) == best.value
+
+    reproduced = cli("run", str(study_dir / "best.toml"), "-q")
+    assert reproduced.code == 0, reproduced
+    summary = json.loads((tmp_path / "runs" / "study-best" / "summary.json").read_text())
+    assert summary["metrics"]["val/loss"] == best.value  # exactly: same seed, CPU, pure Python
+
+    # The study resumes from its storage: two more trials, numbered after the first eight.
+    again = cli("tune", "spec.toml", "--trials", "10")
+    assert again.code == 0, again
+    rows = read_trials_csv(study_dir / "trials.csv")
+    assert [int(r["number"]) for r in rows] == list(range(10))
+    assert {"8", "9"} <= {r["number"] for r in rows if r["state"] in ("COMPLETE", "PRUNED")}
+
+
+def test_workers_share_one_study_on_a_journal_file(cli, tmp_path: Path) -> None:
+    (tmp_path / "spec.toml").write_text(tune_spec(trials=6, max_steps=20, pruner="none", step_seconds=0.02))
+    result = cli("tune", "spec.toml", "--workers", "2", timeout=180)
+    assert result.code == 0, result
+    study_dir = tmp_path / "runs" / "study"
+    assert (study_dir / "study.journal").exists() and not (study_dir / "study.db").exists()
+    rows = read_trials_csv(study_dir / "trials.csv")
+    assert [r["state"] for r in rows] == ["COMPLETE"] * 6
+    from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+    storage = JournalStorage(JournalFileBackend(str(study_dir / "study.journal")))
+    workers = {t.user_attrs["worker"] for t in optuna.load_study(study_name="study", storage=storage).trials}
+    assert len(workers) == 2, workers  # both processes ran trials
+
+
+def test_engine_help_does_not_import_optuna(tmp_path: Path) -> None:
+    import subprocess
+
+    code = ("import sys\nfrom engine.cli.main import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print('optuna' in sys.modules, 'matplotlib' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
+    assert "tune" in done.stdout  # the command is there ...
+    assert done.stdout.strip().splitlines()[-1] == "False False"  # ... and nothing heavy was imported
