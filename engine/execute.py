@@ -60,6 +60,7 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
 
     random.seed(spec.run.seed)
     run = Run(spec, plugins, directory, fold=fold, console=console)
+    run.resuming = resume
     run.checkpoints = manager
     manager.warn = lambda message: warn(run, message)
     registered: list[str] = []
@@ -93,14 +94,23 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
     finally:
         manager.close()  # the run never exits before its last save is written
         run.exit_code = _exit_code(run, error)
-        summary = run.summary()
-        with contextlib.suppress(OSError):
-            rundir.write_json(directory / rundir.SUMMARY_FILE, summary)
+        summary = _write_summary(run)
         try:
             run.hook.on_run_end(run=run, status=run.status)
+        except Exception as exc:  # noqa: BLE001 - a plugin failing at the very end still fails the run
+            error = _failure(run, exc)
+            run.exit_code = _exit_code(run, error)
+            summary = _write_summary(run)
         finally:
             _unregister(plugins, registered)
     return RunResult(run.status, run.exit_code, directory, summary, error)
+
+
+def _write_summary(run: Run) -> dict[str, Any]:
+    summary = run.summary()
+    with contextlib.suppress(OSError):
+        rundir.write_json(run.dir / rundir.SUMMARY_FILE, summary)
+    return summary
 
 
 def build_storage(spec: Spec, directory: Path) -> Any:

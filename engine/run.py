@@ -33,6 +33,8 @@ class Run:
         #: "auto" (a bar on a terminal, lines otherwise), "plain" or "quiet".
         self.console = console
         self.seed = spec.run.seed
+        #: True when this process continues a run from a checkpoint (``--resume``).
+        self.resuming = False
         self.step = 0
         self.epoch = 0
         self.step_in_epoch = 0

@@ -49,9 +49,9 @@ class _Guard:
         try:
             getattr(self.tracker, event)(run=run, **kwargs)
         except Exception as exc:
-            if self.strict or event in ("on_exception",):
+            self.disabled = True  # a failed tracker is never called again, strict or not
+            if self.strict:
                 raise
-            self.disabled = True
             from engine.execute import warn
 
             warn(run, f"tracker {self.label} failed in {event}: {type(exc).__name__}: {exc}; "

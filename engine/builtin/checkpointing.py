@@ -41,8 +41,16 @@ class CheckpointPolicy:
     @hookimpl
     def on_checkpoint(self, run: Run, checkpoint: CheckpointInfo) -> None:
         if run.checkpoints is not None and run.is_main_process:
-            run.checkpoints.retain(keep_last=self.options.keep_last, save_top_k=self.options.save_top_k,
-                                   monitor=self.monitor, mode=self.mode)
+            try:
+                run.checkpoints.retain(keep_last=self.options.keep_last, save_top_k=self.options.save_top_k,
+                                       monitor=self.monitor, mode=self.mode)
+            except Exception as exc:  # storage unreachable: like a failed save, not a reason to stop
+                if self.options.on_error == "fail":
+                    raise
+                from engine.execute import warn
+
+                warn(run, f"could not delete old checkpoints in {run.checkpoints.storage.url}: "
+                          f"{type(exc).__name__}: {exc}; the next checkpoint tries again")
 
     @hookimpl
     def on_resume(self, run: Run) -> None:

@@ -186,3 +186,19 @@ def test_autoload_can_be_switched_off_and_hook_calls_traced(cli, tmp_path):
     traced = cli("run", "spec.toml", "--quiet", env={"ENGINE_TRACE_HOOKS": "1"})
     assert traced.code == 0, traced
     assert "on_epoch_start [hook]" in traced.err and "finish on_run_end" in traced.err
+
+
+def test_a_plugin_failing_in_on_run_end_fails_the_run_with_one_line(cli, tmp_path):
+    write_module(tmp_path, "end_fails", """
+        import engine
+
+        @engine.hookimpl
+        def on_run_end(run, status):
+            raise RuntimeError("cannot flush")
+    """)
+    (tmp_path / "spec.toml").write_text(SPEC.format(extra='plugins = ["end_fails"]'))
+    result = cli("run", "spec.toml", "--quiet")
+    assert result.code == 1, result
+    assert len(result.error_lines) == 1 and "plugin 'end_fails'" in result.err
+    assert "Traceback" not in result.err
+    assert json.loads((tmp_path / "runs/r/summary.json").read_text())["status"] == "failed"

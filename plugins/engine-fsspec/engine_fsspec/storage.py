@@ -1,0 +1,120 @@
+"""The ``fsspec`` storage: checkpoint directories at any fsspec URL, committed by a manifest.
+
+Commit protocol, for object stores without renames: every part is written first and the
+manifest last (one PUT, so it appears whole or not at all); a directory without a manifest
+is an interrupted save that readers skip. Re-writing a checkpoint removes its manifest
+first, and deleting one removes its manifest first, so a crash at any point leaves either a
+committed checkpoint whose files all match their checksums, or an uncommitted one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from engine.checkpoint.manifest import MANIFEST
+from engine.errors import EXIT_FAILED, CheckpointError, EngineError
+from engine.spec.toml_text import REDACTED
+from engine_fsspec import urls
+from engine_fsspec.isolation import isolate_random
+from engine_fsspec.options import FsspecStorageOptions
+from engine_fsspec.retry import Backoff, GaveUpError, call
+
+T = TypeVar("T")
+
+
+class StorageError(CheckpointError):
+    """A storage operation failed (after retrying transient errors): exit status 1, not the spec's fault."""
+
+    exit_code = EXIT_FAILED
+
+
+class FsspecStorage:
+    """Checkpoints under one fsspec URL; see the module docstring for the commit protocol."""
+
+    def __init__(self, options: FsspecStorageOptions):
+        problem = urls.url_problem(options.url)
+        if problem:
+            raise EngineError(problem, where="checkpoint.storage")
+        self.options = options
+        #: The URL without credentials: what logs, warnings and manifests' readers see.
+        self.url = urls.public(options.url)
+        self.backoff = Backoff(options.attempts, options.backoff, options.backoff_max)
+        self.fs, self.root = _filesystem(options)
+
+    # ------------------------------------------------------------------ the storage protocol
+
+    def list(self) -> list[str]:
+        def names() -> list[str]:
+            self.fs.invalidate_cache(self.root)
+            try:
+                entries = self.fs.ls(self.root, detail=True)
+            except FileNotFoundError:
+                return []
+            return [str(e["name"]).rstrip("/").rsplit("/", 1)[-1] for e in entries if e.get("type") == "directory"]
+
+        return sorted(name for name in self._call(names, "listing", self.url) if not name.startswith("."))
+
+    def write(self, name: str, files: dict[str, bytes], manifest: bytes) -> None:
+        folder = urls.join(self.root, name)
+        self._call(lambda: self._remove(urls.join(folder, MANIFEST)), "uncommitting", self.location(name))
+        for file, data in files.items():
+            path = urls.join(folder, file)
+            self._call(lambda p=path, d=data: self.fs.pipe_file(p, d), "writing", self.location(name, file))
+        self._call(lambda: self.fs.pipe_file(urls.join(folder, MANIFEST), manifest), "committing",
+                   self.location(name, MANIFEST))
+
+    def read(self, name: str, file: str) -> bytes:
+        data: bytes = self._call(lambda: self.fs.cat_file(urls.join(self.root, name, file)), "reading",
+                                 self.location(name, file))
+        return data
+
+    def delete(self, name: str) -> None:
+        folder = urls.join(self.root, name)
+        self._call(lambda: self._remove(urls.join(folder, MANIFEST)), "uncommitting", self.location(name))
+        self._call(lambda: self._remove(folder, recursive=True), "deleting", self.location(name))
+
+    def location(self, name: str, file: str = "") -> str:
+        return urls.join(self.url, name, file) if file else urls.join(self.url, name)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _remove(self, path: str, recursive: bool = False) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.rm(path, recursive=recursive)
+        self.fs.invalidate_cache(path)
+
+    def _call(self, operation: Callable[[], T], doing: str, where: str) -> T:
+        try:
+            return call(operation, self.backoff, f"{doing} {where}")
+        except GaveUpError as failure:
+            tries = f" (gave up after {failure.tries} tries)" if failure.tries > 1 else ""
+            raise StorageError(f"{doing} {where} failed{tries}: {type(failure.error).__name__}: "
+                               f"{_one_line(failure.error)}") from failure.error
+
+
+def _filesystem(options: FsspecStorageOptions) -> tuple[Any, str]:
+    """The fsspec filesystem and root path for ``options``; a bad option is the spec's fault."""
+    from fsspec.core import url_to_fs
+
+    kwargs = {key: value for key, value in options.filesystem.items() if value != REDACTED}
+    if urls.protocols(options.url)[-1] in ("file", "local"):
+        kwargs.setdefault("auto_mkdir", True)
+    try:
+        fs, root = url_to_fs(options.url, **kwargs)
+    except ImportError as exc:
+        raise EngineError(f"cannot use {urls.public(options.url)!r}: {exc}", where="checkpoint.storage",
+                          fix="pip install the fsspec filesystem it needs, e.g. 'engine-fsspec[s3]'") from None
+    except (TypeError, ValueError, KeyError) as exc:
+        raise EngineError(f"the filesystem for {urls.public(options.url)!r} rejected its options: "
+                          f"{type(exc).__name__}: {_one_line(exc)}",
+                          where="checkpoint.storage_options.filesystem",
+                          fix="check the option names in the filesystem's documentation") from None
+    isolate_random()
+    return fs, str(root).rstrip("/")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return " ".join(text.split())

@@ -1,0 +1,154 @@
+"""The ``mlflow`` tracker: one MLflow run per engine run, continued across resumes.
+
+The MLflow run is created at the first log (or at the end, for a run that never logged),
+with the effective spec as params and ``spec.toml``/``env.json`` as artifacts. Logging only
+appends to a list; points go out in ``log_batch`` requests at the first log, every
+``flush_secs``, at every checkpoint and at the end.
+
+Resume: ``state_dict`` holds the MLflow run id and the points not yet sent when the
+checkpoint was taken. The resumed process reattaches to that run, sends those points, and
+skips every point at a step the run already holds for that metric, so the interrupted
+process's points past the checkpoint are not duplicated (MLflow cannot delete points;
+with an exact resume they equal the new ones).
+
+The core's tracker guard calls these methods on the main process only, and turns a
+failure into one warning (or a failed run with ``strict = true``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from engine.checkpoint.manifest import CheckpointInfo
+from engine.run import Run
+from engine.rundir import ENV_FILE, SPEC_FILE, SUMMARY_FILE, metadata_version
+from engine_mlflow.options import MlflowOptions
+from engine_mlflow.params import flat_params, metric_key
+from engine_mlflow.store import MAX_PARAM_LENGTH, MlflowRun, Point, tracking_uri
+
+_MAX_PENDING = 1000
+_MAX_TAG_LENGTH = 5000
+
+
+class MlflowTracker:
+    """Writes one MLflow run per engine run, to ``tracking_uri``."""
+
+    def __init__(self, options: MlflowOptions):
+        self.options = options
+        self.mlflow: MlflowRun | None = None
+        self.run_id = ""  # restored from a checkpoint: the run to continue
+        self.pending: list[Point] = []
+        self.last_steps: dict[str, int] = {}
+        self.last_flush = -math.inf
+        self._keys: dict[str, str] = {}
+        self.failed = False
+
+    # ------------------------------------------------------------------ events
+
+    def on_resume(self, run: Run, checkpoint: CheckpointInfo) -> None:
+        if not self.run_id:  # the checkpoint predates the MLflow run: start one at the first log
+            return
+        with self._remote():
+            self.mlflow = MlflowRun.attach(self.uri(run), self.run_id)
+            self.last_steps = self.mlflow.last_steps()
+            self.mlflow.set_tags({"engine.resumed_from_step": str(checkpoint.step)})
+            self.pending = self._unsent(self.pending)
+            self.flush(run)
+
+    def on_log(self, run: Run, metrics: dict[str, float], step: int) -> None:
+        now = int(time.time() * 1000)
+        keys, pending, last = self._keys, self.pending, self.last_steps
+        for name, value in metrics.items():
+            key = keys.get(name)
+            if key is None:
+                key = keys[name] = metric_key(name)
+            if not last or step > last.get(key, -1):
+                pending.append((key, value, now, step))
+        if len(self.pending) >= _MAX_PENDING or time.monotonic() - self.last_flush >= self.options.flush_secs:
+            self.flush(run)
+
+    def on_checkpoint(self, run: Run, checkpoint: CheckpointInfo) -> None:
+        if self.pending:
+            self.flush(run)
+
+    def on_run_end(self, run: Run, status: str) -> None:
+        if self.failed:  # a strict tracker's failure already failed the run: do not raise again
+            return
+        with self._remote():
+            mlflow = self.flush(run)
+            mlflow.set_tags({"engine.status": status,
+                             "engine.stop_reason": run.stop_reason[:_MAX_TAG_LENGTH],
+                             "engine.steps": str(run.step)})
+            if self.options.log_artifacts:
+                for path in run.exports.values():
+                    mlflow.upload(Path(path), "model")
+                mlflow.upload(run.dir / SUMMARY_FILE)
+            mlflow.finish(status)
+
+    # ------------------------------------------------------------------ state
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"run_id": self.mlflow.run_id if self.mlflow else self.run_id,
+                "pending": [list(point) for point in self.pending]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.run_id = str(state.get("run_id", ""))
+        self.pending = [(str(k), float(v), int(t), int(s)) for k, v, t, s in state.get("pending", [])]
+
+    # ------------------------------------------------------------------ writing
+
+    def uri(self, run: Run) -> str:
+        # cross-validation folds share one store next to them
+        return tracking_uri(self.options.tracking_uri, run.dir.parent if run.fold else run.dir)
+
+    def flush(self, run: Run) -> MlflowRun:
+        """Send the buffered points (creating the MLflow run first if there is none)."""
+        with self._remote():
+            mlflow = self.mlflow or self._start(run)
+            pending, self.pending = self.pending, []
+            if pending:
+                mlflow.log_metrics(pending)
+        self.last_flush = time.monotonic()
+        return mlflow
+
+    def _start(self, run: Run) -> MlflowRun:
+        spec = run.spec
+        name = self.options.run_name or spec.run.name + (f"-fold{run.fold[0]}" if run.fold else "")
+        mlflow = MlflowRun.create(self.uri(run), self.options.experiment or spec.run.name, name,
+                                  {**_engine_tags(run), **self.options.tags})
+        self.mlflow = mlflow
+        if self.options.log_params:
+            mlflow.log_params(flat_params(spec.raw, max_value_length=MAX_PARAM_LENGTH))
+        if self.options.log_artifacts:
+            mlflow.upload(run.dir / SPEC_FILE)
+            mlflow.upload(run.dir / ENV_FILE)
+        return mlflow
+
+    @contextlib.contextmanager
+    def _remote(self) -> Iterator[None]:
+        """Remember a failure talking to MLflow: a strict tracker fails the run once, not again at its end."""
+        try:
+            yield
+        except Exception:
+            self.failed = True
+            raise
+
+    def _unsent(self, points: list[Point]) -> list[Point]:
+        """``points`` without those at a step the MLflow run already holds for their metric."""
+        last = self.last_steps
+        return [point for point in points if point[3] > last.get(point[0], -1)]
+
+
+def _engine_tags(run: Run) -> dict[str, str]:
+    tags = {"engine.run_name": run.spec.run.name, "engine.run_dir": str(run.dir.resolve()),
+            "engine.backend": run.spec.backend.name, "engine.version": metadata_version("engine") or ""}
+    if run.spec.run.description:
+        tags["mlflow.note.content"] = run.spec.run.description
+    if run.fold:
+        tags["engine.fold"] = f"{run.fold[0]}/{run.fold[1]}"
+    return tags

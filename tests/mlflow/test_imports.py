@@ -1,0 +1,17 @@
+"""``engine --help`` and ``engine plugins`` must not import MLflow."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_cli_start_does_not_import_mlflow():
+    code = ("import sys, contextlib, io\n"
+            "from engine.cli.main import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+            "    main(['plugins'])\n"
+            "assert 'mlflow' in out.getvalue(), out.getvalue()\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('mlflow', 'pyarrow', 'pandas')))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
