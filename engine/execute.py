@@ -97,7 +97,7 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
         summary = _write_summary(run)
         try:
             run.hook.on_run_end(run=run, status=run.status)
-        except Exception as exc:  # noqa: BLE001 - a plugin failing at the very end still fails the run
+        except Exception as exc:  # a plugin failing at the very end still fails the run
             error = _failure(run, exc)
             run.exit_code = _exit_code(run, error)
             summary = _write_summary(run)
