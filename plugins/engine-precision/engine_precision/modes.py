@@ -1,0 +1,81 @@
+"""The precision modes: what the torch backend converts, autocasts and scales in each."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Any
+
+import torch
+
+from engine.errors import EngineError
+
+
+class Mode:
+    """A precision mode as :class:`engine_torch.precision.TorchPrecision` describes it."""
+
+    name = ""
+    param_dtype: torch.dtype | None = None
+    autocast_dtype: torch.dtype | None = None
+    #: The low-precision dtype the device must support.
+    needs: torch.dtype | None = None
+
+    def __init__(self, options: Any = None):
+        self.options = options
+
+    def check_device(self, device: torch.device) -> None:
+        if self.needs is not None and not supports(device, self.needs):
+            dtype = str(self.needs).removeprefix("torch.")
+            raise EngineError(f"device {str(device)!r} cannot compute in {dtype}, which {self.name!r} needs",
+                              where="precision.use",
+                              fix='use "32-true" (remove [precision]), or a device that supports it')
+
+    def autocast(self, device: torch.device) -> AbstractContextManager[object] | None:
+        if self.autocast_dtype is None:
+            return None
+        return torch.autocast(device_type=device.type, dtype=self.autocast_dtype)
+
+    def grad_scaler(self, device: torch.device) -> torch.amp.GradScaler | None:
+        return None
+
+
+class Double(Mode):
+    name = "64-true"
+    param_dtype = torch.float64
+    needs = torch.float64
+
+
+class BFloat16Mixed(Mode):
+    name = "bf16-mixed"
+    autocast_dtype = torch.bfloat16
+    needs = torch.bfloat16
+
+
+class BFloat16True(Mode):
+    name = "bf16-true"
+    param_dtype = torch.bfloat16
+    needs = torch.bfloat16
+
+
+class Float16Mixed(Mode):
+    name = "16-mixed"
+    autocast_dtype = torch.float16
+    needs = torch.float16
+
+    def grad_scaler(self, device: torch.device) -> torch.amp.GradScaler | None:
+        return torch.amp.GradScaler(device.type)
+
+
+def supports(device: torch.device, dtype: torch.dtype) -> bool:
+    """Whether ``device`` computes in ``dtype``: CUDA asks the driver, other devices try a matmul."""
+    if device.type == "cuda":
+        if dtype == torch.bfloat16:
+            return bool(torch.cuda.is_bf16_supported(including_emulation=False))
+        return True
+    if device.type == "mps" and dtype == torch.float64:
+        return False
+    try:
+        a = torch.ones(2, 2, device=device, dtype=dtype, requires_grad=True)
+        (a @ a).sum().backward()
+    except (RuntimeError, TypeError):
+        return False
+    return True

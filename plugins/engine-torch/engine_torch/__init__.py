@@ -1,0 +1,23 @@
+"""engine-torch: the ``torch`` backend of engine.
+
+Load a trained model in one call::
+
+    from engine_torch import load_model
+    model = load_model("runs/digits-mlp")            # final weights; best="best" for the best
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["load_model"]
+
+
+def load_model(source: str | Path, model: Any = None, *, which: str = "final", device: str = "cpu") -> Any:
+    """A trained model from a run directory or a ``.safetensors`` file; see :mod:`engine_torch.export`."""
+    from engine_torch.export import load_model as load
+
+    return load(source, model, which=which, device=device)

@@ -1,0 +1,364 @@
+"""The ``torch`` backend: one step is one optimizer step over ``accumulate`` micro-batches."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from engine import hookimpl
+from engine.errors import EngineError
+from engine.run import Run
+from engine_torch import export, state
+from engine_torch.data import DatasetBatches, LoaderBatches, batches_of, cast_floating, to_device
+from engine_torch.device import make_deterministic, resolve_device
+from engine_torch.losses import make_forward, make_step_forward, model_outputs, shape_of, split
+from engine_torch.metrics import Metric, metric_factories
+from engine_torch.optim import build_optimizer
+from engine_torch.options import MODEL_LOSS, TorchOptions
+from engine_torch.precision import TorchPrecision
+from engine_torch.usercode import call, resolve
+
+WHERE = "backend"
+#: Training losses are kept as device scalars and summed on the device every this many steps.
+_FOLD_LOSSES = 256
+
+
+class TorchBackend:
+    """Trains a ``torch.nn.Module``; see :class:`engine_torch.options.TorchOptions`."""
+
+    def __init__(self, options: TorchOptions):
+        self.options = options
+        self.device = torch.device("cpu")
+        self.precision: TorchPrecision | None = None
+        self.module: torch.nn.Module = torch.nn.Module()
+        self.optimizer: torch.optim.Optimizer | None = None
+        self.scaler: torch.amp.GradScaler | None = None
+        self.base_lrs: list[float] = []
+        self.train_batches: DatasetBatches | LoaderBatches | None = None
+        self.val_batches: DatasetBatches | LoaderBatches | None = None
+        self.test_batches: DatasetBatches | LoaderBatches | None = None
+        self.forward: Callable[[Any], tuple[torch.Tensor, Any, Any]] = _unset
+        self.metrics: list[Callable[[torch.device], Metric]] = []
+        self.schedule: Callable[[Run], float] | None = None
+        self.run: Run | None = None
+        self._steps_per_epoch = 1
+
+    @property
+    def model(self) -> torch.nn.Module:
+        """The trained module (not its compiled wrapper): what trackers read for histograms."""
+        return self.module
+        self._losses: list[torch.Tensor] = []
+        self._loss_count = 0
+        self._batches: Iterator[Any] = iter(())
+        self._epoch = -1
+        self._position = -1
+        self._simple = False
+        self._saved_settings: tuple[int, bool] | None = None
+
+    # ------------------------------------------------------------------ setup
+
+    def setup(self, run: Run) -> None:
+        self._saved_settings = (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled())
+        try:
+            self._setup(run)
+        except BaseException:
+            self.on_run_end()  # not registered yet: give the settings back here
+            raise
+
+    def _setup(self, run: Run) -> None:
+        o = self.options
+        self.run = run
+        if o.threads:
+            torch.set_num_threads(o.threads)
+        if o.deterministic:
+            make_deterministic()
+        self.device = resolve_device(o.device, f"{WHERE}.device")
+        self.precision = run.components.get("precision")
+        if self.precision is not None:
+            self.precision.check_device(self.device)
+        seed_everything(run.seed)
+
+        self.module = self._build_model()
+        self._build_data(run)
+        model: Any = torch.compile(self.module) if o.compile else self.module
+        if o.step is not None:
+            self.forward = make_step_forward(o.step, model, WHERE)
+        else:
+            self.forward = make_forward(model, o.loss, WHERE)
+        self.metrics = metric_factories(o.metrics, WHERE)
+        if o.step is None:
+            self._probe(make_forward(self.module, o.loss, WHERE))
+
+        self.optimizer = build_optimizer(o.optimizer, self.module, decay_bias_and_norm=o.decay_bias_and_norm,
+                                         where=WHERE)
+        self.base_lrs = [float(group["lr"]) for group in self.optimizer.param_groups]
+        self.scaler = self.precision.grad_scaler(self.device) if self.precision is not None else None
+        factor = getattr(run.components.get("scheduler"), "factor", None)
+        self.schedule = factor if callable(factor) else None
+        self._simple = (o.accumulate == 1 and self.scaler is None and o.clip_norm is None
+                        and o.clip_value is None and self.device.type == "cpu" and not o.pin_memory
+                        and (self.precision is None or (self.precision.param_dtype is None
+                                                        and self.precision.autocast(self.device) is None)))
+        self.module.train()
+
+    def _build_model(self) -> torch.nn.Module:
+        o = self.options
+        factory = resolve(o.model, f"{WHERE}.model")
+        module = call(factory, f"model {o.model!r}", **o.model_args)
+        if not isinstance(module, torch.nn.Module):
+            raise EngineError(f"model {o.model!r} returned {type(module).__name__}, not a torch.nn.Module",
+                              where=f"{WHERE}.model",
+                              fix="point model at an nn.Module class or a factory returning one")
+        module = module.to(self.device)
+        if self.precision is not None and self.precision.param_dtype is not None:
+            module = module.to(self.precision.param_dtype)
+        return module
+
+    def _build_data(self, run: Run) -> None:
+        o = self.options
+        function = resolve(o.data, f"{WHERE}.data")
+        kwargs = dict(o.data_args)
+        sets = call(function, f"data {o.data!r}", **kwargs)
+        if not isinstance(sets, dict) or "train" not in sets or "val" not in sets:
+            got = sorted(sets) if isinstance(sets, dict) else type(sets).__name__
+            raise EngineError(f"data {o.data!r} returned {got}; expected a dict with 'train', 'val' "
+                              "and optionally 'test'", where=f"{WHERE}.data",
+                              fix='return {"train": Dataset, "val": Dataset}')
+        common = {"num_workers": o.num_workers, "pin_memory": o.pin_memory}
+        self.train_batches = batches_of(sets["train"], batch_size=o.batch_size, shuffle=o.shuffle,
+                                        drop_last=o.drop_last, **common)
+        eval_size = o.eval_batch_size or o.batch_size
+        self.val_batches = batches_of(sets["val"], batch_size=eval_size, shuffle=False, drop_last=False, **common)
+        if sets.get("test") is not None:
+            self.test_batches = batches_of(sets["test"], batch_size=eval_size, shuffle=False, drop_last=False,
+                                           **common)
+        batches = len(self.train_batches)
+        if batches < o.accumulate:
+            raise EngineError(f"the training data has {batches} batch(es) per epoch, fewer than "
+                              f"accumulate = {o.accumulate}", where=f"{WHERE}.accumulate",
+                              fix="lower accumulate or batch_size")
+        self._steps_per_epoch = batches // o.accumulate
+
+    def _probe(self, forward: Callable[[Any], tuple[torch.Tensor, Any, Any]]) -> None:
+        """Run one batch forward (no gradients, RNG untouched) so a mismatch is a clear error now."""
+        o = self.options
+        if not isinstance(self.train_batches, DatasetBatches) or self.train_batches.size == 0:
+            return
+        saved = state.rng_state()
+        batch = self._prepare(self.train_batches.fetch(torch.arange(min(o.batch_size, self.train_batches.size))))
+        self.module.eval()
+        try:
+            with torch.no_grad(), self._autocast():
+                if o.loss == MODEL_LOSS:
+                    loss = call(forward, f"the forward pass of model {o.model!r}", batch)[0]
+                else:
+                    loss = self._probe_supervised(forward, batch)
+            if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+                raise EngineError(f"the loss is {shape_of(loss)}, not a scalar tensor", where=f"{WHERE}.loss",
+                                  fix="reduce the loss to a single value (mean or sum)")
+        finally:
+            self.module.train()
+            state.load_rng_state(saved)
+
+    def _probe_supervised(self, forward: Callable[[Any], tuple[torch.Tensor, Any, Any]],
+                          batch: Any) -> torch.Tensor:
+        o = self.options
+        args, kwargs, targets = split(batch)
+        out = call(self.module, f"the forward pass of model {o.model!r}", *args, **kwargs)
+        if isinstance(out, dict) and "loss" in out:
+            return out["loss"]  # type: ignore[no-any-return]
+        outputs = model_outputs(out)
+        try:
+            return forward(batch)[0]
+        except Exception as exc:
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise EngineError(
+                f"the model's outputs do not fit loss {o.loss!r}: outputs {shape_of(outputs)}, "
+                f"targets {shape_of(targets)} ({detail})", where=f"{WHERE}.loss",
+                fix="make the model's outputs match what the loss expects, or choose another loss",
+            ) from None
+
+    @hookimpl
+    def on_run_end(self) -> None:
+        """Give the process back its thread count and determinism setting (runs may share a process)."""
+        if self._saved_settings is not None:
+            threads, deterministic = self._saved_settings
+            torch.set_num_threads(threads)
+            torch.use_deterministic_algorithms(deterministic)
+            self._saved_settings = None
+
+    # ------------------------------------------------------------------ training
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return self._steps_per_epoch
+
+    def _prepare(self, batch: Any) -> Any:
+        if self.device.type != "cpu":
+            batch = to_device(batch, self.device, non_blocking=self.options.pin_memory)
+        if self.precision is not None and self.precision.param_dtype is not None:
+            batch = cast_floating(batch, self.precision.param_dtype)
+        return batch
+
+    def _autocast(self) -> contextlib.AbstractContextManager[object]:
+        context = self.precision.autocast(self.device) if self.precision is not None else None
+        return context if context is not None else contextlib.nullcontext()
+
+    def _position_at(self, run: Run) -> None:
+        """Start the epoch's batch iterator at the run's position (a resume, a new epoch)."""
+        assert self.train_batches is not None
+        self._batches = self.train_batches.iterate(run.seed, run.epoch, run.step_in_epoch * self.options.accumulate)
+        self._epoch = run.epoch
+
+    def train_step(self, run: Run) -> None:
+        if run.epoch != self._epoch or run.step_in_epoch != self._position:
+            self._position_at(run)
+        self._position = run.step_in_epoch + 1
+        optimizer = self.optimizer
+        assert optimizer is not None
+        if self.schedule is not None:
+            factor = self.schedule(run)
+            for group, base in zip(optimizer.param_groups, self.base_lrs, strict=True):
+                group["lr"] = base * factor
+        if self._simple:
+            loss = self.forward(next(self._batches))[0]
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+            self._record(loss)
+            return
+        self._general_step(optimizer)
+
+    def _general_step(self, optimizer: torch.optim.Optimizer) -> None:
+        o, scaler = self.options, self.scaler
+        for _ in range(o.accumulate):
+            batch = self._prepare(next(self._batches))
+            with self._autocast():
+                loss = self.forward(batch)[0]
+            scaled = loss / o.accumulate if o.accumulate > 1 else loss
+            (scaler.scale(scaled) if scaler is not None else scaled).backward()
+            self._record(loss)
+        if o.clip_norm is not None or o.clip_value is not None:
+            if scaler is not None:
+                scaler.unscale_(optimizer)
+            if o.clip_norm is not None:
+                torch.nn.utils.clip_grad_norm_(self.module.parameters(), o.clip_norm)
+            else:
+                torch.nn.utils.clip_grad_value_(self.module.parameters(), o.clip_value)  # type: ignore[arg-type]
+        if scaler is not None:
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            optimizer.step()
+        optimizer.zero_grad()
+
+    def _record(self, loss: torch.Tensor) -> None:
+        losses = self._losses
+        losses.append(loss.detach())
+        self._loss_count += 1
+        if len(losses) >= _FOLD_LOSSES:
+            self._losses = [torch.stack([x.float() for x in losses]).sum()]
+
+    def train_metrics(self) -> dict[str, float]:
+        if not self._loss_count:
+            return {}
+        total = torch.stack([x.float() for x in self._losses]).sum().item()
+        metrics = {"train/loss": total / self._loss_count}
+        if self.optimizer is not None:
+            metrics["lr"] = float(self.optimizer.param_groups[0]["lr"])
+        self._losses, self._loss_count = [], 0
+        return metrics
+
+    # ------------------------------------------------------------------ evaluation
+
+    def evaluate(self, run: Run) -> dict[str, float]:
+        assert self.val_batches is not None
+        return self._evaluate(self.val_batches, run.seed, "val")
+
+    def _evaluate(self, batches: DatasetBatches | LoaderBatches, seed: int, prefix: str) -> dict[str, float]:
+        dtype = torch.float32 if self.device.type == "mps" else torch.float64
+        total = torch.zeros((), dtype=dtype, device=self.device)
+        count = 0
+        metrics = [make(self.device) for make in self.metrics]
+        self.module.eval()
+        try:
+            with torch.no_grad():
+                for raw in batches.iterate(seed, 0):
+                    batch = self._prepare(raw)
+                    with self._autocast():
+                        loss, outputs, targets = self.forward(batch)
+                    size = _batch_size(targets if targets is not None else batch)
+                    total += loss.detach().to(dtype) * size
+                    count += size
+                    if metrics and isinstance(outputs, torch.Tensor) and isinstance(targets, torch.Tensor):
+                        for metric in metrics:
+                            metric.update(outputs, targets)
+        finally:
+            self.module.train()
+        results = {f"{prefix}/loss": float(total.item()) / max(count, 1)}
+        for metric in metrics:
+            results[f"{prefix}/{metric.name}"] = metric.compute()
+        return results
+
+    # ------------------------------------------------------------------ state and export
+
+    def state_dict(self) -> dict[str, Any]:
+        assert self.optimizer is not None
+        pending = {"losses": torch.stack([x.float() for x in self._losses])} if self._losses else {}
+        return {
+            "model": state.tensors_to_bytes(self.module.state_dict()),
+            "optimizer": state.optimizer_state(self.optimizer),
+            "scaler": self.scaler.state_dict() if self.scaler is not None else None,
+            "rng": state.rng_state(),
+            "pending_losses": state.tensors_to_bytes(pending),
+            "pending_count": self._loss_count,
+        }
+
+    def load_state_dict(self, saved: dict[str, Any]) -> None:
+        assert self.optimizer is not None
+        where = "--resume"
+        tensors = state.tensors_from_bytes(saved["model"])
+        state.load_model_state(self.module, tensors, where)
+        state.load_optimizer_state(self.optimizer, saved["optimizer"])
+        if self.scaler is not None and saved.get("scaler"):
+            self.scaler.load_state_dict(saved["scaler"])
+        state.load_rng_state(saved["rng"])
+        pending = state.tensors_from_bytes(saved["pending_losses"])
+        self._losses = list(pending["losses"].to(self.device).unbind()) if "losses" in pending else []
+        self._loss_count = int(saved["pending_count"])
+        self._epoch = self._position = -1
+
+    def export(self, directory: Path, tag: str) -> Path | None:
+        if tag == "final" and self.test_batches is not None and self.run is not None:
+            self.run.log(self._evaluate(self.test_batches, self.run.seed, "test"))
+        return export.save_model(self.module, directory / f"{tag}.safetensors",
+                                 model=self.options.model, model_args=self.options.model_args)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, numpy's and torch's generators (every device) from the run's seed."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _batch_size(value: Any) -> int:
+    if isinstance(value, torch.Tensor):
+        return int(value.shape[0]) if value.ndim else 1
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (tuple, list)):
+        for item in value:
+            if isinstance(item, torch.Tensor) and item.ndim:
+                return int(item.shape[0])
+    return 1
+
+
+def _unset(batch: Any) -> tuple[torch.Tensor, Any, Any]:
+    raise RuntimeError("the torch backend was not set up")

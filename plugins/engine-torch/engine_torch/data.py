@@ -1,0 +1,146 @@
+"""Batches of a dataset in an order that depends only on (seed, epoch), from any position.
+
+Training order: epoch ``e`` of a run with seed ``s`` visits the training set in the order
+``torch.randperm(n, generator=torch.Generator().manual_seed(epoch_seed(s, e)))`` (``range(n)``
+with ``shuffle = false``), cut into consecutive batches of ``batch_size``. Nothing else — not
+the number of workers, not an earlier interruption — changes it, so a resumed run starts
+at batch ``k`` of the epoch without fetching batches ``0..k-1``.
+
+Where the dataset can be indexed by a batch of indices (a ``TensorDataset``, a ``Subset`` of
+one, or a dataset with ``__getitems__``), a batch is fetched in one call and collated once.
+
+A ready ``DataLoader`` is used as it is: its order is its own (seed its sampler yourself),
+batches are fetched item by item unless it says otherwise, and a mid-epoch resume iterates
+(fetches, without training on) the batches already seen to reach its position.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader, Subset, TensorDataset, default_collate
+from torch.utils.data._utils.pin_memory import pin_memory as pin
+
+Batch = Any
+Fetch = Callable[[torch.Tensor], Batch]
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    """The seed of epoch ``epoch``'s shuffle."""
+    return (seed * 1_000_003 + epoch) % (2**63)
+
+
+def epoch_order(n: int, seed: int, epoch: int, *, shuffle: bool = True) -> torch.Tensor:
+    """Indices of the training set in the order epoch ``epoch`` visits them."""
+    if not shuffle:
+        return torch.arange(n)
+    return torch.randperm(n, generator=torch.Generator().manual_seed(epoch_seed(seed, epoch)))
+
+
+def batch_fetcher(dataset: Any) -> Fetch:
+    """A function from a tensor of indices to a collated batch, fetching whole batches where it can."""
+    base, mapping = dataset, None
+    if isinstance(dataset, Subset) and isinstance(dataset.dataset, TensorDataset):
+        base, mapping = dataset.dataset, torch.as_tensor(dataset.indices)
+    if isinstance(base, TensorDataset):
+        tensors = base.tensors
+        # index_select is about 3x cheaper than advanced indexing (t[index]) for a batch of rows
+        if mapping is None and len(tensors) == 2:
+            inputs, targets = tensors
+            return lambda index: (inputs.index_select(0, index), targets.index_select(0, index))
+        if mapping is None:
+            return lambda index: tuple(t.index_select(0, index) for t in tensors)
+        return lambda index: tuple(t.index_select(0, mapping[index]) for t in tensors)
+    getitems = getattr(dataset, "__getitems__", None)
+    if callable(getitems):
+        return lambda index: default_collate(getitems(index.tolist()))
+    return lambda index: default_collate([dataset[i] for i in index.tolist()])
+
+
+class DatasetBatches:
+    """The batches of a map-style dataset: seeded order, whole-batch fetches, optional workers."""
+
+    def __init__(self, dataset: Any, *, batch_size: int, shuffle: bool, drop_last: bool,
+                 num_workers: int = 0, pin_memory: bool = False):
+        self.dataset = dataset
+        self.size = len(dataset)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.num_workers = num_workers
+        self.pin_memory = pin_memory
+        self.fetch = batch_fetcher(dataset)
+
+    def __len__(self) -> int:
+        if self.drop_last:
+            return self.size // self.batch_size
+        return -(-self.size // self.batch_size)
+
+    def indices(self, seed: int, epoch: int) -> Sequence[torch.Tensor]:
+        order = epoch_order(self.size, seed, epoch, shuffle=self.shuffle)
+        batches = order.split(self.batch_size)
+        return batches[: len(self)]
+
+    def iterate(self, seed: int, epoch: int, start: int = 0) -> Iterator[Batch]:
+        """Batches ``start, start+1, ...`` of epoch ``epoch``."""
+        batches = self.indices(seed, epoch)[start:]
+        if self.num_workers > 0:
+            loader = DataLoader(self.dataset, batch_sampler=[b.tolist() for b in batches],
+                                num_workers=self.num_workers, pin_memory=self.pin_memory,
+                                generator=torch.Generator().manual_seed(epoch_seed(seed, epoch)))
+            return iter(loader)
+        fetch = self.fetch
+        if self.pin_memory:
+            return (pin(fetch(index)) for index in batches)
+        return map(fetch, batches)
+
+
+class LoaderBatches:
+    """A user's ``DataLoader``, used as it is; a resume skips ahead by iterating it."""
+
+    def __init__(self, loader: DataLoader):  # type: ignore[type-arg]
+        self.loader = loader
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def iterate(self, seed: int, epoch: int, start: int = 0) -> Iterator[Batch]:
+        for owner in (self.loader.sampler, self.loader.batch_sampler):
+            set_epoch = getattr(owner, "set_epoch", None)
+            if callable(set_epoch):
+                set_epoch(epoch)
+        return itertools.islice(iter(self.loader), start, None)
+
+
+def batches_of(source: Any, *, batch_size: int, shuffle: bool, drop_last: bool, num_workers: int,
+               pin_memory: bool) -> DatasetBatches | LoaderBatches:
+    """Batches of a dataset or of a ready DataLoader."""
+    if isinstance(source, DataLoader):
+        return LoaderBatches(source)
+    return DatasetBatches(source, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last,
+                          num_workers=num_workers, pin_memory=pin_memory)
+
+
+def to_device(batch: Batch, device: torch.device, non_blocking: bool = False) -> Batch:
+    """``batch`` (tensors in tuples, lists and dicts) on ``device``."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=non_blocking)
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(to_device(item, device, non_blocking) for item in batch)
+    if isinstance(batch, dict):
+        return {key: to_device(value, device, non_blocking) for key, value in batch.items()}
+    return batch
+
+
+def cast_floating(batch: Batch, dtype: torch.dtype) -> Batch:
+    """Floating-point tensors of ``batch`` in ``dtype`` (for the ``*-true`` precisions)."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(dtype) if batch.is_floating_point() else batch
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(cast_floating(item, dtype) for item in batch)
+    if isinstance(batch, dict):
+        return {key: cast_floating(value, dtype) for key, value in batch.items()}
+    return batch

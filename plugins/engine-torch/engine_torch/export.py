@@ -1,0 +1,68 @@
+"""The trained model as safetensors, and the one-call loader.
+
+``model/final.safetensors`` (and ``model/best.safetensors`` when a metric is monitored) hold
+the weights; their metadata records the model's import path and arguments, so::
+
+    from engine_torch import load_model
+    model = load_model("runs/digits-mlp")                   # or which="best", or a .safetensors path
+
+rebuilds the model and loads the weights. Pass ``model=`` (an ``nn.Module``) to load into a
+model you built yourself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import safetensors
+import safetensors.torch
+import torch
+
+from engine.errors import EngineError
+from engine_torch.state import host_tensors
+from engine_torch.usercode import call, resolve
+
+MODEL_KEY = "engine.model"
+ARGS_KEY = "engine.model_args"
+
+
+def save_model(module: torch.nn.Module, path: Path, *, model: str, model_args: dict[str, Any]) -> Path:
+    """Write ``module``'s weights to ``path`` atomically, with how to rebuild the model."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = host_tensors(module.state_dict())
+    partial = path.with_name(f".{path.name}.partial")
+    safetensors.torch.save_file(tensors, str(partial),
+                                metadata={MODEL_KEY: model, ARGS_KEY: json.dumps(model_args)})
+    os.replace(partial, path)
+    return path
+
+
+def model_file(source: str | Path, which: str = "final") -> Path:
+    """The safetensors file of a run directory (``which``: ``final`` or ``best``), or ``source`` itself."""
+    path = Path(source)
+    if path.is_dir():
+        path = path / "model" / f"{which}.safetensors"
+    if not path.is_file():
+        raise EngineError(f"no exported model at {str(path)!r}",
+                          fix="pass a run directory of a completed torch run, or a .safetensors file")
+    return path
+
+
+def load_model(source: str | Path, model: torch.nn.Module | None = None, *, which: str = "final",
+               device: str = "cpu") -> torch.nn.Module:
+    """The model saved by a run, rebuilt from its import path unless ``model`` is given, in eval mode."""
+    path = model_file(source, which)
+    if model is None:
+        with safetensors.safe_open(str(path), framework="pt") as handle:
+            metadata = handle.metadata() or {}
+        if MODEL_KEY not in metadata:
+            raise EngineError(f"{str(path)!r} does not say which model it holds",
+                              fix="pass model=<an nn.Module> to load the weights into")
+        factory = resolve(metadata[MODEL_KEY], "the saved model")
+        model = call(factory, f"model {metadata[MODEL_KEY]!r}", **json.loads(metadata.get(ARGS_KEY, "{}")))
+    assert model is not None
+    model.load_state_dict(safetensors.torch.load_file(str(path), device=device))
+    return model.to(device).eval()

@@ -1,0 +1,64 @@
+"""Optimizers by name: any ``torch.optim`` class, biases and normalisation weights undecayed."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+import torch
+from torch import nn
+
+from engine.errors import EngineError
+from engine_torch.usercode import resolve
+
+_NORMS = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm, nn.LocalResponseNorm, nn.RMSNorm)
+
+
+def optimizer_classes() -> dict[str, type[torch.optim.Optimizer]]:
+    """Every optimizer class in ``torch.optim`` by lower-case name (``adamw``, ``sgd``, ...)."""
+    return {name.lower(): cls for name, cls in vars(torch.optim).items()
+            if isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)
+            and cls is not torch.optim.Optimizer}
+
+
+def param_groups(module: nn.Module, *, decay_bias_and_norm: bool) -> list[dict[str, Any]]:
+    """Parameters with weight decay, then biases and normalisation weights with ``weight_decay = 0``."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    if decay_bias_and_norm:
+        return [{"params": params}]
+    undecayed: set[int] = set()
+    for child in module.modules():
+        for name, param in child.named_parameters(recurse=False):
+            if isinstance(child, _NORMS) or name == "bias" or param.ndim < 2:
+                undecayed.add(id(param))
+    decay = [p for p in params if id(p) not in undecayed]
+    no_decay = [p for p in params if id(p) in undecayed]
+    groups: list[dict[str, Any]] = []
+    if decay:
+        groups.append({"params": decay})
+    if no_decay:
+        groups.append({"params": no_decay, "weight_decay": 0.0})
+    return groups
+
+
+def build_optimizer(config: dict[str, Any], module: nn.Module, *, decay_bias_and_norm: bool,
+                    where: str) -> torch.optim.Optimizer:
+    """The optimizer named by ``config["use"]`` (a torch.optim class or an import path) with its options."""
+    options = dict(config)
+    name = str(options.pop("use", ""))
+    if ":" in name:
+        cls = resolve(name, f"{where}.optimizer")
+    else:
+        classes = optimizer_classes()
+        cls = classes.get(name.lower())
+        if cls is None:
+            close = difflib.get_close_matches(name.lower(), list(classes), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise EngineError(f"unknown optimizer {name!r}", where=f"{where}.optimizer.use",
+                              fix=f"{hint}torch.optim has: {', '.join(sorted(classes))}")
+    groups = param_groups(module, decay_bias_and_norm=decay_bias_and_norm)
+    try:
+        return cls(groups, **options)  # type: ignore[no-any-return]
+    except (TypeError, ValueError) as exc:
+        raise EngineError(f"optimizer {name!r} refused its options: {exc}", where=f"{where}.optimizer",
+                          fix=f"see the documentation of {cls.__module__}.{cls.__name__}") from None

@@ -1,0 +1,22 @@
+"""Entry point of engine-torch: registers the ``torch`` backend by import path (torch stays unimported)."""
+
+from __future__ import annotations
+
+from engine import hookimpl
+from engine.components import ComponentRegistry
+from engine.spec.model import Spec
+from engine_torch.options import TorchOptions, check
+
+
+@hookimpl
+def engine_register_components(registry: ComponentRegistry) -> None:
+    registry.add("backend", "torch", "engine_torch.backend:TorchBackend", options=TorchOptions,
+                 description="PyTorch model and datasets by import path; exact resume, safetensors export")
+
+
+@hookimpl
+def engine_check(spec: Spec) -> list[str] | None:
+    backend = spec.component("backend")
+    if backend is None or not isinstance(backend.options, TorchOptions):
+        return None
+    return check(backend.options, backend.path) or None

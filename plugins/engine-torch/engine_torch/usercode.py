@@ -1,0 +1,34 @@
+"""Calling the user's code: import paths resolved with clear errors, exceptions marked as theirs."""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+from engine.components import resolve_import_path
+from engine.errors import EngineError, UserCodeError
+
+
+def resolve(path: str, what: str) -> Any:
+    """The object at ``module:attribute``; a missing module or attribute is a one-line error."""
+    return resolve_import_path(path, what=what)
+
+
+def call(function: Any, what: str, *args: Any, **kwargs: Any) -> Any:
+    """``function(*args, **kwargs)``; an exception becomes a :class:`UserCodeError` with its traceback."""
+    try:
+        return function(*args, **kwargs)
+    except EngineError:
+        raise
+    except Exception as exc:
+        raise UserCodeError(f"{what} raised {type(exc).__name__}: {exc}",
+                            user_traceback=user_traceback(exc)) from None
+
+
+def user_traceback(exc: BaseException) -> str:
+    """The traceback of ``exc`` without this module's own frame."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    kept = [frame for frame in frames if frame.filename != __file__]
+    lines = ["Traceback (most recent call last):\n", *traceback.format_list(kept),
+             *traceback.format_exception_only(exc)]
+    return "".join(lines)
