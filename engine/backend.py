@@ -47,4 +47,8 @@ class Backend(Protocol):
     def load_state_dict(self, state: dict[str, Any]) -> None: ...
 
     def export(self, directory: Path, tag: str) -> Path | None:
-        """Write the model as ``<directory>/<tag>.<ext>`` (tag is ``final`` or ``best``)."""
+        """Write the model as ``<directory>/<tag>.<ext>`` (tag is ``final`` or ``best``).
+
+        In a run of several processes (``run.world_size > 1``) every process calls this, so
+        a sharded model can be gathered; write only where ``run.is_main_process``.
+        """

@@ -28,7 +28,7 @@ from engine.errors import (
     UserCodeError,
 )
 from engine.plugins import Plugins
-from engine.run import Run
+from engine.run import Run, process_ranks
 from engine.spec.model import Configured, Spec
 from engine.tracking import guard
 
@@ -56,7 +56,10 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
     if resume and not manager.committed():
         raise CheckpointError(f"nothing to resume: no committed checkpoint in {storage.url}",
                               fix="drop --resume to start a new run")
-    rundir.prepare(directory, resume=resume)
+    # Under a multi-process strategy only the main process writes the run directory's records.
+    main = process_ranks()[0] == 0
+    if main:
+        rundir.prepare(directory, resume=resume)
 
     random.seed(spec.run.seed)
     run = Run(spec, plugins, directory, fold=fold, console=console)
@@ -65,14 +68,15 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
     manager.warn = lambda message: warn(run, message)
     registered: list[str] = []
     try:
-        _write_records(run, resume)
+        if main:
+            _write_records(run, resume)
         _build_components(run)
         for name, plugin, origin in _run_plugins(run):
             plugins.register(plugin, name, origin)
             registered.append(name)
     except BaseException:
         _unregister(plugins, registered)
-        if not resume:  # a run that never started leaves nothing behind
+        if not resume and main:  # a run that never started leaves nothing behind
             shutil.rmtree(directory, ignore_errors=True)
         raise
 
@@ -88,8 +92,9 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
                 if not isinstance(exc, Exception):
                     raise
         if run.status in ("completed", "stopped") and run.backend is not None:
+            # every process exports (a sharded model is gathered); backends write on the main one
             exported = run.backend.export(directory / "model", "final")
-            if exported is not None:
+            if exported is not None and run.is_main_process:
                 run.exports["final"] = str(exported)
     finally:
         manager.close()  # the run never exits before its last save is written
@@ -108,6 +113,8 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
 
 def _write_summary(run: Run) -> dict[str, Any]:
     summary = run.summary()
+    if not run.is_main_process:
+        return summary
     with contextlib.suppress(OSError):
         rundir.write_json(run.dir / rundir.SUMMARY_FILE, summary)
     return summary
@@ -136,6 +143,13 @@ def _build_components(run: Run) -> None:
             run.components[kind] = _build(selected)
     run.backend = run.components["backend"]
     assert run.backend is not None
+    strategy = run.components.get("strategy")
+    if strategy is None and run.world_size > 1:
+        raise EngineError(f"this process is one of {run.world_size} (WORLD_SIZE) but the spec selects no "
+                          "strategy, so each would train alone", where="strategy",
+                          fix='add [strategy] use = "ddp" (or "fsdp"), or launch one process')
+    if strategy is not None and callable(getattr(strategy, "setup", None)):
+        strategy.setup(run)  # before the backend: it joins the processes the backend's model spans
     run.backend.setup(run)
 
 
@@ -194,7 +208,8 @@ def _failure(run: Run, exc: BaseException) -> EngineError:
     run.status = "failed"
     trace = "".join(traceback.format_exception(exc))
     with contextlib.suppress(OSError):
-        (run.dir / ERROR_LOG).write_text(trace)
+        log_name = ERROR_LOG if run.is_main_process else f"error-rank{run.rank}.log"
+        (run.dir / log_name).write_text(trace)
     if isinstance(exc, EngineError):
         run.stop_reason = str(exc)
         return exc
@@ -205,7 +220,8 @@ def _failure(run: Run, exc: BaseException) -> EngineError:
     else:
         message = f"training failed at step {run.step}: {type(exc).__name__}: {exc}"
     run.stop_reason = message
-    return TrainingError(message, fix=f"the traceback is in {run.dir / ERROR_LOG}")
+    log_name = ERROR_LOG if run.is_main_process else f"error-rank{run.rank}.log"
+    return TrainingError(message, fix=f"the traceback is in {run.dir / log_name}")
 
 
 def _exit_code(run: Run, error: EngineError | None = None) -> int:

@@ -81,6 +81,11 @@ def step_limit(run: Run) -> float:
 def save_checkpoint(run: Run) -> None:
     """Snapshot every participant at the current step and commit it (possibly in the background)."""
     assert run.checkpoints is not None
+    if not run.is_main_process:  # only the main process writes; others take part if collective
+        if run.collective_checkpoints:
+            run.checkpoints.snapshot(participants(run))
+        run.last_checkpoint_step = run.step
+        return
     run.checkpoints.submit(participants(run), step=run.step, epoch=run.epoch, metrics=dict(run.metrics))
     run.last_checkpoint_step = run.step
     report_saves(run, run.checkpoints.finished())
@@ -125,6 +130,23 @@ def evaluate(run: Run) -> None:
     run.hook.on_eval(run=run, metrics=metrics)
 
 
+def agree(run: Run, *due: bool) -> list[bool]:
+    """Combine this process's decisions with every other's (any process wins): the cadences
+    ``due``, and stop, signal, checkpoint and failure requests, which then hold on every one."""
+    assert run.sync_flags is not None
+    flags = run.sync_flags([*map(int, due), int(run.should_stop), run.interrupted,
+                            int(run.checkpoint_requested), int(run.status == "failed")])
+    stop, interrupted, requested, failed = flags[len(due):]
+    if failed and run.status != "failed":
+        run.status = "failed"
+        run.stop(f"another process failed by step {run.step}")
+    if stop and not run.should_stop:
+        run.stop(f"another process stopped the run at step {run.step}")
+    run.interrupted = run.interrupted or interrupted
+    run.checkpoint_requested = run.checkpoint_requested or bool(requested)
+    return [bool(flag) for flag in flags[:len(due)]]
+
+
 def train(run: Run, *, resume: bool) -> None:
     """Run the loop until a limit, a stop request, a signal or a failure."""
     hook = run.hook
@@ -153,6 +175,10 @@ def train(run: Run, *, resume: bool) -> None:
     # the next step at which something can be due.
     on_step = hook.on_step if hook.on_step.get_hookimpls() else None
     every_step = [c.count for c in (log_every, eval_every, checkpoint_every) if c.kind == _STEPS]
+    # Several processes take every decision at the same step: they agree only at boundaries.
+    synced = run.sync_flags is not None
+    if synced and run.sync_every > 0:
+        every_step.append(run.sync_every)
     clocked = max_time is not None or any(
         c.kind == _SECONDS for c in (log_every, eval_every, checkpoint_every))
 
@@ -171,8 +197,8 @@ def train(run: Run, *, resume: bool) -> None:
         run.step_in_epoch += 1
         if on_step is not None:
             on_step(run=run)
-        if (step < upcoming and run.step_in_epoch < steps_per_epoch and not clocked and not run.interrupted
-                and not run.should_stop and not run.checkpoint_requested):
+        if (step < upcoming and run.step_in_epoch < steps_per_epoch and not clocked
+                and (synced or (not run.interrupted and not run.should_stop and not run.checkpoint_requested))):
             continue
         upcoming = next_due(step)
         if run.checkpoints is not None and run.checkpoints.busy:
@@ -181,9 +207,15 @@ def train(run: Run, *, resume: bool) -> None:
         epoch_ended = run.step_in_epoch >= steps_per_epoch
         epochs_done = run.epoch + 1
         now = time.monotonic()
-        if log_every.due(step, epochs_done, epoch_ended, now):
+        log_due = log_every.due(step, epochs_done, epoch_ended, now)
+        eval_due = eval_every.due(step, epochs_done, epoch_ended, now)
+        checkpoint_due = checkpoint_every.due(step, epochs_done, epoch_ended, now)
+        time_up = max_time is not None and run.elapsed >= max_time
+        if synced:
+            log_due, eval_due, checkpoint_due, time_up = agree(run, log_due, eval_due, checkpoint_due, time_up)
+        if log_due:
             collect_train_metrics(run)
-        if eval_every.due(step, epochs_done, epoch_ended, now) and run.status != "failed":
+        if eval_due and run.status != "failed":
             evaluate(run)
         if epoch_ended:
             hook.on_epoch_end(run=run)
@@ -193,7 +225,7 @@ def train(run: Run, *, resume: bool) -> None:
         if step >= limit:
             run.stop(f"reached {'max_steps' if loop.max_steps == step else 'max_epochs'} at step {step}")
             run.status = "completed"
-        elif max_time is not None and run.elapsed >= max_time:
+        elif time_up:
             run.stop(f"reached max_time ({max_time:g}s) at step {step}")
             run.status = "completed"
         if run.interrupted:
@@ -206,7 +238,7 @@ def train(run: Run, *, resume: bool) -> None:
                 evaluate(run)
         if run.status == "failed":
             break
-        if (checkpoint_every.due(step, epochs_done, epoch_ended, now) or run.checkpoint_requested
+        if (checkpoint_due or run.checkpoint_requested
                 or (run.should_stop and run.spec.checkpoint.on_exit)):
             collect_train_metrics(run)  # the non-finite check guards every checkpoint
             if run.status == "failed":

@@ -74,6 +74,11 @@ class Plugins:
 
     def describe(self) -> list[dict[str, Any]]:
         """Name, origin, implemented hooks and components of every plugin, for ``engine plugins``."""
+        from engine.cli.commands import collect
+
+        commands: dict[str, list[str]] = {}
+        for command in collect(self.pm).commands.values():
+            commands.setdefault(command.plugin, []).append(command.name)
         rows = []
         for name, plugin in sorted(self.pm.list_name_plugin(), key=lambda item: item[0]):
             if plugin is None:
@@ -81,6 +86,7 @@ class Plugins:
             hooks = sorted(c.name for c in self.pm.get_hookcallers(plugin) or [])
             components = [f"{c.kind}:{c.name}" for c in self.registry.all() if c.plugin == name]
             components += [f"section:{s.name}" for s in self.registry.sections.values() if s.plugin == name]
+            components += [f"command:{c}" for c in commands.get(name, [])]
             rows.append({"name": name, "origin": self.origin(name), "hooks": hooks,
                          "components": components})
         return rows

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,8 +57,21 @@ class Run:
         self.warnings: list[str] = []
         #: The monitored metric's best value so far: ``{"metric", "value", "step"}``.
         self.best: dict[str, Any] = {}
-        #: False on every rank but 0 under a distributed strategy: only rank 0 writes.
-        self.is_main_process = True
+        #: This process's rank and the number of processes, from torchrun's environment
+        #: (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``); 0, 1, 0 for a single process.
+        self.rank, self.world_size, self.local_rank = process_ranks()
+        #: False on every rank but 0: only the main process writes the run directory's records,
+        #: metrics, summary, exports and (unless a strategy shards them) checkpoints.
+        self.is_main_process = self.rank == 0
+        #: Set by a strategy whose checkpoints are collective: every process calls
+        #: ``state_dict()`` at a save (the main process alone writes what they return).
+        self.collective_checkpoints = False
+        #: Set by a strategy for runs of several processes: combines per-process flags
+        #: (element-wise maximum over every process) so all take the same decisions.
+        self.sync_flags: Callable[[list[int]], list[int]] | None = None
+        #: With ``sync_flags``: at most this many steps between two agreements (0: only at
+        #: the loop's cadence boundaries and epoch ends).
+        self.sync_every = 0
         self.started = time.monotonic()
         #: Training time before this process (restored on resume), for ``max_time``.
         self.elapsed_before = 0.0
@@ -123,6 +138,16 @@ class Run:
             "model": dict(self.exports),
             "fold": list(self.fold) if self.fold else None,
         }
+
+
+def process_ranks() -> tuple[int, int, int]:
+    """``(rank, world_size, local_rank)`` from the launcher's environment (torchrun sets them)."""
+    def read(name: str, default: int) -> int:
+        try:
+            return int(os.environ.get(name, default))
+        except ValueError:
+            return default
+    return read("RANK", 0), max(read("WORLD_SIZE", 1), 1), read("LOCAL_RANK", 0)
 
 
 def _json_float(value: float) -> float | str:

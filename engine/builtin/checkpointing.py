@@ -33,9 +33,9 @@ class CheckpointPolicy:
         if better:
             self.best = {"metric": self.monitor, "value": value, "step": run.step}
             run.best = dict(self.best)
-            if run.is_main_process and run.backend is not None:
+            if run.backend is not None:  # every process: backends write on the main one
                 exported = run.backend.export(run.dir / "model", "best")
-                if exported is not None:
+                if exported is not None and run.is_main_process:
                     run.exports["best"] = str(exported)
 
     @hookimpl

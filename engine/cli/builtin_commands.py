@@ -18,6 +18,9 @@ def _configure_run(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true",
                         help="continue the run from its newest committed checkpoint")
     parser.add_argument("--run-dir", metavar="DIR", help="run directory (default: <run.dir>/<run.name>)")
+    parser.add_argument("--nproc", type=int, default=1, metavar="N",
+                        help="train with N local processes through torchrun (needs a [strategy]; "
+                             "engine-distributed[torch])")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors and warnings")
     output.add_argument("--plain", action="store_true", help="periodic lines instead of a progress bar")
@@ -36,6 +39,8 @@ def run_command(args: argparse.Namespace, session: Session) -> int:
     from engine.cv import execute_cv
     from engine.execute import execute
 
+    if args.nproc != 1:
+        return _launch(args)
     spec, plugins = _load(args, session)
     console = "quiet" if args.quiet else "plain" if args.plain else "auto"
     runner = execute_cv if spec.cv is not None else execute
@@ -43,6 +48,45 @@ def run_command(args: argparse.Namespace, session: Session) -> int:
     if result.error is not None and result.status == "failed":
         report(result.error)
     return result.exit_code
+
+
+def _launch(args: argparse.Namespace) -> int:
+    """``engine run --nproc N``: this same command in N processes under torchrun.
+
+    A thin delegation: ``python -m engine_distributed.launch`` runs torch's elastic launcher
+    (torchrun) on this machine, which starts ``python -m engine run ...`` without ``--nproc``
+    N times with ``RANK``/``WORLD_SIZE`` set; the runs read them (see ``engine.run.Run``).
+    """
+    import importlib.util
+    import os
+    import subprocess
+
+    if args.nproc < 1:
+        raise EngineError(f"--nproc {args.nproc}: the number of processes must be at least 1",
+                          fix="pass --nproc 2 or more, or leave it out")
+    if "TORCHELASTIC_RUN_ID" in os.environ or "WORLD_SIZE" in os.environ:
+        raise EngineError("--nproc was given to a process that torchrun already started",
+                          fix="drop --nproc from the command torchrun runs")
+    for module, what in (("torch", "torch"), ("engine_distributed", "engine-distributed")):
+        if importlib.util.find_spec(module) is None:
+            raise EngineError(f"--nproc {args.nproc} needs {what}, which is not installed",
+                              fix="pip install 'engine-distributed[torch]', or drop --nproc")
+    rest = _without_nproc(list(getattr(args, "argv", sys.argv[1:])))
+    command = [sys.executable, "-m", "engine_distributed.launch", "--nproc", str(args.nproc), "--", *rest]
+    return subprocess.call(command)
+
+
+def _without_nproc(argv: list[str]) -> list[str]:
+    out: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--nproc":
+            skip = True
+        elif not arg.startswith("--nproc="):
+            out.append(arg)
+    return out
 
 
 def check_command(args: argparse.Namespace, session: Session) -> int:

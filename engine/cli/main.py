@@ -61,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         commands = collect(session.plugins.pm).commands
         parser = build_parser(commands)
         args = parser.parse_args(argv)
+        args.argv = argv  # the command line as given, for commands that re-launch themselves
         if args.command is None:
             parser.print_help()
             return EXIT_USAGE

@@ -22,6 +22,7 @@ from engine_torch.metrics import Metric, metric_factories
 from engine_torch.optim import build_optimizer
 from engine_torch.options import MODEL_LOSS, TorchOptions
 from engine_torch.precision import TorchPrecision
+from engine_torch.strategy import TorchStrategy
 from engine_torch.usercode import call, resolve
 
 WHERE = "backend"
@@ -47,12 +48,9 @@ class TorchBackend:
         self.metrics: list[Callable[[torch.device], Metric]] = []
         self.schedule: Callable[[Run], float] | None = None
         self.run: Run | None = None
+        #: The distributed strategy (``[strategy]``), see :mod:`engine_torch.strategy`.
+        self.strategy: TorchStrategy | None = None
         self._steps_per_epoch = 1
-
-    @property
-    def model(self) -> torch.nn.Module:
-        """The trained module (not its compiled wrapper): what trackers read for histograms."""
-        return self.module
         self._losses: list[torch.Tensor] = []
         self._loss_count = 0
         self._batches: Iterator[Any] = iter(())
@@ -60,6 +58,11 @@ class TorchBackend:
         self._position = -1
         self._simple = False
         self._saved_settings: tuple[int, bool] | None = None
+
+    @property
+    def model(self) -> torch.nn.Module:
+        """The trained module (not its compiled wrapper): what trackers read for histograms."""
+        return self.module
 
     # ------------------------------------------------------------------ setup
 
@@ -79,6 +82,9 @@ class TorchBackend:
         if o.deterministic:
             make_deterministic()
         self.device = resolve_device(o.device, f"{WHERE}.device")
+        self.strategy = _strategy_of(run)
+        if self.strategy is not None:
+            self.device = self.strategy.place(self.device)
         self.precision = run.components.get("precision")
         if self.precision is not None:
             self.precision.check_device(self.device)
@@ -86,7 +92,8 @@ class TorchBackend:
 
         self.module = self._build_model()
         self._build_data(run)
-        model: Any = torch.compile(self.module) if o.compile else self.module
+        trained = self.strategy.wrap(self.module) if self.strategy is not None else self.module
+        model: Any = torch.compile(trained) if o.compile else trained
         if o.step is not None:
             self.forward = make_step_forward(o.step, model, WHERE)
         else:
@@ -138,6 +145,8 @@ class TorchBackend:
         if sets.get("test") is not None:
             self.test_batches = batches_of(sets["test"], batch_size=eval_size, shuffle=False, drop_last=False,
                                            **common)
+        if run.world_size > 1:
+            _shard(self.train_batches, self.val_batches, self.test_batches, run, o.batch_size, o.drop_last)
         batches = len(self.train_batches)
         if batches < o.accumulate:
             raise EngineError(f"the training data has {batches} batch(es) per epoch, fewer than "
@@ -301,19 +310,42 @@ class TorchBackend:
                             metric.update(outputs, targets)
         finally:
             self.module.train()
+        if self.strategy is not None:
+            total, count = self._reduce(total, count, metrics)
         results = {f"{prefix}/loss": float(total.item()) / max(count, 1)}
         for metric in metrics:
             results[f"{prefix}/{metric.name}"] = metric.compute()
         return results
+
+    def _reduce(self, total: torch.Tensor, count: int, metrics: list[Metric]) -> tuple[torch.Tensor, int]:
+        """Sums and counts over every process (one collective for all, one per confusion matrix)."""
+        assert self.strategy is not None
+        packed = torch.stack([total.double(), torch.tensor(float(count), dtype=torch.float64, device=total.device),
+                              *[m.total.double() for m in metrics],
+                              *[torch.tensor(float(m.count), dtype=torch.float64, device=total.device)
+                                for m in metrics]])
+        packed = self.strategy.reduce(packed)
+        for index, metric in enumerate(metrics):
+            metric.total = packed[2 + index]
+            metric.count = int(packed[2 + len(metrics) + index].item())
+            confusion = getattr(metric, "confusion", None)
+            if isinstance(confusion, torch.Tensor):
+                metric.confusion = self.strategy.reduce(confusion)  # type: ignore[attr-defined]
+        return packed[0], int(packed[1].item())
 
     # ------------------------------------------------------------------ state and export
 
     def state_dict(self) -> dict[str, Any]:
         assert self.optimizer is not None
         pending = {"losses": torch.stack([x.float() for x in self._losses])} if self._losses else {}
+        sharded = self.strategy.model_state(self.module, self.optimizer) if self.strategy is not None else None
+        if sharded is not None:
+            parts: dict[str, Any] = {"sharded": sharded}
+        else:
+            parts = {"model": state.tensors_to_bytes(self.module.state_dict()),
+                     "optimizer": state.optimizer_state(self.optimizer)}
         return {
-            "model": state.tensors_to_bytes(self.module.state_dict()),
-            "optimizer": state.optimizer_state(self.optimizer),
+            **parts,
             "scaler": self.scaler.state_dict() if self.scaler is not None else None,
             "rng": state.rng_state(),
             "pending_losses": state.tensors_to_bytes(pending),
@@ -323,9 +355,15 @@ class TorchBackend:
     def load_state_dict(self, saved: dict[str, Any]) -> None:
         assert self.optimizer is not None
         where = "--resume"
-        tensors = state.tensors_from_bytes(saved["model"])
-        state.load_model_state(self.module, tensors, where)
-        state.load_optimizer_state(self.optimizer, saved["optimizer"])
+        if "sharded" in saved:
+            if self.strategy is None or not self.strategy.sharded:
+                raise EngineError("the checkpoint holds a sharded model, which this run cannot load",
+                                  where=where, fix='resume with the strategy that saved it ([strategy] use = "fsdp")')
+            self.strategy.load_model_state(self.module, self.optimizer, saved["sharded"])
+        else:
+            tensors = state.tensors_from_bytes(saved["model"])
+            state.load_model_state(self.module, tensors, where)
+            state.load_optimizer_state(self.optimizer, saved["optimizer"])
         if self.scaler is not None and saved.get("scaler"):
             self.scaler.load_state_dict(saved["scaler"])
         state.load_rng_state(saved["rng"])
@@ -337,8 +375,44 @@ class TorchBackend:
     def export(self, directory: Path, tag: str) -> Path | None:
         if tag == "final" and self.test_batches is not None and self.run is not None:
             self.run.log(self._evaluate(self.test_batches, self.run.seed, "test"))
-        return export.save_model(self.module, directory / f"{tag}.safetensors",
-                                 model=self.options.model, model_args=self.options.model_args)
+        if self.strategy is None:
+            return export.save_model(self.module, directory / f"{tag}.safetensors",
+                                     model=self.options.model, model_args=self.options.model_args)
+        tensors = self.strategy.full_state(self.module)  # every process: a sharded model is gathered
+        if tensors is None:
+            return None
+        return export.save_model(self.module, directory / f"{tag}.safetensors", model=self.options.model,
+                                 model_args=self.options.model_args, tensors=tensors)
+
+
+def _strategy_of(run: Run) -> TorchStrategy | None:
+    selected = run.components.get("strategy")
+    if selected is None:
+        return None
+    if not isinstance(selected, TorchStrategy):
+        name = run.spec.component("strategy")
+        raise EngineError(f"strategy {name.name if name else '?'!r} cannot train the torch backend",
+                          where="strategy", fix='use "ddp" or "fsdp" with the torch backend')
+    return selected
+
+
+def _shard(train: DatasetBatches | LoaderBatches, val: DatasetBatches | LoaderBatches | None,
+           test: DatasetBatches | LoaderBatches | None, run: Run, batch_size: int, drop_last: bool) -> None:
+    """Give this process its part of the data; the batch size is global, split across processes."""
+    world = run.world_size
+    if batch_size % world:
+        raise EngineError(f"batch_size {batch_size} does not split evenly over {world} processes",
+                          where=f"{WHERE}.batch_size",
+                          fix=f"the batch size is global: make it a multiple of {world}")
+    if isinstance(train, DatasetBatches):
+        last = train.size % batch_size
+        if not drop_last and 0 < last < world:
+            raise EngineError(f"the last training batch has {last} row(s), fewer than the {world} processes",
+                              where=f"{WHERE}.drop_last", fix="set drop_last = true, or change batch_size")
+        train.shard(run.rank, world, within_batches=True)
+    for batches in (val, test):
+        if isinstance(batches, DatasetBatches):
+            batches.shard(run.rank, world, within_batches=False)
 
 
 def seed_everything(seed: int) -> None:

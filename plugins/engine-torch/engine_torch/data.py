@@ -9,6 +9,11 @@ at batch ``k`` of the epoch without fetching batches ``0..k-1``.
 Where the dataset can be indexed by a batch of indices (a ``TensorDataset``, a ``Subset`` of
 one, or a dataset with ``__getitems__``), a batch is fetched in one call and collated once.
 
+Across several processes (``run.world_size > 1``) every process derives the same global
+order, cuts it into global batches of ``batch_size`` and keeps its contiguous slice of each
+batch (``tensor_split`` by rank): a resume at batch ``k`` is exact on every process. Evaluation
+data is split once, each process taking a contiguous part of the set.
+
 A ready ``DataLoader`` is used as it is: its order is its own (seed its sampler yourself),
 batches are fetched item by item unless it says otherwise, and a mid-epoch resume iterates
 (fetches, without training on) the batches already seen to reach its position.
@@ -73,6 +78,12 @@ class DatasetBatches:
         self.num_workers = num_workers
         self.pin_memory = pin_memory
         self.fetch = batch_fetcher(dataset)
+        #: ``(rank, world_size, within_batches)`` when several processes share the data.
+        self.sharding: tuple[int, int, bool] | None = None
+
+    def shard(self, rank: int, world_size: int, *, within_batches: bool) -> None:
+        """Keep this process's part: a slice of every batch (training) or of the whole set."""
+        self.sharding = (rank, world_size, within_batches) if world_size > 1 else None
 
     def __len__(self) -> int:
         if self.drop_last:
@@ -81,8 +92,14 @@ class DatasetBatches:
 
     def indices(self, seed: int, epoch: int) -> Sequence[torch.Tensor]:
         order = epoch_order(self.size, seed, epoch, shuffle=self.shuffle)
-        batches = order.split(self.batch_size)
-        return batches[: len(self)]
+        if self.sharding is not None and not self.sharding[2]:
+            rank, world, _ = self.sharding
+            return order.tensor_split(world)[rank].split(self.batch_size)
+        batches = order.split(self.batch_size)[: len(self)]
+        if self.sharding is not None:
+            rank, world, _ = self.sharding
+            return [batch.tensor_split(world)[rank] for batch in batches]
+        return batches
 
     def iterate(self, seed: int, epoch: int, start: int = 0) -> Iterator[Batch]:
         """Batches ``start, start+1, ...`` of epoch ``epoch``."""

@@ -29,10 +29,12 @@ MODEL_KEY = "engine.model"
 ARGS_KEY = "engine.model_args"
 
 
-def save_model(module: torch.nn.Module, path: Path, *, model: str, model_args: dict[str, Any]) -> Path:
-    """Write ``module``'s weights to ``path`` atomically, with how to rebuild the model."""
+def save_model(module: torch.nn.Module, path: Path, *, model: str, model_args: dict[str, Any],
+               tensors: dict[str, torch.Tensor] | None = None) -> Path:
+    """Write ``module``'s weights (or ``tensors``, a gathered copy) to ``path`` atomically,
+    with how to rebuild the model."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tensors = host_tensors(module.state_dict())
+    tensors = host_tensors(module.state_dict() if tensors is None else tensors)
     partial = path.with_name(f".{path.name}.partial")
     safetensors.torch.save_file(tensors, str(partial),
                                 metadata={MODEL_KEY: model, ARGS_KEY: json.dumps(model_args)})
