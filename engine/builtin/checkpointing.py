@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine import hookimpl
-from engine.checkpoint.manifest import CheckpointInfo
-from engine.run import Run
 from engine.spec.model import resolve_mode
+
+if TYPE_CHECKING:
+    from engine.checkpoint.manifest import CheckpointInfo
+    from engine.run import Run
+
 
 
 class CheckpointPolicy:

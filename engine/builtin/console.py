@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine import hookimpl
-from engine.checkpoint.manifest import CheckpointInfo
-from engine.loop import step_limit
-from engine.run import Run
+
+if TYPE_CHECKING:
+    from engine.checkpoint.manifest import CheckpointInfo
+    from engine.run import Run
+
 
 PLAIN_INTERVAL = 10.0
 BAR_INTERVAL = 0.1
@@ -36,6 +38,8 @@ class Console:
         self._line(f"run {run.spec.run.name!r} → {run.dir}")
         if self.mode == "bar":
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            from engine.loop import step_limit
 
             total = step_limit(run)
             self.progress = Progress(

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine import hookimpl
-from engine.run import Run
 from engine.spec.model import EarlyStopOptions, resolve_mode
+
+if TYPE_CHECKING:
+    from engine.run import Run
+
 
 
 class EarlyStopping:

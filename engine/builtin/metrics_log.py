@@ -5,18 +5,22 @@ from __future__ import annotations
 import json
 import math
 import time
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from engine import hookimpl
-from engine.checkpoint.manifest import CheckpointInfo
-from engine.run import Run
-from engine.rundir import METRICS_FILE
+
+if TYPE_CHECKING:
+    from engine.checkpoint.manifest import CheckpointInfo
+    from engine.run import Run
+
 
 
 class MetricsLog:
     """Appends ``{"step", "epoch", "time", <metrics>}`` lines; a resume drops lines past the checkpoint."""
 
     def __init__(self, run: Run):
+        from engine.rundir import METRICS_FILE
+
         self.path = run.dir / METRICS_FILE
         self.handle: IO[str] | None = None
 

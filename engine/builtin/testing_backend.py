@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+import attrs
+
 from engine import hookimpl
 from engine.components import ComponentRegistry
-from engine.testing.backend import TestingBackendOptions
+from engine.spec.types import NonNegativeFloat, PositiveFloat, PositiveInt
+
+
+@attrs.define
+class TestingBackendOptions:
+    """Options of the ``testing`` backend."""
+
+    dim: PositiveInt = 4
+    train_size: PositiveInt = 64
+    val_size: PositiveInt = 32
+    batch_size: PositiveInt = 8
+    lr: PositiveFloat = 0.05
+    noise: NonNegativeFloat = 0.1
+    """Standard deviation of the noise added to every gradient (from the backend's RNG)."""
+    step_seconds: NonNegativeFloat = 0.0
+    """Sleep this long in every step, to make a run slow enough to interrupt."""
+    nan_at_step: int | None = None
+    """Make the loss non-finite from this step on."""
+    fail_at_step: int | None = None
+    """Raise ``RuntimeError`` in this step."""
 
 
 @hookimpl

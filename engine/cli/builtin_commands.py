@@ -6,11 +6,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine import hookimpl
 from engine.cli.commands import CommandRegistry, add_spec_arguments
-from engine.cli.session import Session
 from engine.errors import EXIT_OK, EngineError
+
+if TYPE_CHECKING:
+    from engine.cli.session import Session
 
 
 def _configure_run(parser: argparse.ArgumentParser) -> None:

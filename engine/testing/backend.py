@@ -15,30 +15,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import attrs
-
 from engine.cv import fold_indices
 from engine.run import Run
-from engine.spec.types import NonNegativeFloat, PositiveFloat, PositiveInt
 
-
-@attrs.define
-class TestingBackendOptions:
-    """Options of the ``testing`` backend."""
-
-    dim: PositiveInt = 4
-    train_size: PositiveInt = 64
-    val_size: PositiveInt = 32
-    batch_size: PositiveInt = 8
-    lr: PositiveFloat = 0.05
-    noise: NonNegativeFloat = 0.1
-    """Standard deviation of the noise added to every gradient (from the backend's RNG)."""
-    step_seconds: NonNegativeFloat = 0.0
-    """Sleep this long in every step, to make a run slow enough to interrupt."""
-    nan_at_step: int | None = None
-    """Make the loss non-finite from this step on."""
-    fail_at_step: int | None = None
-    """Raise ``RuntimeError`` in this step."""
+__all__ = ["TestingBackend", "TestingBackendOptions"]
+from engine.builtin.testing_backend import TestingBackendOptions
 
 
 class TestingBackend:
