@@ -10,6 +10,7 @@ committed checkpoint whose files all match their checksums, or an uncommitted on
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -61,7 +62,7 @@ class FsspecStorage:
         self._call(lambda: self._remove(urls.join(folder, MANIFEST)), "uncommitting", self.location(name))
         for file, data in files.items():
             path = urls.join(folder, file)
-            self._call(lambda p=path, d=data: self.fs.pipe_file(p, d), "writing", self.location(name, file))
+            self._call(functools.partial(self.fs.pipe_file, path, data), "writing", self.location(name, file))
         self._call(lambda: self.fs.pipe_file(urls.join(folder, MANIFEST), manifest), "committing",
                    self.location(name, MANIFEST))
 

@@ -29,6 +29,8 @@ class LightGBMBackend:
         self.splits: Splits | None = None
         self.sampling: dict[str, Any] = {}
         self._run: Run | None = None
+        #: Rounds trained elsewhere (``[strategy] use = "dask"``): ``round(model, params) -> model``.
+        self.remote: Any = None
 
     def setup(self, run: Run) -> None:
         self._run = run
@@ -46,6 +48,9 @@ class LightGBMBackend:
         # a run that never evaluates leaves the validation set out of training, as lgb.train does
         self.attach_valid = run.spec.loop.eval_every is not None
         self.booster = self._build()
+        strategy = run.components.get("strategy")
+        if strategy is not None:  # the strategy trains each round (engine-distributed's dask)
+            self.remote = strategy.lightgbm_rounds(self.splits.train)
 
     def _build(self, model: str | None = None) -> lgb.Booster:
         assert self.splits is not None
@@ -64,6 +69,11 @@ class LightGBMBackend:
         assert self.booster is not None
         if self.rates.active:
             self.booster.reset_parameter({"learning_rate": self.rates.next(run)})
+        if self.remote is not None:
+            params = {**self.params, "learning_rate": self.rates.current} if self.rates.active else self.params
+            rounds = self.booster.current_iteration()
+            self.booster = self._build(self.remote.round(self.model_string() if rounds else None, params))
+            return
         self.booster.update()
 
     def train_metrics(self) -> dict[str, float]:
@@ -77,7 +87,7 @@ class LightGBMBackend:
         results = list(self.booster.eval_train()) if self.options.eval_train else []
         results += self.booster.eval_valid()
         return {metric_name(TRAIN if data == "training" else VAL, metric): float(value)
-                for data, metric, value, _ in results}
+                for data, metric, value, *_ in results}
 
     def model_string(self) -> str:
         assert self.booster is not None

@@ -120,7 +120,8 @@ def _open_study(storage: Any, name: str, sampler: Any, pruner: Any, goals: list[
 
     try:
         study = optuna.create_study(storage=storage, study_name=name, sampler=sampler, pruner=pruner,
-                                    directions=[d for _, d in goals], load_if_exists=True)
+                                    directions=[optuna.study.StudyDirection[d.upper()] for _, d in goals],
+                                    load_if_exists=True)
     except ValueError as exc:  # an existing study with other directions
         raise EngineError(f"study {name!r} in {redact_url(url)} cannot be resumed: {exc}",
                           fix="choose another --study name, or keep the metrics and directions") from None

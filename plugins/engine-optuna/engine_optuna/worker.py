@@ -69,8 +69,8 @@ def run_worker(study: Any, objective: Callable[[Any], Any], budget: Budget, *, r
 def _live_local_trials(trials: list[Any]) -> bool:
     from optuna.trial import TrialState
 
-    return any(t.state == TrialState.RUNNING and _local_pid(t) is not None and _alive(_local_pid(t))
-               for t in trials)
+    pids = [_local_pid(t) for t in trials if t.state == TrialState.RUNNING]
+    return any(pid is not None and _alive(pid) for pid in pids)
 
 
 def _fail_dead_local_trials(study: Any, retry: Any) -> None:

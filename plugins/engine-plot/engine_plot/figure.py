@@ -34,7 +34,7 @@ def draw(runs: list[Run], metrics: list[str], output: Path) -> None:
     for index in range(len(metrics), rows * columns):
         axes[index // columns][index % columns].set_visible(False)
     handles = {h.get_label(): h for ax in figure.axes for h in ax.get_lines()}
-    figure.legend(list(handles.values()), list(handles), loc="upper center", ncol=min(len(handles), 5),
+    figure.legend(handles=list(handles.values()), labels=list(handles), loc="upper center", ncol=min(len(handles), 5),
                   bbox_to_anchor=(0.5, 1.0), frameon=False)
     figure.tight_layout(rect=(0, 0, 1, 1 - 0.35 / (3.6 * rows)))
     output.parent.mkdir(parents=True, exist_ok=True)

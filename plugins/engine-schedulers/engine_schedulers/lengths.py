@@ -27,11 +27,13 @@ def resolve(options: AnyOptions, total_steps: float, steps_per_epoch: int) -> Le
     per_unit = steps_per_epoch if unit == "epoch" else 1
     total = None if math.isinf(total_steps) else math.ceil(total_steps / per_unit)
     warmup = 0
-    if getattr(options, "warmup_steps", None) is not None:
-        warmup = options.warmup_steps  # type: ignore[union-attr]
-    elif getattr(options, "warmup_epochs", None) is not None:
-        epochs: int = options.warmup_epochs  # type: ignore[union-attr]
+    steps: int | None = getattr(options, "warmup_steps", None)
+    epochs: int | None = getattr(options, "warmup_epochs", None)
+    fraction: float | None = getattr(options, "warmup_fraction", None)
+    if steps is not None:
+        warmup = steps
+    elif epochs is not None:
         warmup = epochs if unit == "epoch" else epochs * steps_per_epoch
-    elif getattr(options, "warmup_fraction", None) is not None and total is not None:
-        warmup = round(options.warmup_fraction * total)  # type: ignore[union-attr]
+    elif fraction is not None and total is not None:
+        warmup = round(fraction * total)
     return Lengths(unit, per_unit, total, warmup)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import TypeAlias
 
 from tensorboard.compat.proto.event_pb2 import Event
 
@@ -31,7 +32,7 @@ SPEC_TAG = "spec"
 _MAX_PENDING = 4096
 
 #: A logged record kept until the next write: (step, wall time, metrics) or a ready event.
-Pending = tuple[int, float, dict[str, float]] | Event
+Pending: TypeAlias = tuple[int, float, dict[str, float]] | Event
 
 
 class TensorBoardTracker:

@@ -112,5 +112,9 @@ def metric_factories(names: list[str], where: str) -> list[Callable[[torch.devic
         else:
             function = resolve(name, f"{where}.metrics[{index}]")
             short = name.rpartition(":")[2].rpartition(".")[2]
-            factories.append(lambda device, short=short, function=function: Custom(short, device, function))
+            factories.append(functools.partial(_custom, short, function))
     return factories
+
+
+def _custom(name: str, function: Callable[..., Any], device: torch.device) -> Metric:
+    return Custom(name, device, function)
