@@ -12,6 +12,10 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+# As the CLI does for its working directory: import paths such as "examples.digits:MLP" resolve
+# in tests that run a spec in-process.
+if str(REPO) not in sys.path:
+    sys.path.append(str(REPO))
 
 
 class CliResult:

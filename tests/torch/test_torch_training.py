@@ -35,6 +35,20 @@ def test_trains_exports_and_points_summary_at_the_model(tmp_path: Path) -> None:
     assert isinstance(best, torchtoy.Tiny)
 
 
+
+def test_the_exported_file_has_the_same_bytes_for_the_same_weights(tmp_path: Path) -> None:
+    """safetensors orders its metadata differently in each process; the export sorts it."""
+    from engine_torch.export import save_model
+
+    module = torchtoy.Tiny()
+    path = save_model(module, tmp_path / "m.safetensors", model="torchtoy:Tiny", model_args={"hidden": 16})
+    size = int.from_bytes(path.read_bytes()[:8], "little")
+    header = json.loads(path.read_bytes()[8:8 + size])
+    assert list(header["__metadata__"]) == ["engine.model", "engine.model_args"]
+    assert next(iter(header)) == "__metadata__" and size % 8 == 0
+    assert_bit_identical(weights(path), module.state_dict())
+    assert isinstance(load_model(path), torchtoy.Tiny)
+
 def test_training_metrics_reach_the_host_only_at_the_log_cadence(tmp_path: Path) -> None:
     recorder = HookRecorder()
     run_spec(base_spec(), tmp_path / "run", plugins=[recorder])

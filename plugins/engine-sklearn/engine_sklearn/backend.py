@@ -80,14 +80,16 @@ class SklearnBackend:
         assert self.splits is not None
         train = self.splits.train
         self.steps += 1
+        # sample_weight only when the data has weights: many estimators (k-NN, ...) take none
+        extra: dict[str, Any] = {} if train.weight is None else {"sample_weight": train.weight}
         if self.mode == "grow":
             self.estimator.set_params(n_estimators=self.steps * self.options.estimators_per_step)
-            self.estimator.fit(train.features, train.label, sample_weight=train.weight)
+            self.estimator.fit(train.features, train.label, **extra)
         elif self.mode == "partial_fit":
-            extra = {"classes": self.classes} if self.classifier else {}
-            self.estimator.partial_fit(train.features, train.label, sample_weight=train.weight, **extra)
+            classes = {"classes": self.classes} if self.classifier else {}
+            self.estimator.partial_fit(train.features, train.label, **extra, **classes)
         else:
-            self.estimator.fit(train.features, train.label, sample_weight=train.weight)
+            self.estimator.fit(train.features, train.label, **extra)
 
     def train_metrics(self) -> dict[str, float]:
         return {}

@@ -38,8 +38,33 @@ def save_model(module: torch.nn.Module, path: Path, *, model: str, model_args: d
     partial = path.with_name(f".{path.name}.partial")
     safetensors.torch.save_file(tensors, str(partial),
                                 metadata={MODEL_KEY: model, ARGS_KEY: json.dumps(model_args)})
+    _sort_metadata(partial)
     os.replace(partial, path)
     return path
+
+
+def _sort_metadata(path: Path) -> None:
+    """Rewrite a safetensors header with its metadata keys sorted.
+
+    safetensors writes the metadata map in an order that changes from process to process (a
+    Rust ``HashMap``), so equal weights gave different file bytes; sorted, the export is
+    bit-identical whenever the weights are (an uninterrupted and a resumed run, say).
+    """
+    with open(path, "r+b") as handle:
+        size = int.from_bytes(handle.read(8), "little")
+        header = json.loads(handle.read(size))
+        metadata = header.pop("__metadata__", None)
+        if metadata:
+            header = {"__metadata__": dict(sorted(metadata.items())), **header}
+        text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode()
+        if len(text) <= size:  # the same keys in another order: same length, rewritten in place
+            handle.seek(8)
+            handle.write(text.ljust(size))  # safetensors pads its header with spaces too
+            return
+        data = handle.read()
+        text = text.ljust(len(text) + -len(text) % 8)
+        handle.seek(0)
+        handle.write(len(text).to_bytes(8, "little") + text + data)
 
 
 def model_file(source: str | Path, which: str = "final") -> Path:
