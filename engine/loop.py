@@ -189,7 +189,9 @@ def train(run: Run, *, resume: bool) -> None:
         run.status, run.stop_reason, run.should_stop = "completed", "the step limit was already reached", True
     upcoming = next_due(run.step)
 
-    while not run.should_stop:
+    agreed = True  # several processes leave the loop only on a stop they agreed on
+    while not run.should_stop or not agreed:
+        agreed = not synced
         if run.step_in_epoch == 0:
             hook.on_epoch_start(run=run)
         train_step(run)
@@ -213,6 +215,7 @@ def train(run: Run, *, resume: bool) -> None:
         time_up = max_time is not None and run.elapsed >= max_time
         if synced:
             log_due, eval_due, checkpoint_due, time_up = agree(run, log_due, eval_due, checkpoint_due, time_up)
+            agreed = True
         if log_due:
             collect_train_metrics(run)
         if eval_due and run.status != "failed":

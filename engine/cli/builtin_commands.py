@@ -62,6 +62,7 @@ def _launch(args: argparse.Namespace) -> int:
     """
     import importlib.util
     import os
+    import signal
     import subprocess
 
     if args.nproc < 1:
@@ -76,7 +77,15 @@ def _launch(args: argparse.Namespace) -> int:
                               fix="pip install 'engine-distributed[torch]', or drop --nproc")
     rest = _without_nproc(list(getattr(args, "argv", sys.argv[1:])))
     command = [sys.executable, "-m", "engine_distributed.launch", "--nproc", str(args.nproc), "--", *rest]
-    return subprocess.call(command)
+    launcher = subprocess.Popen(command)
+    # Ctrl-C reaches the workers from the terminal; a SIGTERM sent to this process is passed on
+    previous = {signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
+                signal.SIGTERM: signal.signal(signal.SIGTERM, lambda signum, _: launcher.send_signal(signum))}
+    try:
+        return launcher.wait()
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _without_nproc(argv: list[str]) -> list[str]:

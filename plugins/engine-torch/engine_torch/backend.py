@@ -137,7 +137,7 @@ class TorchBackend:
             raise EngineError(f"data {o.data!r} returned {got}; expected a dict with 'train', 'val' "
                               "and optionally 'test'", where=f"{WHERE}.data",
                               fix='return {"train": Dataset, "val": Dataset}')
-        common = {"num_workers": o.num_workers, "pin_memory": o.pin_memory}
+        common: dict[str, Any] = {"num_workers": o.num_workers, "pin_memory": o.pin_memory}
         self.train_batches = batches_of(sets["train"], batch_size=o.batch_size, shuffle=o.shuffle,
                                         drop_last=o.drop_last, **common)
         eval_size = o.eval_batch_size or o.batch_size

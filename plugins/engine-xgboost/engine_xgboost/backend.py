@@ -49,6 +49,8 @@ class XGBoostBackend:
         self.splits: Splits | None = None
         self.sampling: dict[str, Any] = {}
         self._run: Run | None = None
+        #: Rounds trained elsewhere (``[strategy] use = "dask"``): ``round(booster, params) -> booster``.
+        self.remote: Any = None
 
     # ------------------------------------------------------------------ setup
 
@@ -70,6 +72,9 @@ class XGBoostBackend:
         self.rate_key = "learning_rate" if "learning_rate" in params else "eta"
         self.rates = RoundRates(run, float(params.get(self.rate_key, 0.3)))
         self.booster = self._new_booster()
+        strategy = run.components.get("strategy")
+        if strategy is not None:  # the strategy trains each round (engine-distributed's dask)
+            self.remote = strategy.xgboost_rounds(self.splits.train)
 
     def _new_booster(self) -> xgb.Booster:
         try:
@@ -89,6 +94,11 @@ class XGBoostBackend:
         assert self.booster is not None
         if self.rates.active:
             self.booster.set_param(self.rate_key, self.rates.next(run))
+        if self.remote is not None:
+            params = {**self.params, self.rate_key: self.rates.current} if self.rates.active else self.params
+            trained = self.remote.round(self.booster, params)
+            self.booster = xgb.Booster(self.params, self.cache, model_file=trained.save_raw("ubj"))
+            return
         self.booster.update(self.dtrain, run.step)
 
     def train_metrics(self) -> dict[str, float]:

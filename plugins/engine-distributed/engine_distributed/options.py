@@ -1,0 +1,62 @@
+"""Options of the ``[strategy]`` section for ``ddp``, ``fsdp`` and ``dask``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+
+
+@attrs.define
+class TorchDistributedOptions:
+    """Processes launched by torchrun (``engine run --nproc N`` or ``torchrun … -m engine run``)."""
+
+    timeout: float = 300.0
+    """Seconds a collective may wait for the other processes before the run fails (never a hang)."""
+    sync_every: int = 16
+    """At most this many steps between two agreements of all processes on stop, signal and
+    checkpoint requests (0: only at log/eval/checkpoint boundaries and epoch ends)."""
+    process_group: Literal["auto", "gloo", "nccl"] = "auto"
+    """The torch.distributed backend: ``auto`` is gloo on CPU plus nccl for CUDA tensors."""
+
+    def __attrs_post_init__(self) -> None:
+        if self.timeout <= 0:
+            raise ValueError("timeout must be positive (seconds)")
+        if self.sync_every < 0:
+            raise ValueError("sync_every must be 0 or more")
+
+
+@attrs.define
+class DdpOptions(TorchDistributedOptions):
+    """DistributedDataParallel: every process holds the whole model; gradients are averaged."""
+
+    find_unused_parameters: bool = False
+    """Let DDP tolerate parameters that get no gradient in a step (slower)."""
+
+
+@attrs.define
+class FsdpOptions(TorchDistributedOptions):
+    """FSDP2 (``fully_shard``): parameters, gradients and optimizer state sharded over processes."""
+
+    reshard_after_forward: bool = True
+    """Free the gathered parameters after the forward pass (less memory, one more all-gather)."""
+
+
+@attrs.define
+class DaskOptions:
+    """XGBoost or LightGBM trained on a Dask cluster."""
+
+    scheduler: str = ""
+    """Address of a running scheduler (``tcp://host:8786``); empty: a local cluster for the run."""
+    workers: int = 2
+    """Workers of the local cluster (ignored with ``scheduler``)."""
+    threads_per_worker: int = 1
+    """Threads of each local worker (ignored with ``scheduler``)."""
+    processes: bool = True
+    """Local workers as processes (true) or threads of this process (false)."""
+    partitions: int = 0
+    """Partitions of the training data (0: one per worker)."""
+
+    def __attrs_post_init__(self) -> None:
+        if self.workers < 1 or self.threads_per_worker < 1:
+            raise ValueError("workers and threads_per_worker must be at least 1")

@@ -1,0 +1,116 @@
+"""Joining torchrun's processes: one process group per run, a bounded collective timeout."""
+
+from __future__ import annotations
+
+import datetime
+import gc
+from typing import Any
+
+import torch
+import torch.distributed as dist
+
+from engine.errors import EngineError
+from engine.run import Run
+from engine_distributed.options import TorchDistributedOptions
+
+
+def join(run: Run, options: TorchDistributedOptions) -> None:
+    """Join the run's processes (from torchrun's environment; alone: a group of one).
+
+    gloo serves CPU tensors; with CUDA, nccl serves CUDA tensors (``cpu:gloo,cuda:nccl``).
+    Every collective fails after ``options.timeout`` seconds instead of waiting forever.
+    """
+    if dist.is_initialized():
+        return
+    timeout = datetime.timedelta(seconds=options.timeout)
+    backend = _backend(options.process_group)
+    if run.world_size == 1 and not _launched():
+        dist.init_process_group(backend, store=dist.HashStore(), rank=0, world_size=1, timeout=timeout)
+        return
+    try:
+        dist.init_process_group(backend, timeout=timeout)
+    except (ValueError, RuntimeError) as exc:
+        raise EngineError(f"could not join the other processes: {exc}".splitlines()[0], where="strategy",
+                          fix="launch with `engine run --nproc N` or torchrun, which set RANK, WORLD_SIZE, "
+                              "MASTER_ADDR and MASTER_PORT") from None
+
+
+def leave(*, together: bool) -> None:
+    """Leave the group; ``together`` (after a run that ended well) waits for every process
+    first, so none tears its group down while another still talks to it."""
+    if not dist.is_initialized():
+        return
+    try:
+        if together and dist.get_world_size() > 1:
+            dist.barrier()
+    finally:
+        dist.destroy_process_group()
+        gc.collect()  # drop the sharded model's references to the group before the interpreter exits
+
+
+def _launched() -> bool:
+    import os
+
+    return "MASTER_ADDR" in os.environ and "MASTER_PORT" in os.environ
+
+
+def _backend(choice: str) -> str:
+    if choice != "auto":
+        return choice
+    return "cpu:gloo,cuda:nccl" if torch.cuda.is_available() else "gloo"
+
+
+def place(device: torch.device, local_rank: int) -> torch.device:
+    """This process's device: ``cuda`` becomes ``cuda:LOCAL_RANK`` (one GPU per process)."""
+    if device.type == "cuda":
+        device = torch.device("cuda", local_rank)
+        torch.cuda.set_device(device)
+    return device
+
+
+def max_flags(flags: list[int]) -> list[int]:
+    """The element-wise maximum of ``flags`` over every process (one small all-reduce)."""
+    tensor = torch.tensor(flags, dtype=torch.int64)
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+    return [int(v) for v in tensor.tolist()]
+
+
+def sum_all(tensor: torch.Tensor) -> torch.Tensor:
+    """The sum of ``tensor`` over every process."""
+    out = tensor.clone()
+    dist.all_reduce(out, op=dist.ReduceOp.SUM)
+    return out
+
+
+def gather_to_main(value: Any) -> list[Any] | None:
+    """Every process's ``value`` on rank 0 (``None`` elsewhere)."""
+    gathered: list[Any] | None = [None] * dist.get_world_size() if dist.get_rank() == 0 else None
+    dist.gather_object(value, gathered, dst=0)
+    return gathered
+
+
+class TorchProcesses:
+    """What ``ddp`` and ``fsdp`` share: joining, device placement, reductions, leaving."""
+
+    sharded = False
+
+    def __init__(self, options: TorchDistributedOptions):
+        self.options = options
+        self.run: Run | None = None
+
+    def setup(self, run: Run) -> None:
+        join(run, self.options)
+        self.run = run
+        run.sync_flags = max_flags if run.world_size > 1 else None
+        run.sync_every = self.options.sync_every
+
+    def place(self, device: torch.device) -> torch.device:
+        assert self.run is not None
+        return place(device, self.run.local_rank)
+
+    def reduce(self, tensor: torch.Tensor) -> torch.Tensor:
+        return sum_all(tensor)
+
+    def on_run_end(self, status: str) -> None:
+        # after a failure the others may be in a collective: leave at once, torchrun stops them
+        leave(together=status in ("completed", "stopped"))
