@@ -16,35 +16,19 @@ if TYPE_CHECKING:
 
 
 class MetricsLog:
-    """Appends ``{"step", "epoch", "time", <metrics>}`` lines; a resume drops lines past the checkpoint.
-
-    Records are buffered and written every ``FLUSH_SECONDS``, at the end, and before every
-    checkpoint: it is a checkpoint participant whose ``state_dict`` flushes, so a committed
-    checkpoint never has metrics that the file lacks.
-    """
-
-    FLUSH_SECONDS = 2.0
+    """Appends ``{"step", "epoch", "time", <metrics>}`` lines; a resume drops lines past the checkpoint."""
 
     def __init__(self, run: Run):
         from engine.rundir import METRICS_FILE
 
         self.path = run.dir / METRICS_FILE
         self.handle: IO[str] | None = None
-        self.flushed = time.monotonic()
 
     def _open(self) -> IO[str]:
         if self.handle is None:
-            self.handle = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed at run end
+            # line-buffered: every record is in the file before any later checkpoint commits
+            self.handle = open(self.path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
         return self.handle
-
-    def state_dict(self) -> dict[str, Any]:
-        """Nothing to restore; called while a checkpoint is taken, before it commits."""
-        if self.handle is not None:
-            self.handle.flush()
-        return {}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        pass
 
     @hookimpl
     def on_resume(self, run: Run, checkpoint: CheckpointInfo) -> None:
@@ -64,10 +48,6 @@ class MetricsLog:
             record[name] = value if math.isfinite(value) else repr(value)
         handle = self._open()
         handle.write(json.dumps(record) + "\n")
-        now = time.monotonic()
-        if now - self.flushed >= self.FLUSH_SECONDS:
-            handle.flush()
-            self.flushed = now
 
     @hookimpl
     def on_run_end(self) -> None:
