@@ -103,7 +103,9 @@ def test_server_stopped_and_restarted_saves_fail_with_warnings_and_training_goes
     s3.create_bucket(bucket)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 0, err
-    assert "could not write the checkpoint of step" in err and "training goes on" in err, err
+    # the outage hits the save in flight, or (on a slow machine) only the retention after it
+    assert ("could not write the checkpoint of step" in err and "training goes on" in err) \
+        or ("could not delete old checkpoints" in err and "the next checkpoint tries again" in err), err
     assert "Traceback" not in err
     steps = verify_all(s3, bucket)
     assert steps and steps[-1] == 40  # the saves after the restart committed, up to the last one
