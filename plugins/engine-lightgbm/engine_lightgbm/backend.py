@@ -105,7 +105,8 @@ class LightGBMBackend:
             self.rates.current = self.rates.history[-1]
         if self.sampling and self.options.exact_resume:
             self.booster = self._build()
-            for rate in self.rates.history or [None] * rounds:
+            rates: list[float | None] = [*self.rates.history] or [None] * rounds
+            for rate in rates:
                 if rate is not None:
                     self.booster.reset_parameter({"learning_rate": rate})
                 self.booster.update()

@@ -93,7 +93,7 @@ class XGBoostBackend:
     def train_step(self, run: Run) -> None:
         assert self.booster is not None
         if self.rates.active:
-            self.booster.set_param(self.rate_key, self.rates.next(run))
+            self.booster.set_param(self.rate_key, str(self.rates.next(run)))  # what set_param sends anyway
         if self.remote is not None:
             params = {**self.params, self.rate_key: self.rates.current} if self.rates.active else self.params
             trained = self.remote.round(self.booster, params)
@@ -138,7 +138,7 @@ class XGBoostBackend:
         booster = self._new_booster()
         for index in range(rounds):
             if index < len(self.rates.history):
-                booster.set_param(self.rate_key, self.rates.history[index])
+                booster.set_param(self.rate_key, str(self.rates.history[index]))
             booster.update(self.dtrain, index)
         return booster
 
