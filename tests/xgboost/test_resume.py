@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from engine_tabular.testing import cli_in_process, kill_after_checkpoint, write_slowdown_plugin
+from engine_tabular.testing import interrupted_run, resume_spec
 
-from engine.spec.toml_text import dump_toml
 from engine.testing import run_spec
 
 BASE = {"objective": "binary:logistic", "eval_metric": "logloss", "max_depth": 3, "eta": 0.3, "nthread": 1}
@@ -15,28 +14,7 @@ SAMPLING = {**BASE, "subsample": 0.7, "colsample_bytree": 0.8}
 
 
 def spec(train: Path, valid: Path, params: dict, **backend: object) -> dict:
-    return {
-        "run": {"seed": 3},
-        "loop": {"max_steps": 100, "eval_every": "10 steps", "checkpoint_every": "20 steps"},
-        "checkpoint": {"storage_options": {"fsync": False}},  # a kill, not a power loss, is tested
-        "backend": {"use": "xgboost", "params": params, **backend,
-                    "data": {"train": str(train), "valid": str(valid)}},
-    }
-
-
-def interrupted_run(tmp_path: Path, run: dict, capfd: pytest.CaptureFixture) -> tuple[Path, str]:
-    """Kill ``engine run`` (a subprocess) after its first checkpoint, then resume it with the CLI."""
-    run = {**run, "run": {**run["run"], "plugins": [write_slowdown_plugin(tmp_path, 0.005)]}}
-    (tmp_path / "spec.toml").write_text(dump_toml(run))
-    directory = tmp_path / "interrupted"
-    args = ["run", "spec.toml", "--run-dir", str(directory), "--quiet"]
-    killed_at = kill_after_checkpoint(args, tmp_path, directory / "checkpoints")
-    assert killed_at < 100
-    capfd.readouterr()
-    status = cli_in_process([*args, "--resume"], tmp_path)
-    stderr = capfd.readouterr().err
-    assert status == 0, stderr
-    return directory, stderr
+    return resume_spec("xgboost", train, valid, params, **backend)
 
 
 @pytest.mark.parametrize("params", [BASE, SAMPLING], ids=["no-sampling", "sampling"])

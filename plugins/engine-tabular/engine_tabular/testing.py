@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 SLOWDOWN_MODULE = "engine_test_slowdown"
 
@@ -91,3 +92,34 @@ def write_breast_cancer(directory: Path, *, valid_rows: int = 114) -> tuple[Path
     frame.iloc[valid_rows:].to_csv(train, index=False)
     frame.iloc[:valid_rows].to_csv(valid, index=False)
     return train, valid
+
+
+def resume_spec(backend: str, train: Path, valid: Path, params: dict[str, Any], **options: Any) -> dict[str, Any]:
+    """100 rounds, evaluated every 10 and checkpointed every 20: the spec the resume tests kill."""
+    return {
+        "run": {"seed": 3},
+        "loop": {"max_steps": 100, "eval_every": "10 steps", "checkpoint_every": "20 steps"},
+        "checkpoint": {"storage_options": {"fsync": False}},  # a kill, not a power loss, is tested
+        "backend": {"use": backend, "params": params, **options,
+                    "data": {"train": str(train), "valid": str(valid)}},
+    }
+
+
+def interrupted_run(tmp_path: Path, run: dict[str, Any], capfd: Any) -> tuple[Path, str]:
+    """Kill ``engine run`` (a subprocess) after its first checkpoint, then resume it with the CLI.
+
+    ``capfd`` is pytest's fixture of that name; returns the run directory and the resume's stderr.
+    """
+    from engine.spec.toml_text import dump_toml
+
+    run = {**run, "run": {**run["run"], "plugins": [write_slowdown_plugin(tmp_path, 0.005)]}}
+    (tmp_path / "spec.toml").write_text(dump_toml(run))
+    directory = tmp_path / "interrupted"
+    args = ["run", "spec.toml", "--run-dir", str(directory), "--quiet"]
+    killed_at = kill_after_checkpoint(args, tmp_path, directory / "checkpoints")
+    assert killed_at < 100
+    capfd.readouterr()
+    status = cli_in_process([*args, "--resume"], tmp_path)
+    stderr = capfd.readouterr().err
+    assert status == 0, stderr
+    return directory, stderr
