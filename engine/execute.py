@@ -85,17 +85,17 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
         with _signals_stop(run):
             try:
                 loop.train(run, resume=resume)
+                if run.status in ("completed", "stopped") and run.backend is not None:
+                    # every process exports (a sharded model is gathered); backends write on the main one
+                    exported = run.backend.export(directory / "model", "final")
+                    if exported is not None and run.is_main_process:
+                        run.exports["final"] = str(exported)
             except BaseException as exc:
                 error = _failure(run, exc)
                 with contextlib.suppress(Exception):
                     run.hook.on_exception(run=run, exception=exc)
                 if not isinstance(exc, Exception):
                     raise
-        if run.status in ("completed", "stopped") and run.backend is not None:
-            # every process exports (a sharded model is gathered); backends write on the main one
-            exported = run.backend.export(directory / "model", "final")
-            if exported is not None and run.is_main_process:
-                run.exports["final"] = str(exported)
     finally:
         manager.close()  # the run never exits before its last save is written
         run.exit_code = _exit_code(run, error)
