@@ -6,12 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
-from engine_tabular.boosting import RoundRates, replay_mismatch_warning, sampling_warning
+from engine_tabular.boosting import RoundBackend, RoundRates, replay_mismatch_warning, sampling_warning
 from engine_tabular.library_errors import param_error
-from engine_tabular.load import Splits, load_splits
+from engine_tabular.load import load_splits
 from engine_tabular.metrics import TRAIN, VAL, metric_name
 
-from engine.execute import warn
 from engine.run import Run
 from engine_lightgbm import booster as boosters
 from engine_lightgbm import params as p
@@ -19,18 +18,13 @@ from engine_lightgbm.native_stderr import held_back
 from engine_lightgbm.options import LightGBMOptions
 
 
-class LightGBMBackend:
+class LightGBMBackend(RoundBackend):
     """Boosted trees with LightGBM, driven round by round by the engine loop."""
 
     def __init__(self, options: LightGBMOptions):
-        self.options = options
-        self.params: dict[str, Any] = {}
+        super().__init__(options)
+        self.options: LightGBMOptions = options
         self.booster: lgb.Booster | None = None
-        self.splits: Splits | None = None
-        self.sampling: dict[str, Any] = {}
-        self._run: Run | None = None
-        #: Rounds trained elsewhere (``[strategy] use = "dask"``): ``round(model, params) -> model``.
-        self.remote: Any = None
 
     def setup(self, run: Run) -> None:
         self._run = run
@@ -61,9 +55,6 @@ class LightGBMBackend:
         except lgb.basic.LightGBMError as exc:
             raise param_error(exc, self.options.params, library="lightgbm") from None
 
-    @property
-    def steps_per_epoch(self) -> int:
-        return 1
 
     def train_step(self, run: Run) -> None:
         assert self.booster is not None
@@ -76,8 +67,6 @@ class LightGBMBackend:
             return
         self.booster.update()
 
-    def train_metrics(self) -> dict[str, float]:
-        return self.rates.metrics()
 
     def evaluate(self, run: Run) -> dict[str, float]:
         assert self.booster is not None
@@ -117,9 +106,6 @@ class LightGBMBackend:
             self._warn(sampling_warning("lightgbm", self.sampling))
         self.booster = self._build(model)
 
-    def _warn(self, message: str) -> None:
-        if self._run is not None:
-            warn(self._run, message)
 
     def export(self, directory: Path, tag: str) -> Path:
         """``<directory>/<tag>.txt``: LightGBM's model text (every round), with feature names."""

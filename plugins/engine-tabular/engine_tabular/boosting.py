@@ -1,4 +1,5 @@
-"""What the boosted-tree backends share: the learning rate per round, and resume with sampling."""
+"""What the boosted-tree backends share: their round-per-step skeleton, the learning rate per
+round, and resume with sampling."""
 
 from __future__ import annotations
 
@@ -6,6 +7,40 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from engine.run import Run
+    from engine_tabular.load import Splits
+
+
+class RoundBackend:
+    """The part of a boosted-tree backend that does not depend on the library.
+
+    One engine step is one boosting round, so an epoch is one step; training metrics are the
+    learning rate of the last round. ``remote`` is set by a strategy that trains each round
+    elsewhere (engine-distributed's ``dask``).
+    """
+
+    def __init__(self, options: Any):
+        self.options = options
+        self.params: dict[str, Any] = {}
+        self.booster: Any = None
+        self.splits: Splits | None = None
+        self.sampling: dict[str, Any] = {}
+        self.rates: RoundRates
+        self._run: Run | None = None
+        #: Rounds trained elsewhere: ``round(model, params) -> model``.
+        self.remote: Any = None
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return 1
+
+    def train_metrics(self) -> dict[str, float]:
+        return self.rates.metrics()
+
+    def _warn(self, message: str) -> None:
+        if self._run is not None:
+            from engine.execute import warn
+
+            warn(self._run, message)
 
 
 class RoundRates:

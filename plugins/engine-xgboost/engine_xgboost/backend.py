@@ -6,14 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import xgboost as xgb
-from engine_tabular.boosting import RoundRates, replay_mismatch_warning, sampling_warning
+from engine_tabular.boosting import RoundBackend, RoundRates, replay_mismatch_warning, sampling_warning
 from engine_tabular.library_errors import library_message, param_error
-from engine_tabular.load import Splits, load_splits
+from engine_tabular.load import load_splits
 from engine_tabular.metrics import TRAIN, VAL, metric_name
 from engine_tabular.table import Table
 
 from engine.errors import EngineError
-from engine.execute import warn
 from engine.run import Run
 from engine_xgboost.options import XGBoostOptions
 
@@ -39,18 +38,13 @@ def to_dmatrix(table: Table, where: str) -> xgb.DMatrix:
                           fix="check the column types and, for ranking, that rows are sorted by group") from None
 
 
-class XGBoostBackend:
+class XGBoostBackend(RoundBackend):
     """Boosted trees with XGBoost, driven round by round by the engine loop."""
 
     def __init__(self, options: XGBoostOptions):
-        self.options = options
-        self.params: dict[str, Any] = {}
+        super().__init__(options)
+        self.options: XGBoostOptions = options
         self.booster: xgb.Booster | None = None
-        self.splits: Splits | None = None
-        self.sampling: dict[str, Any] = {}
-        self._run: Run | None = None
-        #: Rounds trained elsewhere (``[strategy] use = "dask"``): ``round(booster, params) -> booster``.
-        self.remote: Any = None
 
     # ------------------------------------------------------------------ setup
 
@@ -84,9 +78,6 @@ class XGBoostBackend:
             raise param_error(exc, self.options.params, library="xgboost") from None
         return booster
 
-    @property
-    def steps_per_epoch(self) -> int:
-        return 1
 
     # ------------------------------------------------------------------ training
 
@@ -101,8 +92,6 @@ class XGBoostBackend:
             return
         self.booster.update(self.dtrain, run.step)
 
-    def train_metrics(self) -> dict[str, float]:
-        return self.rates.metrics()
 
     def evaluate(self, run: Run) -> dict[str, float]:
         assert self.booster is not None
@@ -142,9 +131,6 @@ class XGBoostBackend:
             booster.update(self.dtrain, index)
         return booster
 
-    def _warn(self, message: str) -> None:
-        if self._run is not None:
-            warn(self._run, message)
 
     # ------------------------------------------------------------------ export
 
