@@ -10,6 +10,7 @@ from typing import Protocol, runtime_checkable
 import attrs
 
 from engine.checkpoint.manifest import MANIFEST
+from engine.processes import process_alive
 
 
 @runtime_checkable
@@ -95,7 +96,7 @@ class LocalStorage:
         """Delete hidden folders left by a process killed mid-save or mid-delete (never committed)."""
         for path in self.root.glob(".*-[0-9]*"):
             pid = path.name.rpartition("-")[2]
-            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
                 shutil.rmtree(path, ignore_errors=True)
 
     def _write_file(self, path: Path, data: bytes) -> None:
@@ -113,13 +114,3 @@ class LocalStorage:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from engine.processes import process_alive
 from engine_optuna.trial import TrialFailedError
 
 POLL_SECONDS = 0.5
@@ -70,7 +71,7 @@ def _live_local_trials(trials: list[Any]) -> bool:
     from optuna.trial import TrialState
 
     pids = [_local_pid(t) for t in trials if t.state == TrialState.RUNNING]
-    return any(pid is not None and _alive(pid) for pid in pids)
+    return any(pid is not None and process_alive(pid) for pid in pids)
 
 
 def _fail_dead_local_trials(study: Any, retry: Any) -> None:
@@ -79,7 +80,7 @@ def _fail_dead_local_trials(study: Any, retry: Any) -> None:
 
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         pid = _local_pid(trial)
-        if pid is None or pid == os.getpid() or _alive(pid):
+        if pid is None or pid == os.getpid() or process_alive(pid):
             continue
         try:
             changed = study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
@@ -94,13 +95,3 @@ def _fail_dead_local_trials(study: Any, retry: Any) -> None:
 def _local_pid(trial: Any) -> int | None:
     host, _, pid = str(trial.user_attrs.get("worker", "")).rpartition(":")
     return int(pid) if host == socket.gethostname() and pid.isdigit() else None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
