@@ -49,6 +49,8 @@ def test_killed_worker_trial_fails_by_heartbeat_and_the_study_completes(tmp_path
             except KeyError:  # not created yet
                 continue
             killed = _running_trial_of(study, victim.pid, tmp_path)
+        if killed is None and victim.poll() is not None:
+            raise AssertionError(f"the victim exited {victim.returncode}: {victim.communicate()[1][-2000:]}")
         assert killed is not None, "the victim never ran a trial"
         os.kill(victim.pid, signal.SIGKILL)  # no chance to clean up: only the heartbeat can tell
         victim.wait(timeout=30)

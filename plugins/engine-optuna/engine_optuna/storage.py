@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +48,8 @@ def open_storage(url: str, *, heartbeat: int, retries: int) -> Any:
     retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=retries) if retries else None
     kwargs: dict[str, Any] = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
     try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=kwargs, heartbeat_interval=heartbeat,
-                                          heartbeat_stale_trial_callback=retry)
+        return _create_rdb(lambda: optuna.storages.RDBStorage(
+            url, engine_kwargs=kwargs, heartbeat_interval=heartbeat, heartbeat_stale_trial_callback=retry))
     except ModuleNotFoundError as exc:
         raise EngineError(f"the storage {redact_url(url)} needs the Python module {exc.name!r}",
                           where="--storage / tune.storage",
@@ -56,6 +58,24 @@ def open_storage(url: str, *, heartbeat: int, retries: int) -> Any:
         raise EngineError(f"cannot open the storage {redact_url(url)}: {_first_line(exc)}",
                           where="--storage / tune.storage",
                           fix="check the URL, that the server is up and the database exists") from None
+
+
+def _create_rdb(create: Callable[[], Any], attempts: int = 5) -> Any:
+    """Open an RDB storage, retrying when another worker is creating the same schema right now.
+
+    Two workers starting together on an empty database both run Optuna's ``CREATE TABLE`` /
+    ``CREATE TYPE``; the loser gets a unique-violation error although the schema is then fine.
+    """
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
+
+    for attempt in range(attempts):
+        try:
+            return create()
+        except (IntegrityError, ProgrammingError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def redact_url(url: str) -> str:
