@@ -11,6 +11,7 @@ from pathlib import Path
 
 import optuna
 from optuna.trial import TrialState
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 from optuna_helpers import read_trials_csv, tune_spec
 
 TRIALS = 4
@@ -46,7 +47,9 @@ def test_killed_worker_trial_fails_by_heartbeat_and_the_study_completes(tmp_path
             time.sleep(0.2)
             try:
                 study = optuna.load_study(study_name="shared", storage=postgres_url)
-            except KeyError:  # not created yet
+            except KeyError:  # the study is not created yet
+                continue
+            except (IntegrityError, ProgrammingError):  # a worker is creating the schema right now
                 continue
             killed = _running_trial_of(study, victim.pid, tmp_path)
         if killed is None and victim.poll() is not None:
