@@ -8,6 +8,7 @@ checkpoint.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -52,3 +53,15 @@ class Backend(Protocol):
         In a run of several processes (``run.world_size > 1``) every process calls this, so
         a sharded model can be gathered; write only where ``run.is_main_process``.
         """
+
+
+def export_as_of(backend: object) -> Callable[[Path, str, int], Path | None] | None:
+    """The backend's optional ``export_as_of(directory, tag, step)``, or None.
+
+    A backend whose model keeps every step it took (boosted trees keep every round) defines
+    it to write the model as it was after ``step``. The best model is then written once, at
+    the end of the run, instead of again at every improvement. A backend sets the attribute
+    to None where its model cannot be cut back (XGBoost's linear booster).
+    """
+    method = getattr(backend, "export_as_of", None)
+    return method if callable(method) else None

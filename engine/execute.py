@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from engine import loop, rundir
+from engine.backend import export_as_of
 from engine.checkpoint.manager import CheckpointManager
 from engine.errors import (
     EXIT_FAILED,
@@ -85,11 +86,8 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
         with _signals_stop(run):
             try:
                 loop.train(run, resume=resume)
-                if run.status in ("completed", "stopped") and run.backend is not None:
-                    # every process exports (a sharded model is gathered); backends write on the main one
-                    exported = run.backend.export(directory / "model", "final")
-                    if exported is not None and run.is_main_process:
-                        run.exports["final"] = str(exported)
+                if run.status in ("completed", "stopped"):
+                    _export_models(run)
             except BaseException as exc:
                 error = _failure(run, exc)
                 with contextlib.suppress(Exception):
@@ -109,6 +107,22 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
         finally:
             _unregister(plugins, registered)
     return RunResult(run.status, run.exit_code, directory, summary, error)
+
+
+def _export_models(run: Run) -> None:
+    """The final model, and the best one where the backend writes it only now (``export_as_of``).
+
+    Every process exports (a sharded model is gathered); backends write on the main one.
+    """
+    if run.backend is None:
+        return
+    directory = run.dir / "model"
+    exported = {"final": run.backend.export(directory, "final")}
+    deferred = export_as_of(run.backend)
+    if deferred is not None and run.best.get("step") is not None:
+        exported["best"] = deferred(directory, "best", int(run.best["step"]))
+    if run.is_main_process:
+        run.exports.update({tag: str(path) for tag, path in exported.items() if path is not None})
 
 
 def _write_summary(run: Run) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from engine import hookimpl
+from engine.backend import export_as_of
 from engine.spec.model import resolve_mode
 
 if TYPE_CHECKING:
@@ -36,7 +37,9 @@ class CheckpointPolicy:
         if better:
             self.best = {"metric": self.monitor, "value": value, "step": run.step}
             run.best = dict(self.best)
-            if run.backend is not None:  # every process: backends write on the main one
+            if run.backend is not None and export_as_of(run.backend) is None:
+                # every process: backends write on the main one; one that can export any step
+                # writes the best model once, when the run ends (engine.execute)
                 exported = run.backend.export(run.dir / "model", "best")
                 if exported is not None and run.is_main_process:
                     run.exports["best"] = str(exported)

@@ -97,3 +97,18 @@ def test_scheduler_sets_the_rate_of_every_round_and_logs_it(csvs, tmp_path):
         if "lr" in record.get("metrics", record):
             logged[record["step"]] = record.get("metrics", record)["lr"]
     assert logged[1] == 0.3 and logged[11] == 0.15 and logged[30] == 0.075
+
+
+def test_a_linear_booster_exports_its_best_model_too(csvs, tmp_path):
+    """gblinear cannot be cut back to a round, so its best model is written when it improves."""
+    train, valid = csvs
+    params = {k: v for k, v in PARAMS.items() if k != "max_depth"} | {"booster": "gblinear"}
+    run = spec(train, valid, max_steps=30, eval_every="5 steps")
+    run["backend"]["params"] = params
+    run["checkpoint"] = {"monitor": "val/logloss"}
+    result = run_spec(run, tmp_path / "run")
+
+    best_step = result.summary["best"]["step"]
+    reference = xgb.train(params, dmatrix(train), num_boost_round=best_step)
+    best = engine_predictions(result.summary["model"]["best"], valid)
+    assert np.array_equal(best, reference.predict(dmatrix(valid)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
@@ -20,6 +19,8 @@ from engine_lightgbm.options import LightGBMOptions
 
 class LightGBMBackend(RoundBackend):
     """Boosted trees with LightGBM, driven round by round by the engine loop."""
+
+    extension = "txt"
 
     def __init__(self, options: LightGBMOptions):
         super().__init__(options)
@@ -78,9 +79,10 @@ class LightGBMBackend(RoundBackend):
         return {metric_name(TRAIN if data == "training" else VAL, metric): float(value)
                 for data, metric, value, *_ in results}
 
-    def model_string(self) -> str:
+    def model_string(self, rounds: int | None = None) -> str:
+        """Every round (``num_iteration=-1``; the default stops at ``best_iteration``) or the first ``rounds``."""
         assert self.booster is not None
-        return self.booster.model_to_string(num_iteration=-1)  # not the default: that stops at best_iteration
+        return self.booster.model_to_string(num_iteration=-1 if rounds is None else rounds)
 
     def state_dict(self) -> dict[str, Any]:
         assert self.booster is not None
@@ -107,11 +109,6 @@ class LightGBMBackend(RoundBackend):
         self.booster = self._build(model)
 
 
-    def export(self, directory: Path, tag: str) -> Path:
-        """``<directory>/<tag>.txt``: LightGBM's model text (every round), with feature names."""
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"{tag}.txt"
-        partial = directory / f".{tag}.txt.partial"
-        partial.write_text(self.model_string())
-        partial.replace(path)
-        return path
+    def model_bytes(self, rounds: int | None = None) -> bytes:
+        """LightGBM's model text, with the feature names."""
+        return self.model_string(rounds).encode()

@@ -3,6 +3,7 @@ round, and resume with sampling."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -35,6 +36,29 @@ class RoundBackend:
 
     def train_metrics(self) -> dict[str, float]:
         return self.rates.metrics()
+
+    #: The file extension of an exported model.
+    extension = ""
+
+    def model_bytes(self, rounds: int | None = None) -> bytes:
+        """The native model with every round, or with its first ``rounds`` rounds."""
+        raise NotImplementedError
+
+    def export(self, directory: Path, tag: str) -> Path:
+        """``<directory>/<tag>.<extension>``: the native model with every round and its feature names."""
+        return self._write_model(directory, tag, self.model_bytes())
+
+    def export_as_of(self, directory: Path, tag: str, step: int) -> Path | None:
+        """The model as it was after ``step`` rounds: its first ``step`` trees, cut from the current one."""
+        return self._write_model(directory, tag, self.model_bytes(step))
+
+    def _write_model(self, directory: Path, tag: str, model: bytes) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{tag}.{self.extension}"
+        partial = directory / f".{tag}.{self.extension}.partial"
+        partial.write_bytes(model)
+        partial.replace(path)
+        return path
 
     def _warn(self, message: str) -> None:
         if self._run is not None:
