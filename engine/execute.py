@@ -60,6 +60,10 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
     # Under a multi-process strategy only the main process writes the run directory's records.
     main = process_ranks()[0] == 0
     if main:
+        if resume and not directory.is_dir():  # a fresh machine: the storage may hold a copy
+            restore = getattr(storage, "restore_run_directory", None)
+            if callable(restore):
+                restore(directory)
         rundir.prepare(directory, resume=resume)
 
     random.seed(spec.run.seed)

@@ -38,6 +38,10 @@ class CheckpointStorage(Protocol):
     def location(self, name: str) -> str:
         """A URL or path for humans and logs (no credentials)."""
 
+    # Optional: ``restore_run_directory(directory: Path) -> bool``. A storage that keeps a copy
+    # of the run directory too (engine-fsspec's ``mirror_run_dir``) writes it back to
+    # ``directory`` when a run resumes on a machine that lacks it, and returns whether it did.
+
 
 @attrs.define
 class LocalStorageOptions:

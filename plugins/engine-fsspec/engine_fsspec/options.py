@@ -25,3 +25,8 @@ class FsspecStorageOptions:
     """Seconds before the first retry; each further retry waits twice as long (with jitter)."""
     backoff_max: NonNegativeFloat = 10.0
     """Longest wait between two tries, in seconds."""
+    mirror_run_dir: bool = False
+    """Also keep the run directory (spec, environment, metrics log, summary, exported models) at
+    ``<url>/run/``: copied in the background after every committed checkpoint and once more when
+    the run ends. ``engine run --resume`` on a machine without the run directory restores it
+    from there first."""

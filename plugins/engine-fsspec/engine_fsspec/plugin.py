@@ -11,6 +11,7 @@ from engine_fsspec.options import FsspecStorageOptions
 
 if TYPE_CHECKING:
     from engine.components import ComponentRegistry
+    from engine.run import Run
     from engine.spec.model import Spec
 
 FACTORY = "engine_fsspec.storage:FsspecStorage"
@@ -31,3 +32,14 @@ def engine_check(spec: Spec) -> list[str] | None:
 
     problem = url_problem(configured.options.url)
     return [f"checkpoint.storage: {problem}"] if problem else None
+
+
+@hookimpl
+def engine_run_plugins(run: Run) -> list[tuple[str, object]] | None:
+    """The run directory's copy at the storage URL, when ``mirror_run_dir`` asks for it (main process)."""
+    storage = run.checkpoints.storage if run.checkpoints is not None else None
+    if not run.is_main_process or not getattr(getattr(storage, "options", None), "mirror_run_dir", False):
+        return None
+    from engine_fsspec.run_dir import RunDirMirror
+
+    return [("run:fsspec-run-dir", RunDirMirror(storage, run.dir))]  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from engine.checkpoint.manifest import MANIFEST
@@ -21,6 +22,7 @@ from engine_fsspec import urls
 from engine_fsspec.isolation import isolate_random
 from engine_fsspec.options import FsspecStorageOptions
 from engine_fsspec.retry import Backoff, GaveUpError, call
+from engine_fsspec.run_dir import RUN_FOLDER, safe_relative
 
 T = TypeVar("T")
 
@@ -78,6 +80,40 @@ class FsspecStorage:
 
     def location(self, name: str, file: str = "") -> str:
         return urls.join(self.url, name, file) if file else urls.join(self.url, name)
+
+    # ------------------------------------------------------------------ the run directory
+
+    def write_run_file(self, relative: str, data: bytes) -> None:
+        """Store one file of the run directory under ``<url>/run/`` (``mirror_run_dir``)."""
+        path = urls.join(self.root, RUN_FOLDER, relative)
+        self._call(functools.partial(self.fs.pipe_file, path, data), "copying",
+                   urls.join(self.url, RUN_FOLDER, relative))
+
+    def restore_run_directory(self, directory: Path) -> bool:
+        """Write the stored copy of the run directory to ``directory``; False if there is none."""
+        if not self.options.mirror_run_dir:
+            return False
+        base = urls.join(self.root, RUN_FOLDER)
+        where = urls.join(self.url, RUN_FOLDER)
+
+        def listing() -> list[str]:
+            self.fs.invalidate_cache(base)
+            try:
+                return sorted(self.fs.find(base))
+            except FileNotFoundError:
+                return []
+
+        stored = [(str(path)[len(base):].lstrip("/"), str(path)) for path in self._call(listing, "listing", where)]
+        stored = [(relative, path) for relative, path in stored if safe_relative(relative)]
+        for relative, path in stored:
+            data: bytes = self._call(functools.partial(self.fs.cat_file, path), "reading",
+                                     urls.join(where, relative))
+            target = directory / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(f".{target.name}.partial")
+            partial.write_bytes(data)
+            partial.replace(target)
+        return bool(stored)
 
     # ------------------------------------------------------------------ helpers
 
