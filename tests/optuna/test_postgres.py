@@ -11,8 +11,8 @@ from pathlib import Path
 
 import optuna
 from optuna.trial import TrialState
-from sqlalchemy.exc import IntegrityError, ProgrammingError
 from optuna_helpers import read_trials_csv, tune_spec
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 TRIALS = 4
 
