@@ -2,8 +2,10 @@
 and no tracker, against the same run with ``[[tracker]] use = "tensorboard"``.
 
 Runs alternate (A B A B ...) so drift on a shared machine hits both; the figure is the median
-over repeats of the time from the first step to the end of the run (the tracker's last write
-included). Backends: the core's ``testing`` backend at two step sizes and, when engine-torch
+over repeats of the CPU time of the process (every thread, user + system) from the first step to
+the end of the run (the tracker's last write included). CPU time, unlike wall time, does not
+grow while other jobs hold the cores, so small differences stay visible on a busy machine.
+Backends: the core's ``testing`` backend at two step sizes and, when engine-torch
 is installed, ``examples/digits_mlp.toml``.
 
     python benchmarks/tracking.py [--repeats 7] [--output benchmarks/results/tracking.md]
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
 import platform
 import statistics
 import subprocess
@@ -31,7 +34,7 @@ sys.path.insert(0, str(REPO))  # examples.digits resolves from the repository ro
 
 
 class StepClock:
-    """Seconds from the end of step 1 to the end of the run, after every other plugin."""
+    """CPU seconds of the process from the end of step 1 to the end of the run, after every other plugin."""
 
     def __init__(self) -> None:
         self.start = 0.0
@@ -41,11 +44,11 @@ class StepClock:
     @hookimpl
     def on_step(self, run: Any) -> None:
         if run.step == 1:
-            self.start = time.perf_counter()
+            self.start = time.process_time()
 
     @hookimpl(trylast=True)
     def on_run_end(self, run: Any) -> None:
-        self.seconds = time.perf_counter() - self.start
+        self.seconds = time.process_time() - self.start
         self.steps = run.step - 1
 
 
@@ -98,8 +101,6 @@ def machine() -> str:
         name = next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name"))
     except (OSError, subprocess.CalledProcessError, StopIteration):
         name = platform.processor() or "unknown CPU"
-    import os
-
     return f"{name}, {os.cpu_count()} CPUs visible, Python {platform.python_version()}"
 
 
@@ -124,10 +125,12 @@ def main() -> None:
         "",
         f"Machine: {machine()}. Written by `python benchmarks/tracking.py` on {time.strftime('%Y-%m-%d')}.",
         "",
-        "Time per step with `log_every = 1`, no tracker vs `[[tracker]] use = \"tensorboard\"`; runs alternate,",
-        "medians over repeats; *spread* is (max - min) / median of the no-tracker runs, a measure of noise.",
+        "CPU time of the process per step with `log_every = 1`, no tracker vs `[[tracker]] use = \"tensorboard\"`;",
+        "runs alternate, medians over repeats; *spread* is (max - min) / median of the no-tracker runs, a",
+        f"measure of noise. 1-minute load average at the end: {os.getloadavg()[0]:.1f}.",
         "",
-        "| backend | no tracker (µs/step) | tensorboard (µs/step) | overhead (µs/step) | overhead | spread | repeats |",
+        "| backend | no tracker (CPU µs/step) | tensorboard (CPU µs/step) | overhead (µs/step) | overhead "
+        "| spread | repeats |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
