@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Collection
 from pathlib import Path
@@ -24,6 +25,30 @@ def start(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subproces
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env={**os.environ, **CREDENTIALS, "PYTHONPATH": os.pathsep.join([str(cwd), str(HERE)]),
                                  **(env or {})})
+
+
+class StderrReader:
+    """A running process's stderr, read in a thread: a test can wait for a line while it runs."""
+
+    def __init__(self, process: subprocess.Popen[str]):
+        self.process = process
+        self.lines: list[str] = []
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.append(line)
+
+    def text(self) -> str:
+        return "".join(self.lines)
+
+    def finish(self, timeout: float) -> str:
+        """Wait for the process to end; everything it wrote to stderr."""
+        self.process.wait(timeout=timeout)
+        self.thread.join(timeout=10)
+        return self.text()
 
 
 def s3_storage(s3: S3Server, bucket: str, prefix: str) -> str:

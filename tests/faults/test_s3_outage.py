@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from engine_fsspec.options import FsspecStorageOptions
 from engine_fsspec.storage import FsspecStorage
-from faults_helpers import Checkpoints, final_state, kill, start, wait_until
+from faults_helpers import Checkpoints, StderrReader, final_state, kill, start, wait_until
 
 from engine.checkpoint.manager import CheckpointManager
 from engine.testing import run_spec
@@ -95,13 +95,16 @@ def test_server_stopped_and_restarted_saves_fail_with_warnings_and_training_goes
     (tmp_path / "spec.toml").write_text(spec(s3, bucket, max_steps=40))
     checkpoints = Checkpoints(tmp_path / "runs/r", s3, bucket, "runs/r/")
     process = start(tmp_path, "run", "spec.toml", "--plain")
+    stderr = StderrReader(process)
     assert wait_until(lambda: len(checkpoints.committed()) >= 2, process)
     assert wait_until(checkpoints.saving, process)
     s3.stop()  # connections refused; a restarted moto has lost its buckets, like a new endpoint
-    time.sleep(1.0)
-    s3.start()
-    s3.create_bucket(bucket)
-    _, err = process.communicate(timeout=120)
+    try:  # down until an operation gave up: longer than the retries of s3fs and of the storage
+        assert wait_until(lambda: "could not" in stderr.text(), process, timeout=90)
+    finally:
+        s3.start()
+        s3.create_bucket(bucket)
+    err = stderr.finish(timeout=120)
     assert process.returncode == 0, err
     # the outage hits the save in flight, or (on a slow machine) only the retention after it
     assert ("could not write the checkpoint of step" in err and "training goes on" in err) \
