@@ -43,7 +43,12 @@ class Backend(Protocol):
         """Validation metrics (``val/loss``, ``val/accuracy``, ...)."""
 
     def state_dict(self) -> dict[str, Any]:
-        """Everything needed to continue bit-identically: JSON values and bytes only."""
+        """Everything needed to continue bit-identically: JSON values and bytes only.
+
+        A bytes value may be deferred: an object with ``__bytes__``, a private host copy that
+        becomes bytes later, in the background; the backend must not change it after
+        ``state_dict`` returns (see :mod:`engine.checkpoint.state`).
+        """
 
     def load_state_dict(self, state: dict[str, Any]) -> None: ...
 

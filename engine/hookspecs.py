@@ -50,7 +50,9 @@ Where each event fires, as pseudocode of :func:`engine.loop.train`::
 
 Plugins that keep state across a resume implement two plain methods (not hooks):
 ``state_dict() -> dict`` and ``load_state_dict(state: dict) -> None``. The state holds
-JSON values and ``bytes`` only; the engine stores it without pickle.
+JSON values and ``bytes`` only; the engine stores it without pickle. A bytes value may be
+deferred: an object with ``__bytes__``, a private host copy that becomes bytes later, in the
+background; the plugin must not change it after ``state_dict`` returns.
 
 Order between implementations is never registration order: use ``tryfirst``/``trylast``.
 """

@@ -12,12 +12,16 @@ import attrs
 
 from engine.checkpoint import state as state_files
 from engine.checkpoint.manifest import MANIFEST, CheckpointInfo, build_manifest, parse_manifest, verify
+from engine.checkpoint.state import FileData
 from engine.checkpoint.storage import CheckpointStorage
 
 log = logging.getLogger("engine.checkpoint")
 _NAME = re.compile(r"^step-(\d+)$")
 
-#: Something that keeps state: ``state_dict()`` and ``load_state_dict(state)``.
+#: Something that keeps state: ``state_dict()`` and ``load_state_dict(state)``. The state holds
+#: JSON values, bytes, and deferred bytes: an object with ``__bytes__`` that is a private host
+#: copy that becomes bytes later, in the background; the participant must not change it after
+#: ``state_dict`` returns (see :mod:`engine.checkpoint.state`).
 Participant = Any
 Warn = Callable[[str], None]
 
@@ -38,8 +42,11 @@ class CheckpointManager:
     """Checkpoints of one run in one storage.
 
     With ``asynchronous``, :meth:`submit` returns once every participant's state is copied
-    into host memory (immutable bytes), and a single background thread writes it: two
-    saves never interleave, and one save never mixes state from two steps.
+    into host memory (bytes, or deferred bytes that no one changes any more), and a single
+    background thread turns deferred values into bytes, hashes, writes and commits them: two
+    saves never interleave, and one save never mixes state from two steps. A save waits for
+    the one in flight before it takes its snapshot, so at most one snapshot is in memory and
+    a participant may reuse its host buffers from one save to the next.
     """
 
     def __init__(self, storage: CheckpointStorage, *, warn: Warn | None = None,
@@ -56,13 +63,18 @@ class CheckpointManager:
 
     def submit(self, participants: Mapping[str, Participant], *, step: int, epoch: int,
                metrics: dict[str, float]) -> None:
-        """Save a checkpoint now, or in the background when asynchronous."""
+        """Save a checkpoint now, or in the background when asynchronous.
+
+        Waits for the save in flight first: at most one snapshot in memory, and the previous
+        one is written (its deferred values turned into bytes) before the next is taken.
+        """
+        if self._pending is not None:
+            self._finished.append(self._pending.result())
+            self._pending = None
         files = self.snapshot(participants)
         if self._executor is None:
             self._finished.append(self._attempt(files, step, epoch, metrics))
             return
-        if self._pending is not None:  # bound memory: at most one save in flight
-            self._finished.append(self._pending.result())
         self._pending = self._executor.submit(self._attempt, files, step, epoch, metrics)
 
     @property
@@ -89,7 +101,7 @@ class CheckpointManager:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
 
-    def _attempt(self, files: dict[str, bytes], step: int, epoch: int,
+    def _attempt(self, files: dict[str, FileData], step: int, epoch: int,
                  metrics: dict[str, float]) -> CheckpointInfo | SaveFailure:
         try:
             return self.write(files, step=step, epoch=epoch, metrics=metrics)
@@ -98,21 +110,28 @@ class CheckpointManager:
 
     # ------------------------------------------------------------------ saving
 
-    def snapshot(self, participants: Mapping[str, Participant]) -> dict[str, bytes]:
-        """Every participant's state as checkpoint files (host memory; nothing written yet)."""
-        files: dict[str, bytes] = {}
+    def snapshot(self, participants: Mapping[str, Participant]) -> dict[str, FileData]:
+        """Every participant's state as checkpoint files (host memory; nothing written yet).
+
+        Deferred values stay deferred: :meth:`write` turns them into bytes.
+        """
+        files: dict[str, FileData] = {}
         for name, participant in participants.items():
             state = participant.state_dict()
             files.update(state_files.encode(name, state))
         files.update(state_files.encode("_participants", {"names": sorted(participants)}))
         return files
 
-    def write(self, files: dict[str, bytes], *, step: int, epoch: int,
+    def write(self, files: Mapping[str, FileData], *, step: int, epoch: int,
               metrics: dict[str, float]) -> CheckpointInfo:
-        """Store a snapshot and commit it with its manifest."""
+        """Turn deferred values into bytes, then store the snapshot and commit it with its manifest.
+
+        Runs in the background thread when asynchronous, so that is where ``__bytes__`` runs.
+        """
         name = checkpoint_name(step)
-        manifest = build_manifest(name, step, epoch, metrics, files)
-        self.storage.write(name, files, manifest)
+        data = state_files.materialize(files)
+        manifest = build_manifest(name, step, epoch, metrics, data)
+        self.storage.write(name, data, manifest)
         return parse_manifest(manifest, self.storage.location(name))
 
     def save(self, participants: Mapping[str, Participant], *, step: int, epoch: int,

@@ -1,11 +1,23 @@
-"""Participant state as files: JSON for values, raw files for ``bytes``; never pickle."""
+"""Participant state as files: JSON for values, raw files for ``bytes``; never pickle.
+
+A value may also be *deferred* bytes: an object that is not bytes-like but has
+``__bytes__`` (:class:`typing.SupportsBytes`). It is a private host copy that becomes bytes
+later, in the background; the participant must not change it after ``state_dict`` returns.
+:func:`encode` keeps it as it is among the files, and :func:`materialize` turns it into bytes
+(the checkpoint manager does so when it writes, before any checksum).
+"""
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import re
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, SupportsBytes, TypeGuard
+
+#: A checkpoint file's content: bytes, or a deferred value that becomes bytes when written.
+FileData = bytes | SupportsBytes
 
 _BLOB = "__bytes__"
 _FLOAT = "__float__"
@@ -17,16 +29,38 @@ def file_stem(participant: str) -> str:
     return _UNSAFE.sub("_", participant)
 
 
-def encode(participant: str, state: dict[str, Any]) -> dict[str, bytes]:
-    """Files holding ``state``: ``<stem>.json`` plus one ``<stem>.<n>.bin`` per bytes value."""
+def is_deferred(value: object) -> TypeGuard[SupportsBytes]:
+    """Whether ``value`` is deferred bytes: not bytes-like, but with ``__bytes__``.
+
+    Paths have ``__bytes__`` too but are not state copies: they stay unstorable.
+    """
+    return (hasattr(type(value), "__bytes__")
+            and not isinstance(value, (bytes, bytearray, memoryview, os.PathLike)))
+
+
+def materialize(files: Mapping[str, FileData]) -> dict[str, bytes]:
+    """``files`` with every deferred value turned into bytes (in the calling thread)."""
+    return {name: data if isinstance(data, bytes) else bytes(data) for name, data in files.items()}
+
+
+def encode(participant: str, state: dict[str, Any]) -> dict[str, FileData]:
+    """Files holding ``state``: ``<stem>.json`` plus one ``<stem>.<n>.bin`` per bytes value.
+
+    A deferred value is kept as it is (not turned into bytes here).
+    """
     stem = file_stem(participant)
-    files: dict[str, bytes] = {}
+    files: dict[str, FileData] = {}
+
+    def blob(data: FileData) -> dict[str, str]:
+        name = f"{stem}.{len(files)}.bin"
+        files[name] = data
+        return {_BLOB: name}
 
     def convert(value: Any, path: str) -> Any:
         if isinstance(value, (bytes, bytearray, memoryview)):
-            name = f"{stem}.{len(files)}.bin"
-            files[name] = bytes(value)
-            return {_BLOB: name}
+            return blob(bytes(value))
+        if is_deferred(value):
+            return blob(value)
         if isinstance(value, float) and not math.isfinite(value):
             return {_FLOAT: repr(value)}
         if value is None or isinstance(value, (bool, int, float, str)):
@@ -42,7 +76,7 @@ def encode(participant: str, state: dict[str, Any]) -> dict[str, bytes]:
             return [convert(item, f"{path}[{i}]") for i, item in enumerate(value)]
         raise TypeError(
             f"state of {participant!r} at {path}: {type(value).__name__} is not storable; "
-            "use JSON values or bytes"
+            "use JSON values, bytes, or an object with __bytes__"
         )
 
     document = convert(state, "state")

@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import TensorDataset
+from torch.utils.data import DataLoader, TensorDataset
 
 from engine import hookimpl
 
@@ -45,12 +45,28 @@ class CrashOnRank1(Tiny):
         return super().forward(x)
 
 
+class CountRows(Tiny):
+    """Tiny, appending the rows of each training forward pass to ``rows-RANK.txt`` in the working directory."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            with open(f"rows-{os.environ.get('RANK', '0')}.txt", "a") as log:
+                log.write(f"{x.shape[0]}\n")
+        return super().forward(x)
+
+
 def datasets(n_train: int = 96, n_val: int = 30) -> dict[str, Any]:
     g = torch.Generator().manual_seed(0)
     centers = torch.randn(3, 8, generator=g) * 2
     y = torch.randint(0, 3, (n_train + n_val,), generator=g)
     x = centers[y] + torch.randn(n_train + n_val, 8, generator=g)
     return {"train": TensorDataset(x[:n_train], y[:n_train]), "val": TensorDataset(x[n_train:], y[n_train:])}
+
+
+def loaders(batch_size: int = 16) -> dict[str, Any]:
+    """The sets of ``datasets()`` as ready DataLoaders, in order (no shuffle)."""
+    sets = datasets()
+    return {name: DataLoader(data, batch_size=batch_size, shuffle=False) for name, data in sets.items()}
 
 
 class StopOnRank1:

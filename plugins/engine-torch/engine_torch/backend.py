@@ -58,6 +58,8 @@ class TorchBackend:
         self._position = -1
         self._simple = False
         self._saved_settings: tuple[int, bool] | None = None
+        #: Host copies of the state, reused from one checkpoint to the next (see state_dict).
+        self._host = {part: state.HostBuffers() for part in ("model", "optimizer", "pending_losses")}
 
     @property
     def model(self) -> torch.nn.Module:
@@ -303,7 +305,8 @@ class TorchBackend:
                     with self._autocast():
                         loss, outputs, targets = self.forward(batch)
                     size = _batch_size(targets if targets is not None else batch)
-                    total += loss.detach().to(dtype) * size
+                    if size:  # a process's slice of a short last batch may be empty (its loss is nan)
+                        total += loss.detach().to(dtype) * size
                     count += size
                     if metrics and isinstance(outputs, torch.Tensor) and isinstance(targets, torch.Tensor):
                         for metric in metrics:
@@ -336,19 +339,22 @@ class TorchBackend:
     # ------------------------------------------------------------------ state and export
 
     def state_dict(self) -> dict[str, Any]:
+        """The state, its tensors as deferred safetensors bytes: copied now into host buffers
+        reused from the last save, serialised when the checkpoint is written."""
         assert self.optimizer is not None
+        host = self._host
         pending = {"losses": torch.stack([x.float() for x in self._losses])} if self._losses else {}
         sharded = self.strategy.model_state(self.module, self.optimizer) if self.strategy is not None else None
         if sharded is not None:
             parts: dict[str, Any] = {"sharded": sharded}
         else:
-            parts = {"model": state.tensors_to_bytes(self.module.state_dict()),
-                     "optimizer": state.optimizer_state(self.optimizer)}
+            parts = {"model": state.tensors_to_bytes(self.module.state_dict(), host["model"]),
+                     "optimizer": state.optimizer_state(self.optimizer, host["optimizer"])}
         return {
             **parts,
             "scaler": self.scaler.state_dict() if self.scaler is not None else None,
             "rng": state.rng_state(),
-            "pending_losses": state.tensors_to_bytes(pending),
+            "pending_losses": state.tensors_to_bytes(pending, host["pending_losses"]),
             "pending_count": self._loss_count,
         }
 
@@ -398,21 +404,39 @@ def _strategy_of(run: Run) -> TorchStrategy | None:
 
 def _shard(train: DatasetBatches | LoaderBatches, val: DatasetBatches | LoaderBatches | None,
            test: DatasetBatches | LoaderBatches | None, run: Run, batch_size: int, drop_last: bool) -> None:
-    """Give this process its part of the data; the batch size is global, split across processes."""
+    """Give this process its part of the data; a training batch is global, split across processes."""
     world = run.world_size
-    if batch_size % world:
-        raise EngineError(f"batch_size {batch_size} does not split evenly over {world} processes",
-                          where=f"{WHERE}.batch_size",
-                          fix=f"the batch size is global: make it a multiple of {world}")
     if isinstance(train, DatasetBatches):
+        if batch_size % world:
+            raise EngineError(f"batch_size {batch_size} does not split evenly over {world} processes",
+                              where=f"{WHERE}.batch_size",
+                              fix=f"the batch size is global: make it a multiple of {world}")
         last = train.size % batch_size
         if not drop_last and 0 < last < world:
             raise EngineError(f"the last training batch has {last} row(s), fewer than the {world} processes",
                               where=f"{WHERE}.drop_last", fix="set drop_last = true, or change batch_size")
-        train.shard(run.rank, world, within_batches=True)
-    for batches in (val, test):
-        if isinstance(batches, DatasetBatches):
-            batches.shard(run.rank, world, within_batches=False)
+    for batches in (train, val, test):
+        if isinstance(batches, LoaderBatches):
+            _check_loader(batches, world, training=batches is train)
+        if batches is not None:
+            batches.shard(run.rank, world, within_batches=batches is train)
+
+
+def _check_loader(batches: LoaderBatches, world: int, *, training: bool) -> None:
+    """A ready DataLoader's batch is global: every process keeps rows of every (training) batch."""
+    size = batches.loader.batch_size
+    if size is None or batches.shards_itself:
+        return
+    if size % world:
+        raise EngineError(f"the DataLoader's batch_size {size} does not split evenly over {world} processes",
+                          where=f"{WHERE}.data",
+                          fix=f"each process keeps its part of every batch: make the DataLoader's batch_size "
+                              f"a multiple of {world}, or give it a DistributedSampler")
+    last = batches.last_batch_rows() if training else 0
+    if 0 < last < world:
+        raise EngineError(f"the DataLoader's last training batch has {last} row(s), fewer than the {world} "
+                          "processes", where=f"{WHERE}.data",
+                          fix="pass drop_last=True to the DataLoader, or change its batch_size")
 
 
 def seed_everything(seed: int) -> None:

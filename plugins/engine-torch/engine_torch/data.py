@@ -16,7 +16,11 @@ data is split once, each process taking a contiguous part of the set.
 
 A ready ``DataLoader`` is used as it is: its order is its own (seed its sampler yourself),
 batches are fetched item by item unless it says otherwise, and a mid-epoch resume iterates
-(fetches, without training on) the batches already seen to reach its position.
+(fetches, without training on) the batches already seen to reach its position. Across several
+processes its batches are global too: every process iterates the whole loader and keeps its
+contiguous slice of each batch (every tensor cut along dim 0 by rank), for training and
+evaluation alike. A loader whose sampler is a ``DistributedSampler`` already gives each process
+its own part and is left as it is.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, Subset, TensorDataset, default_collate
 from torch.utils.data._utils.pin_memory import pin_memory as pin
+from torch.utils.data.distributed import DistributedSampler
 
 Batch = Any
 Fetch = Callable[[torch.Tensor], Batch]
@@ -120,6 +125,31 @@ class LoaderBatches:
 
     def __init__(self, loader: DataLoader):  # type: ignore[type-arg]
         self.loader = loader
+        #: ``(rank, world_size)`` when this process keeps a slice of every batch.
+        self.sharding: tuple[int, int] | None = None
+
+    @property
+    def shards_itself(self) -> bool:
+        """Whether the loader's sampler already gives each process its own part."""
+        samplers = (self.loader.sampler, getattr(self.loader.batch_sampler, "sampler", None))
+        return any(isinstance(sampler, DistributedSampler) for sampler in samplers)
+
+    def shard(self, rank: int, world_size: int, *, within_batches: bool) -> None:
+        """Keep this process's slice of every batch, unless the loader shards itself.
+
+        A loader's batches are cut whatever ``within_batches`` says (its set cannot be split once).
+        """
+        self.sharding = (rank, world_size) if world_size > 1 and not self.shards_itself else None
+
+    def last_batch_rows(self) -> int:
+        """Rows of a short last batch: 0 when every batch is full, the last is dropped, or unknown."""
+        loader = self.loader
+        if loader.batch_size is None or loader.drop_last:
+            return 0
+        try:
+            return len(loader.sampler) % loader.batch_size  # type: ignore[arg-type]
+        except TypeError:  # the sampler of an iterable dataset has no length
+            return 0
 
     def __len__(self) -> int:
         return len(self.loader)
@@ -129,7 +159,11 @@ class LoaderBatches:
             set_epoch = getattr(owner, "set_epoch", None)
             if callable(set_epoch):
                 set_epoch(epoch)
-        return itertools.islice(iter(self.loader), start, None)
+        batches = itertools.islice(iter(self.loader), start, None)
+        if self.sharding is None:
+            return batches
+        rank, world = self.sharding
+        return (slice_batch(batch, rank, world) for batch in batches)
 
 
 def batches_of(source: Any, *, batch_size: int, shuffle: bool, drop_last: bool, num_workers: int,
@@ -139,6 +173,17 @@ def batches_of(source: Any, *, batch_size: int, shuffle: bool, drop_last: bool, 
         return LoaderBatches(source)
     return DatasetBatches(source, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last,
                           num_workers=num_workers, pin_memory=pin_memory)
+
+
+def slice_batch(batch: Batch, rank: int, world_size: int) -> Batch:
+    """Process ``rank``'s contiguous slice (``tensor_split`` along dim 0) of every tensor of ``batch``."""
+    if isinstance(batch, torch.Tensor):
+        return batch.tensor_split(world_size)[rank] if batch.ndim else batch
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(slice_batch(item, rank, world_size) for item in batch)
+    if isinstance(batch, dict):
+        return {key: slice_batch(value, rank, world_size) for key, value in batch.items()}
+    return batch
 
 
 def to_device(batch: Batch, device: torch.device, non_blocking: bool = False) -> Batch:

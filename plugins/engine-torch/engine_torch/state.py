@@ -1,9 +1,15 @@
-"""Torch state as JSON values and safetensors bytes: model, optimizer, RNGs. Never pickle."""
+"""Torch state as JSON values and safetensors bytes: model, optimizer, RNGs. Never pickle.
+
+Tensors are snapshotted as deferred bytes (:class:`TensorSnapshot`, see
+:mod:`engine.checkpoint.state`): ``state_dict`` only copies them into host buffers, and the
+checkpoint's background thread turns the copies into safetensors bytes.
+"""
 
 from __future__ import annotations
 
 import random
-from typing import Any
+import weakref
+from typing import Any, SupportsBytes
 
 import numpy as np
 import safetensors.torch
@@ -26,13 +32,77 @@ def host_tensors(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return out
 
 
-def tensors_to_bytes(tensors: dict[str, torch.Tensor]) -> bytes:
-    """safetensors bytes of ``tensors``."""
-    return safetensors.torch.save(host_tensors(tensors))
+class TensorSnapshot:
+    """Private host copies of tensors, deferred bytes: ``bytes(snapshot)`` is their safetensors file.
+
+    The file is made once, on the first ``bytes()`` (in the checkpoint's background thread),
+    and kept; from then on the :class:`HostBuffers` that made the copies may reuse them.
+    """
+
+    def __init__(self, copies: dict[str, torch.Tensor]):
+        self._copies: dict[str, torch.Tensor] | None = copies
+        self._data: bytes | None = None
+
+    @property
+    def done(self) -> bool:
+        """Whether it was turned into bytes (its host copies are free again)."""
+        return self._data is not None
+
+    def __bytes__(self) -> bytes:
+        if self._data is None:
+            assert self._copies is not None
+            self._data = safetensors.torch.save(self._copies)
+            self._copies = None
+        return self._data
 
 
-def tensors_from_bytes(data: bytes) -> dict[str, torch.Tensor]:
-    return safetensors.torch.load(data)
+class HostBuffers:
+    """Host tensors that snapshots copy into, allocated once and reused from one save to the next.
+
+    The buffers of the last snapshot are reused only once it was turned into bytes (or dropped);
+    otherwise the next snapshot gets fresh ones, so a snapshot never changes after it is taken.
+    A key whose shape or dtype changed gets a fresh buffer too. CUDA tensors are copied
+    without blocking into pinned memory, then their devices are synchronized once.
+    """
+
+    def __init__(self) -> None:
+        self._buffers: dict[str, torch.Tensor] = {}
+        self._last: weakref.ref[TensorSnapshot] | None = None
+
+    def snapshot(self, tensors: dict[str, torch.Tensor]) -> TensorSnapshot:
+        """Copy ``tensors`` into host buffers (reused where free and fitting)."""
+        free = self._free()
+        copies = {key: _host_copy(free.get(key), value) for key, value in tensors.items()}
+        for device in {value.device for value in tensors.values() if value.device.type == "cuda"}:
+            torch.cuda.synchronize(device)
+        self._buffers = copies
+        snapshot = TensorSnapshot(copies)
+        self._last = weakref.ref(snapshot)
+        return snapshot
+
+    def _free(self) -> dict[str, torch.Tensor]:
+        last = self._last() if self._last is not None else None
+        return self._buffers if last is None or last.done else {}
+
+
+def _host_copy(buffer: torch.Tensor | None, tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor`` copied into ``buffer``, or into a new host tensor when that does not fit."""
+    source = tensor.detach()
+    cuda = source.device.type == "cuda"
+    if (buffer is None or buffer.shape != source.shape or buffer.dtype != source.dtype
+            or (cuda and not buffer.is_pinned())):
+        buffer = torch.empty(source.shape, dtype=source.dtype, pin_memory=cuda)
+    return buffer.copy_(source, non_blocking=cuda)
+
+
+def tensors_to_bytes(tensors: dict[str, torch.Tensor], buffers: HostBuffers | None = None) -> TensorSnapshot:
+    """safetensors bytes of ``tensors``, deferred: host copies now (into ``buffers`` when
+    given, reused from the last save), the bytes when ``bytes()`` is called."""
+    return (buffers if buffers is not None else HostBuffers()).snapshot(tensors)
+
+
+def tensors_from_bytes(data: bytes | SupportsBytes) -> dict[str, torch.Tensor]:
+    return safetensors.torch.load(data if isinstance(data, bytes) else bytes(data))
 
 
 # ---------------------------------------------------------------------------- model
@@ -67,8 +137,8 @@ def _some(names: list[str], limit: int = 6) -> str:
 # ---------------------------------------------------------------------------- optimizer
 
 
-def optimizer_state(optimizer: torch.optim.Optimizer) -> dict[str, Any]:
-    """``optimizer.state_dict()`` split into JSON values and a safetensors blob."""
+def optimizer_state(optimizer: torch.optim.Optimizer, buffers: HostBuffers | None = None) -> dict[str, Any]:
+    """``optimizer.state_dict()`` split into JSON values and a (deferred) safetensors blob."""
     full = optimizer.state_dict()
     tensors: dict[str, torch.Tensor] = {}
     values: dict[str, dict[str, Any]] = {}
@@ -80,7 +150,7 @@ def optimizer_state(optimizer: torch.optim.Optimizer) -> dict[str, Any]:
                 values.setdefault(str(index), {})[key] = value
     groups = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in group.items()}
               for group in full["param_groups"]]
-    return {"groups": groups, "values": values, "tensors": tensors_to_bytes(tensors)}
+    return {"groups": groups, "values": values, "tensors": tensors_to_bytes(tensors, buffers)}
 
 
 def load_optimizer_state(optimizer: torch.optim.Optimizer, state: dict[str, Any]) -> None:
