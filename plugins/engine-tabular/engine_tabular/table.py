@@ -33,7 +33,8 @@ class Table:
 
     @property
     def categorical(self) -> list[str]:
-        return [str(c) for c in self.features.columns if isinstance(self.features[c].dtype, pd.CategoricalDtype)]
+        dtypes = self.features.dtypes  # one Series: indexing the frame per column costs ~50 µs each
+        return [str(c) for c, dtype in dtypes.items() if isinstance(dtype, pd.CategoricalDtype)]
 
     def take(self, rows: Sequence[int] | np.ndarray) -> Table:
         """The given rows, in the given order."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 from typing import Any
 
 import xgboost as xgb
@@ -28,35 +27,27 @@ def sampling_params(params: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def _find_update_one_iter() -> Any:
-    """XGBoost's own C function behind ``Booster.update``, where this version has it."""
-    try:
-        return xgb.core._LIB.XGBoosterUpdateOneIter
-    except AttributeError:
-        return None
-
-
-_UPDATE_ONE_ITER = _find_update_one_iter()
-
-
-def _update_unchecked(booster: xgb.Booster, dtrain: xgb.DMatrix, iteration: int) -> None:
-    """One round, as ``Booster.update`` does it, without checking the features again.
-
-    ``update`` reads and compares the data's and the booster's feature names and types in
-    Python on every call: about a fifth of a round on small data. The training data never
-    changes between rounds, so the first round's check (through ``update``) is enough.
-    """
-    xgb.core._check_call(_UPDATE_ONE_ITER(booster.handle, ctypes.c_int(iteration), dtrain.handle))
-
-
 def to_dmatrix(table: Table, where: str) -> xgb.DMatrix:
-    """A DMatrix with feature names, weights, query ids and categorical columns."""
+    """A DMatrix with weights, query ids and categorical columns; without feature names unless
+    a column is categorical.
+
+    XGBoost compares a DMatrix's feature names and types with the booster's in Python on every
+    ``update`` and ``eval_set``: with names that is a fifth of a round on small data. Training
+    runs on plain arrays; the exported model gets the names (:func:`feature_info`).
+    """
+    features = table.features if table.categorical else table.features.to_numpy()
     try:
-        return xgb.DMatrix(table.features, label=table.label, weight=table.weight, qid=table.group,
+        return xgb.DMatrix(features, label=table.label, weight=table.weight, qid=table.group,
                            enable_categorical=bool(table.categorical))
     except (xgb.core.XGBoostError, ValueError, TypeError) as exc:
         raise EngineError(f"xgboost cannot use this data: {library_message(exc)}", where=where,
                           fix="check the column types and, for ranking, that rows are sorted by group") from None
+
+
+def feature_info(table: Table) -> tuple[list[str], list[str] | None]:
+    """The feature names and types XGBoost gives the table's columns (read from a one-row DMatrix)."""
+    sample = xgb.DMatrix(table.features.iloc[:1], enable_categorical=bool(table.categorical))
+    return list(sample.feature_names or table.feature_names), sample.feature_types
 
 
 class XGBoostBackend(RoundBackend):
@@ -68,8 +59,8 @@ class XGBoostBackend(RoundBackend):
         super().__init__(options)
         self.options: XGBoostOptions = options
         self.booster: xgb.Booster | None = None
-        #: The booster whose features ``Booster.update`` has checked against ``dtrain``.
-        self._checked: xgb.Booster | None = None
+        #: Feature names and types for exported models, when training runs without them.
+        self.features: tuple[list[str], list[str] | None] | None = None
 
     # ------------------------------------------------------------------ setup
 
@@ -86,6 +77,8 @@ class XGBoostBackend(RoundBackend):
         classification = str(params.get("objective", "")).startswith(_CLASSIFICATION)
         self.splits = load_splits(self.options.data, run, classification=classification)
         self.dtrain = to_dmatrix(self.splits.train, "backend.data.train")
+        if self.dtrain.feature_names is None:
+            self.features = feature_info(self.splits.train)
         self.dvalid = to_dmatrix(self.splits.valid, "backend.data.valid")
         # a run that never evaluates keeps the validation set out of the prediction cache,
         # so rounds do not pay for its predictions (as xgb.train without evals)
@@ -115,13 +108,9 @@ class XGBoostBackend(RoundBackend):
         if self.remote is not None:
             params = {**self.params, self.rate_key: self.rates.current} if self.rates.active else self.params
             trained = self.remote.round(self.booster, params)
-            self.booster = xgb.Booster(self.params, self.cache, model_file=trained.save_raw("ubj"))
+            self.booster = self._training_booster(trained.save_raw("ubj"))
             return
-        if self._checked is self.booster and _UPDATE_ONE_ITER is not None:
-            _update_unchecked(self.booster, self.dtrain, run.step)
-        else:
-            self.booster.update(self.dtrain, run.step)
-            self._checked = self.booster
+        self.booster.update(self.dtrain, run.step)
 
 
     def evaluate(self, run: Run) -> dict[str, float]:
@@ -134,7 +123,7 @@ class XGBoostBackend(RoundBackend):
 
     def state_dict(self) -> dict[str, Any]:
         assert self.booster is not None
-        return {"model": self.model_bytes(), "rounds": self.booster.num_boosted_rounds(),
+        return {"model": bytes(self.booster.save_raw("ubj")), "rounds": self.booster.num_boosted_rounds(),
                 "rates": list(self.rates.history)}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -150,8 +139,14 @@ class XGBoostBackend(RoundBackend):
             self._warn(replay_mismatch_warning("xgboost"))
         elif self.sampling:
             self._warn(sampling_warning("xgboost", self.sampling))
-        booster = xgb.Booster(self.params, self.cache, model_file=bytearray(model))
-        self.booster = booster
+        self.booster = self._training_booster(bytearray(model))
+
+    def _training_booster(self, model: bytearray) -> xgb.Booster:
+        """A booster loaded from ``model``, its feature names matching the training data's."""
+        booster = xgb.Booster(self.params, self.cache, model_file=model)
+        if self.features is not None:  # a model saved with names (by another version, by Dask)
+            booster.feature_names, booster.feature_types = None, None
+        return booster
 
     def _replay(self, rounds: int) -> xgb.Booster:
         """Train ``rounds`` rounds again from the seed, so the sampler's RNG is where it was."""
@@ -169,6 +164,9 @@ class XGBoostBackend(RoundBackend):
         """UBJSON, XGBoost's native format, with the feature names."""
         assert self.booster is not None
         booster = self.booster if rounds is None else self.booster[:rounds]
+        if self.features is not None:
+            booster = booster.copy() if booster is self.booster else booster
+            booster.feature_names, booster.feature_types = self.features
         return bytes(booster.save_raw("ubj"))
 
 
