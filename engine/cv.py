@@ -61,6 +61,7 @@ def execute_cv(spec: Spec, plugins: Plugins, *, resume: bool = False,
     if not resume:
         rundir.prepare(directory, resume=False)
     results = []
+    shared: dict[str, Any] = {}  # what the folds load once (Run.shared)
     for fold in range(folds):
         fold_dir = directory / f"fold-{fold}"
         if resume and (fold_dir / rundir.SUMMARY_FILE).exists():
@@ -69,7 +70,7 @@ def execute_cv(spec: Spec, plugins: Plugins, *, resume: bool = False,
                 results.append(RunResult(done["status"], 0, fold_dir, done))
                 continue
         result = execute(spec, plugins, resume=resume and fold_dir.exists(), run_dir=fold_dir,
-                         console=console, fold=(fold, folds))
+                         console=console, fold=(fold, folds), shared=shared)
         results.append(result)
         if result.exit_code != 0:
             break

@@ -48,9 +48,13 @@ class RunResult:
 
 
 def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str | Path | None = None,
-            console: str = "auto", fold: tuple[int, int] | None = None) -> RunResult:
+            console: str = "auto", fold: tuple[int, int] | None = None,
+            shared: dict[str, Any] | None = None) -> RunResult:
     """Train ``spec`` to the end; problems a user can fix raise :class:`EngineError`
-    before anything is written, failures during training end in a :class:`RunResult`."""
+    before anything is written, failures during training end in a :class:`RunResult`.
+
+    ``shared`` is :attr:`Run.shared`: pass one dict to every run of a session (folds, trials).
+    """
     directory = rundir.run_dir_for(spec, str(run_dir) if run_dir else None)
     storage = build_storage(spec, directory)
     manager = CheckpointManager(storage, asynchronous=spec.checkpoint.asynchronous)
@@ -67,7 +71,7 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
         rundir.prepare(directory, resume=resume)
 
     random.seed(spec.run.seed)
-    run = Run(spec, plugins, directory, fold=fold, console=console)
+    run = Run(spec, plugins, directory, fold=fold, console=console, shared=shared)
     run.resuming = resume
     run.checkpoints = manager
     manager.warn = lambda message: warn(run, message)

@@ -25,7 +25,8 @@ class Run:
     """
 
     def __init__(self, spec: Spec, plugins: Plugins, directory: Path, *,
-                 fold: tuple[int, int] | None = None, console: str = "auto"):
+                 fold: tuple[int, int] | None = None, console: str = "auto",
+                 shared: dict[str, Any] | None = None):
         self.spec = spec
         self.plugins = plugins
         self.hook = plugins.hook
@@ -34,6 +35,11 @@ class Run:
         self.fold = fold
         #: "auto" (a bar on a terminal, lines otherwise), "plain" or "quiet".
         self.console = console
+        #: Objects shared by the runs of one session in this process: the folds of a
+        #: cross-validation, the trials a tuning worker runs. A backend may keep what it loaded
+        #: here (its data), keyed by everything it depends on, instead of loading it again for
+        #: every run. Empty, and private to the run, otherwise.
+        self.shared: dict[str, Any] = shared if shared is not None else {}
         self.seed = spec.run.seed
         #: True when this process continues a run from a checkpoint (``--resume``).
         self.resuming = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import tomllib
 
+from engine import hookimpl
 from engine.testing import run_spec
 
 
@@ -68,6 +69,31 @@ def test_cross_validation_runs_every_fold_and_reports_mean_and_std(tmp_path):
     for fold in range(3):
         fold_summary = json.loads((tmp_path / f"cv/fold-{fold}/summary.json").read_text())
         assert fold_summary["fold"] == [fold, 3]
+
+
+class SharedObserver:
+    """Records ``run.shared`` of every run it sees, and leaves something in it."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict] = []
+
+    @hookimpl
+    def on_run_start(self, run) -> None:
+        self.seen.append(run.shared)
+        run.shared.setdefault("loaded", run.fold)
+
+
+def test_the_folds_of_a_cross_validation_share_run_shared(tmp_path):
+    observer = SharedObserver()
+    spec = {"backend": {"use": "testing"}, "loop": {"max_steps": 2}, "cv": {"folds": 3}}
+    assert run_spec(spec, tmp_path / "cv", plugins=[observer]).exit_code == 0
+    assert len(observer.seen) == 3 and all(s is observer.seen[0] for s in observer.seen)
+    assert observer.seen[0] == {"loaded": (0, 3)}  # what the first fold left, the others found
+
+    lone = SharedObserver()
+    run_spec({"backend": {"use": "testing"}, "loop": {"max_steps": 2}}, tmp_path / "lone", plugins=[lone])
+    run_spec({"backend": {"use": "testing"}, "loop": {"max_steps": 2}}, tmp_path / "lone2", plugins=[lone])
+    assert lone.seen[0] is not lone.seen[1]  # separate runs share nothing
 
 
 def test_fold_indices_are_seeded_disjoint_and_stratified():

@@ -27,3 +27,27 @@ def test_cross_validation_summary(tmp_path):
         fold = json.loads((tmp_path / "cv" / f"fold-{k}" / "summary.json").read_text())
         assert fold["fold"] == [k, 3]
         assert (tmp_path / "cv" / f"fold-{k}" / "model" / "final.ubj").is_file()
+
+
+CALLS: list[int] = []
+
+
+def counted_breast_cancer():
+    """examples.tabular_data:breast_cancer, counting its calls."""
+    from examples.tabular_data import breast_cancer
+
+    CALLS.append(1)
+    return breast_cancer()
+
+
+def test_the_folds_read_the_data_once(tmp_path):
+    spec = {
+        "run": {"seed": 1},
+        "loop": {"max_steps": 5, "eval_every": "5 steps"},
+        "cv": {"folds": 3},
+        "backend": {"use": "xgboost", "params": {"objective": "binary:logistic", "nthread": 1},
+                    "data": {"train": f"{__name__}:counted_breast_cancer"}},
+    }
+    CALLS.clear()
+    assert run_spec(spec, tmp_path / "cv").exit_code == 0
+    assert len(CALLS) == 1  # shared by the folds (Run.shared), not read again per fold

@@ -64,6 +64,8 @@ class TrialRunner:
     prune: bool
     tune_dir: Path
     name: str
+    #: What this worker's trials load once, such as the data (``Run.shared``).
+    shared: dict[str, Any] = attrs.field(factory=dict)
 
     def __call__(self, trial: Any) -> float | tuple[float, ...]:
         import optuna
@@ -76,7 +78,7 @@ class TrialRunner:
         reporter = TrialReporter(trial, self.metrics, self.prune)
         self.plugins.register(reporter, REPORTER_NAME, "engine-optuna, for the trial")
         try:
-            result = execute(spec, self.plugins, run_dir=directory, console="quiet")
+            result = execute(spec, self.plugins, run_dir=directory, console="quiet", shared=self.shared)
         finally:
             self.plugins.unregister(REPORTER_NAME)
         trial.set_user_attr("steps", int(result.summary.get("steps", 0)))

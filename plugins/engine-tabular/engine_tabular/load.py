@@ -31,12 +31,7 @@ def load_splits(options: TabularDataOptions, run: Run, *, classification: bool) 
     if not 0.0 < options.val_fraction < 1.0:
         raise EngineError(f"val_fraction must be between 0 and 1, got {options.val_fraction}",
                           where="backend.data.val_fraction", fix="use e.g. 0.2")
-    frames = read_source(options.train, options, "backend.data.train")
-    if options.valid:
-        frames["valid"] = read_source(options.valid, options, "backend.data.valid")["train"]
-    for key, frame in frames.items():
-        _nonempty(len(frame), "training data" if key == "train" else "validation data", f"backend.data.{key}")
-    train = prepare(frames["train"], options, source=_name(options.train, "training data"))
+    train, valid = _prepared(options, run)
     labels = train.label if classification and train.group is None else None
 
     if run.fold is not None:
@@ -49,9 +44,7 @@ def load_splits(options: TabularDataOptions, run: Run, *, classification: bool) 
                                           labels=labels if stratified else None, groups=train.group)
         return Splits(train.take(train_rows), train.take(val_rows), f"fold {index + 1}/{folds}")
 
-    if "valid" in frames:
-        source = _name(options.valid or options.train, "validation data")
-        valid = prepare(frames["valid"], options, source=source, like=train)
+    if valid is not None:
         return Splits(train, valid, "given")
 
     train_rows, val_rows = split.holdout(len(train), options.val_fraction, run.seed,
@@ -63,6 +56,30 @@ def load_splits(options: TabularDataOptions, run: Run, *, classification: bool) 
         raise EngineError("no training rows are left after the validation hold-out",
                           where="backend.data.val_fraction", fix="lower val_fraction")
     return Splits(train.take(train_rows), train.take(val_rows), "holdout")
+
+
+def _prepared(options: TabularDataOptions, run: Run) -> tuple[Table, Table | None]:
+    """The prepared training table and, when given, the validation table.
+
+    Read once per session: the folds of a cross-validation and the trials of a tuning worker
+    with the same data options share them through ``run.shared`` (the tables are never
+    changed afterwards; splits take copies of their rows).
+    """
+    key = f"engine-tabular:{options!r}"
+    if key not in run.shared:
+        frames = read_source(options.train, options, "backend.data.train")
+        if options.valid:
+            frames["valid"] = read_source(options.valid, options, "backend.data.valid")["train"]
+        for name, frame in frames.items():
+            _nonempty(len(frame), "training data" if name == "train" else "validation data", f"backend.data.{name}")
+        train = prepare(frames["train"], options, source=_name(options.train, "training data"))
+        valid = None
+        if "valid" in frames:
+            source = _name(options.valid or options.train, "validation data")
+            valid = prepare(frames["valid"], options, source=source, like=train)
+        run.shared[key] = (train, valid)
+    prepared: tuple[Table, Table | None] = run.shared[key]
+    return prepared
 
 
 def _name(source: str, what: str) -> str:
