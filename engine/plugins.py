@@ -160,7 +160,22 @@ def load_plugins(
         _register(pm, plugin, name, "local object", origins)
 
     _check_pending(pm, origins)
-    return Plugins(pm, _collect_components(pm, origins), origins)
+    registry = _collect_components(pm, origins)
+    _check_reserved(registry, origins)
+    return Plugins(pm, registry, origins)
+
+
+def _check_reserved(registry: ComponentRegistry, origins: dict[str, str]) -> None:
+    """A plugin may not take a name a run registers its own plugins under: a component kind
+    (``backend``, ``tracker[0]``, ...) or ``run:...``; the run would fail to start."""
+    for name, origin in origins.items():
+        kind = name.split("[", 1)[0]
+        if origin != "built-in" and (kind in registry.kinds or name.startswith("run:")):
+            raise PluginError(
+                f"plugin name {name!r} ({origin}) is reserved: a run registers its "
+                f"{'own plugins' if name.startswith('run:') else kind + ' component'} under it",
+                fix=f"rename the entry point in the [project.entry-points.engine] table, e.g. 'engine-{kind}'",
+            )
 
 
 def _check_pending(pm: pluggy.PluginManager, origins: dict[str, str]) -> None:

@@ -79,6 +79,17 @@ def test_plugin_that_fails_to_import_names_its_distribution(cli, tmp_path):
     assert cli("-p", "no:broken", "run", "spec.toml", "--quiet").code == 0
 
 
+def test_a_plugin_named_like_a_component_kind_is_a_clear_error(cli, tmp_path):
+    write_module(tmp_path, "clash_plugin", "")
+    install_fake_distribution(tmp_path, "engine-clash", {"precision": "clash_plugin"})
+    (tmp_path / "spec.toml").write_text(SPEC.format(extra=""))
+    result = cli("run", "spec.toml")
+    assert result.code == 2, result
+    assert len(result.error_lines) == 1 and "Traceback" not in result.err
+    assert "'precision' (engine-clash 1.2.3) is reserved" in result.err and "engine-precision" in result.err
+    assert not (tmp_path / "runs").exists()
+
+
 def test_misspelled_hook_is_an_error_naming_the_plugin(cli, tmp_path):
     write_module(tmp_path, "typo_plugin", """
         import engine
