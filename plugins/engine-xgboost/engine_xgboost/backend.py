@@ -27,7 +27,7 @@ def sampling_params(params: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def to_dmatrix(table: Table, where: str) -> xgb.DMatrix:
+def to_dmatrix(table: Table, where: str, nthread: int = -1) -> xgb.DMatrix:
     """A DMatrix with weights, query ids and categorical columns; without feature names unless
     a column is categorical.
 
@@ -38,16 +38,24 @@ def to_dmatrix(table: Table, where: str) -> xgb.DMatrix:
     features = table.features if table.categorical else table.features.to_numpy()
     try:
         return xgb.DMatrix(features, label=table.label, weight=table.weight, qid=table.group,
-                           enable_categorical=bool(table.categorical))
+                           enable_categorical=bool(table.categorical), nthread=nthread)
     except (xgb.core.XGBoostError, ValueError, TypeError) as exc:
         raise EngineError(f"xgboost cannot use this data: {library_message(exc)}", where=where,
                           fix="check the column types and, for ranking, that rows are sorted by group") from None
 
 
 def feature_info(table: Table) -> tuple[list[str], list[str] | None]:
-    """The feature names and types XGBoost gives the table's columns (read from a one-row DMatrix)."""
-    sample = xgb.DMatrix(table.features.iloc[:1], enable_categorical=bool(table.categorical))
-    return list(sample.feature_names or table.feature_names), sample.feature_types
+    """The feature names and types XGBoost gives the table's columns (read from a one-row DMatrix
+    once per set of columns and dtypes: the trials of a study ask again and again)."""
+    key = tuple((str(name), str(dtype)) for name, dtype in table.features.dtypes.items())
+    if key not in _FEATURE_INFO:
+        sample = xgb.DMatrix(table.features.iloc[:1], enable_categorical=bool(table.categorical), nthread=1)
+        _FEATURE_INFO[key] = (list(sample.feature_names or table.feature_names), sample.feature_types)
+    names, types = _FEATURE_INFO[key]
+    return list(names), None if types is None else list(types)
+
+
+_FEATURE_INFO: dict[tuple[tuple[str, str], ...], tuple[list[str], list[str] | None]] = {}
 
 
 class XGBoostBackend(RoundBackend):
@@ -76,10 +84,12 @@ class XGBoostBackend(RoundBackend):
         self.sampling = sampling_params(params)
         classification = str(params.get("objective", "")).startswith(_CLASSIFICATION)
         self.splits = load_splits(self.options.data, run, classification=classification)
-        self.dtrain = to_dmatrix(self.splits.train, "backend.data.train")
+        nthread = params.get("nthread", params.get("n_jobs", -1))  # the booster's threads build its data too
+        nthread = nthread if isinstance(nthread, int) and not isinstance(nthread, bool) else -1
+        self.dtrain = to_dmatrix(self.splits.train, "backend.data.train", nthread)
         if self.dtrain.feature_names is None:
             self.features = feature_info(self.splits.train)
-        self.dvalid = to_dmatrix(self.splits.valid, "backend.data.valid")
+        self.dvalid = to_dmatrix(self.splits.valid, "backend.data.valid", nthread)
         # a run that never evaluates keeps the validation set out of the prediction cache,
         # so rounds do not pay for its predictions (as xgb.train without evals)
         self.cache = [self.dtrain, self.dvalid] if run.spec.loop.eval_every is not None else [self.dtrain]
