@@ -50,7 +50,8 @@ def feature_info(table: Table) -> tuple[list[str], list[str] | None]:
     key = tuple((str(name), str(dtype)) for name, dtype in table.features.dtypes.items())
     if key not in _FEATURE_INFO:
         sample = xgb.DMatrix(table.features.iloc[:1], enable_categorical=bool(table.categorical), nthread=1)
-        _FEATURE_INFO[key] = (list(sample.feature_names or table.feature_names), sample.feature_types)
+        types = sample.feature_types
+        _FEATURE_INFO[key] = (list(sample.feature_names or table.feature_names), None if types is None else list(types))
     names, types = _FEATURE_INFO[key]
     return list(names), None if types is None else list(types)
 
