@@ -82,7 +82,6 @@ class TrialRunner:
         finally:
             self.plugins.unregister(REPORTER_NAME)
         trial.set_user_attr("steps", int(result.summary.get("steps", 0)))
-        trial.set_user_attr("status", result.status)
         state = ("FAIL" if result.status in ("failed", "interrupted")
                  else "PRUNED" if reporter.pruned_at is not None else "COMPLETE")
         _write_trial_record(directory, trial.number, values, state, result.summary.get("reason", ""))
