@@ -63,6 +63,21 @@ def torchrun(*args: str, cwd: Path, nproc: int = 2, timeout: float = 240) -> sub
                           timeout=timeout, check=False)
 
 
+def single_process_run(cwd: Path, spec: dict[str, Any]) -> Path:
+    """``spec`` run by one process in ``cwd``: a reference for the distributed runs."""
+    write_spec(cwd, spec)
+    done = engine("run", "spec.toml", "-q", cwd=cwd)
+    assert done.returncode == 0, done.stderr
+    return cwd / "runs" / spec["run"]["name"]
+
+
+def metrics_steps(run_dir: Path) -> list[int]:
+    """The step of every record in a run's metrics log, in order."""
+    import json
+
+    return [json.loads(line)["step"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+
+
 def weights(run_dir: Path) -> dict[str, Any]:
     import safetensors.torch
 

@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("engine_torch")
 
-from dist_helpers import engine, max_difference, torch_spec, weights, write_spec
+from dist_helpers import engine, max_difference, metrics_steps, single_process_run, torch_spec, weights, write_spec
 
 TOLERANCE = 1e-6
 
@@ -25,10 +25,6 @@ def loader_spec(name: str, strategy: str | None, **data_args: Any) -> dict[str, 
     return spec
 
 
-def logged_steps(run_dir: Path) -> list[int]:
-    return [json.loads(line)["step"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-
-
 def summary(run_dir: Path) -> dict[str, Any]:
     return json.loads((run_dir / "summary.json").read_text())  # type: ignore[no-any-return]
 
@@ -36,11 +32,7 @@ def summary(run_dir: Path) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def single_loader_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One process, no strategy, the ready DataLoaders: the reference of the DDP run."""
-    cwd = tmp_path_factory.mktemp("single-loader")
-    write_spec(cwd, loader_spec("single", None))
-    done = engine("run", "spec.toml", "-q", cwd=cwd)
-    assert done.returncode == 0, done.stderr
-    return cwd / "runs" / "single"
+    return single_process_run(tmp_path_factory.mktemp("single-loader"), loader_spec("single", None))
 
 
 def test_two_processes_on_a_ready_loader_match_one(tmp_path: Path, single_loader_run: Path) -> None:
@@ -55,7 +47,7 @@ def test_two_processes_on_a_ready_loader_match_one(tmp_path: Path, single_loader
     single, ddp = summary(single_loader_run), summary(run_dir)
     # 6 global batches per epoch, not 6 per process on the whole loader each
     assert ddp["status"] == "completed" and ddp["steps"] == single["steps"] == 12, ddp
-    assert logged_steps(run_dir) == logged_steps(single_loader_run)
+    assert metrics_steps(run_dir) == metrics_steps(single_loader_run)
     assert max_difference(weights(run_dir), weights(single_loader_run)) < TOLERANCE
     # evaluation: each process scores its half of every validation batch; the sums are reduced
     assert ddp["metrics"]["val/loss"] == pytest.approx(single["metrics"]["val/loss"], abs=1e-6)

@@ -10,13 +10,9 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("engine_torch")
 
-from dist_helpers import engine, max_difference, torch_spec, torchrun, weights, write_spec
+from dist_helpers import engine, max_difference, metrics_steps, torch_spec, torchrun, weights, write_spec
 
 TOLERANCE = 1e-6
-
-
-def metrics_steps(run_dir: Path) -> list[int]:
-    return [json.loads(line)["step"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
 
 
 def check_outputs(run_dir: Path, *, steps: int = 12) -> dict:
