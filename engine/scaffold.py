@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from engine import __version__
+from engine.components import CORE_KINDS
 from engine.errors import EngineError
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -144,6 +145,9 @@ def new_plugin(name: str, directory: Path) -> Path:
         raise EngineError(f"invalid plugin name {name!r}",
                           fix="use lowercase letters, digits, '-' or '_', starting with a letter")
     short = name.removeprefix("engine-").removeprefix("engine_")
+    if short in CORE_KINDS:  # the entry point's name: a run registers its components under these
+        raise EngineError(f"plugin name {short!r} is a component kind, which a run reserves",
+                          fix=f"choose a name that says what it does, e.g. 'my-{short}'")
     dist = f"engine-{short}"
     package = f"engine_{short.replace('-', '_')}"
     klass = "".join(part.capitalize() for part in re.split(r"[-_]", short))

@@ -37,3 +37,10 @@ def test_generated_plugin_installs_and_its_tests_pass(cli, tmp_path):
 def test_invalid_names_are_refused(cli, bad):
     result = cli("new-plugin", bad)
     assert result.code == 2 and "invalid plugin name" in result.err
+
+
+@pytest.mark.parametrize("reserved", ["tracker", "engine-backend"])
+def test_a_component_kind_is_refused_as_a_plugin_name(cli, tmp_path, reserved):
+    result = cli("new-plugin", reserved)
+    assert result.code == 2 and "is a component kind" in result.err and "Traceback" not in result.err
+    assert not list(tmp_path.glob("engine-*"))
