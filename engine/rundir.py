@@ -45,17 +45,28 @@ def prepare(directory: Path, *, resume: bool) -> None:
     directory.mkdir(parents=True, exist_ok=True)
 
 
-def write_json(path: Path, document: Any) -> None:
-    """Write JSON atomically (temporary file, then rename)."""
+def write_atomic(path: Path, data: str | bytes) -> Path:
+    """Write a file whole or not at all: ``.<name>.partial`` beside it, then a rename.
+
+    A reader, or a process killed half-way, never sees a partly written file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(json.dumps(document, indent=2, allow_nan=True, default=str) + "\n")
+    if isinstance(data, str):
+        partial.write_text(data, encoding="utf-8")
+    else:
+        partial.write_bytes(data)
     os.replace(partial, path)
+    return path
+
+
+def write_json(path: Path, document: Any) -> None:
+    """Write JSON atomically."""
+    write_atomic(path, json.dumps(document, indent=2, allow_nan=True, default=str) + "\n")
 
 
 def write_spec(directory: Path, spec: Spec) -> None:
-    partial = directory / f".{SPEC_FILE}.partial"
-    partial.write_text(dump_toml(redact(spec.raw)))
-    os.replace(partial, directory / SPEC_FILE)
+    write_atomic(directory / SPEC_FILE, dump_toml(redact(spec.raw)))
 
 
 def environment(plugins: Plugins) -> dict[str, Any]:

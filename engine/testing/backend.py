@@ -17,6 +17,7 @@ from typing import Any
 
 from engine.cv import fold_indices
 from engine.run import Run
+from engine.rundir import write_atomic
 
 __all__ = ["TestingBackend", "TestingBackendOptions"]
 from engine.builtin.testing_backend import TestingBackendOptions
@@ -132,9 +133,4 @@ class TestingBackend:
         self.lr = float(state["lr"])
 
     def export(self, directory: Path, tag: str) -> Path:
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"{tag}.json"
-        partial = directory / f".{tag}.json.partial"
-        partial.write_text(json.dumps({"weights": self.weights}))
-        partial.replace(path)
-        return path
+        return write_atomic(directory / f"{tag}.json", json.dumps({"weights": self.weights}))

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from engine.checkpoint.manifest import MANIFEST
 from engine.errors import EXIT_FAILED, CheckpointError, EngineError
+from engine.rundir import write_atomic
 from engine.spec.toml_text import REDACTED
 from engine_fsspec import urls
 from engine_fsspec.isolation import isolate_random
@@ -108,11 +109,7 @@ class FsspecStorage:
         for relative, path in stored:
             data: bytes = self._call(functools.partial(self.fs.cat_file, path), "reading",
                                      urls.join(where, relative))
-            target = directory / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_name(f".{target.name}.partial")
-            partial.write_bytes(data)
-            partial.replace(target)
+            write_atomic(directory / relative, data)
         return bool(stored)
 
     # ------------------------------------------------------------------ helpers

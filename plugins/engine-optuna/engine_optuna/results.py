@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from engine.rundir import write_atomic
 from engine.spec.load import RawSpec
 from engine.spec.toml_text import dump_toml, redact
 from engine_optuna.trial_spec import trial_raw
@@ -95,7 +96,4 @@ def _format(value: Any) -> str:
 
 
 def _write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text)
-    os.replace(partial, path)
+    write_atomic(path, text)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.rundir import write_atomic
+
 if TYPE_CHECKING:
     from engine.run import Run
     from engine_tabular.load import Splits
@@ -53,12 +55,7 @@ class RoundBackend:
         return self._write_model(directory, tag, self.model_bytes(step))
 
     def _write_model(self, directory: Path, tag: str, model: bytes) -> Path:
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"{tag}.{self.extension}"
-        partial = directory / f".{tag}.{self.extension}.partial"
-        partial.write_bytes(model)
-        partial.replace(path)
-        return path
+        return write_atomic(directory / f"{tag}.{self.extension}", model)
 
     def _warn(self, message: str) -> None:
         if self._run is not None:
