@@ -106,3 +106,20 @@ def test_dask_cannot_train_torch_and_says_so(tmp_path: Path) -> None:
     assert done.returncode == 2
     lines = [line for line in done.stderr.splitlines() if line.startswith("engine: error:")]
     assert len(lines) == 1 and 'strategy: "dask" trains xgboost or lightgbm' in lines[0], done.stderr
+
+
+@pytest.mark.parametrize("backend", ["xgboost", "lightgbm"])
+def test_ranking_on_dask_is_one_clear_error(csvs: tuple[Path, Path], tmp_path: Path, backend: str) -> None:
+    import pandas as pd
+
+    from engine.errors import EngineError
+
+    ranked = tmp_path / "ranked.csv"
+    frame = pd.read_csv(csvs[0])
+    frame.insert(0, "qid", [i // 10 for i in range(len(frame))])
+    frame.to_csv(ranked, index=False)
+    spec = {"loop": {"max_steps": 2}, "strategy": DASK,
+            "backend": {"use": backend, "data": {"train": str(ranked), "group": "qid", "val_fraction": 0.2}}}
+    with pytest.raises(EngineError, match=r"ranking .* is not supported with the dask strategy"):
+        run_spec(spec, tmp_path / "run")
+    assert not (tmp_path / "run").exists()  # a run that never started leaves nothing behind

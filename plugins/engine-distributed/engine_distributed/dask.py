@@ -55,6 +55,9 @@ class DaskStrategy:
 
     def frames(self, table: Any) -> tuple[Any, Any, Any]:
         """The table's features, label and weight as Dask collections, one partition per worker."""
+        if table.group is not None:
+            raise EngineError("ranking (a group column) is not supported with the dask strategy",
+                              where="strategy", fix="train ranking models without [strategy]")
         import dask.dataframe as dd
         import pandas as pd
 
@@ -86,9 +89,6 @@ class XGBoostRounds:
     def __init__(self, strategy: DaskStrategy, table: Any):
         import xgboost.dask as xgb_dask
 
-        if table.group is not None:
-            raise EngineError("ranking (a group column) is not supported with the dask strategy",
-                              where="strategy", fix="train ranking models without [strategy]")
         self.client = strategy.client
         x, y, w = strategy.frames(table)
         self.dtrain = xgb_dask.DaskDMatrix(self.client, x, y, weight=w, enable_categorical=bool(table.categorical))
@@ -106,9 +106,6 @@ class LightGBMRounds:
     """One LightGBM round at a time on the cluster, continuing the given model text."""
 
     def __init__(self, strategy: DaskStrategy, table: Any):
-        if table.group is not None:
-            raise EngineError("ranking (a group column) is not supported with the dask strategy",
-                              where="strategy", fix="train ranking models without [strategy]")
         self.client = strategy.client
         self.x, self.y, self.w = strategy.frames(table)
 

@@ -3,6 +3,7 @@ restored when a run resumes on a machine that lacks it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -85,11 +86,11 @@ class RunDirMirror:
         if pending is not None:
             self._report(run, pending.result)
 
-    def _report(self, run: Run, finish: object) -> None:
+    def _report(self, run: Run, finish: Callable[[], object]) -> None:
         from engine.execute import warn
 
         try:
-            finish()  # type: ignore[operator]
+            finish()
         except Exception as exc:
             if run.spec.checkpoint.on_error == "fail":
                 raise
