@@ -29,7 +29,7 @@ from engine.errors import (
     UserCodeError,
 )
 from engine.plugins import Plugins
-from engine.run import Run, process_ranks
+from engine.run import Run
 from engine.spec.model import Configured, Spec
 from engine.tracking import guard
 
@@ -56,30 +56,27 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
     ``shared`` is :attr:`Run.shared`: pass one dict to every run of a session (folds, trials).
     """
     directory = rundir.run_dir_for(spec, str(run_dir) if run_dir else None)
-    storage = build_storage(spec, directory)
-    manager = CheckpointManager(storage, asynchronous=spec.checkpoint.asynchronous)
+    # Everything a run would refuse is refused here, before the run directory exists.
+    run = set_up(spec, plugins, directory, fold=fold, console=console, shared=shared)
+    manager = run.checkpoints
+    assert manager is not None
     if resume and not manager.committed():
-        raise CheckpointError(f"nothing to resume: no committed checkpoint in {storage.url}",
+        raise CheckpointError(f"nothing to resume: no committed checkpoint in {manager.storage.url}",
                               fix="drop --resume to start a new run")
     # Under a multi-process strategy only the main process writes the run directory's records.
-    main = process_ranks()[0] == 0
+    main = run.is_main_process
     if main:
         if resume and not directory.is_dir():  # a fresh machine: the storage may hold a copy
-            restore = getattr(storage, "restore_run_directory", None)
+            restore = getattr(manager.storage, "restore_run_directory", None)
             if callable(restore):
                 restore(directory)
         rundir.prepare(directory, resume=resume)
 
-    random.seed(spec.run.seed)
-    run = Run(spec, plugins, directory, fold=fold, console=console, shared=shared)
     run.resuming = resume
-    run.checkpoints = manager
-    manager.warn = lambda message: warn(run, message)
     registered: list[str] = []
     try:
         if main:
             _write_records(run, resume)
-        _build_components(run)
         for name, plugin, origin in _run_plugins(run):
             plugins.register(plugin, name, origin)
             registered.append(name)
@@ -115,6 +112,22 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
         finally:
             _unregister(plugins, registered)
     return RunResult(run.status, run.exit_code, directory, summary, error)
+
+
+def set_up(spec: Spec, plugins: Plugins, directory: Path, *, fold: tuple[int, int] | None = None,
+           console: str = "auto", shared: dict[str, Any] | None = None) -> Run:
+    """The whole set-up of a run, writing nothing: storage, components, strategy, backend
+    (model and data). ``engine run`` and ``engine check`` both start here, so whatever a run
+    would refuse before training, ``check`` refuses too.
+    """
+    storage = build_storage(spec, directory)
+    manager = CheckpointManager(storage, asynchronous=spec.checkpoint.asynchronous)
+    run = Run(spec, plugins, directory, fold=fold, console=console, shared=shared)
+    run.checkpoints = manager
+    manager.warn = lambda message: warn(run, message)
+    random.seed(spec.run.seed)
+    _build_components(run)
+    return run
 
 
 def _export_models(run: Run) -> None:
