@@ -13,7 +13,7 @@ from cattrs.errors import BaseValidationError
 from engine.components import KNOWN_PROVIDERS, ComponentRegistry
 from engine.errors import EngineError, SpecError
 from engine.spec.convert import converter, problems_of
-from engine.spec.model import CORE_SECTIONS, OPTIONAL_SECTIONS, Configured, Spec
+from engine.spec.model import CORE_SECTIONS, OPTIONAL_SECTIONS, Configured, Spec, run_name_problem
 from engine.spec.overrides import apply_overrides
 from engine.spec.toml_text import key_lines, line_of, parse_toml, read_spec_text
 
@@ -134,7 +134,12 @@ def structure_spec(raw: RawSpec, plugins: Plugins) -> Spec:
         raise SpecError(problems.items)
     run = core["run"]
     if not run.name:
-        run.name = Path(raw.source).stem if raw.source != "<string>" else "run"
+        stem = Path(raw.source).stem if raw.source != "<string>" else "run"
+        problem = run_name_problem(stem)
+        if problem:
+            raise SpecError([f"{raw.source}: run.name: the spec file's name gives no run name ({problem}) "
+                             "— set [run] name"])
+        run.name = stem
     spec = Spec(run=run, loop=loop, checkpoint=checkpoint, early_stop=core["early_stop"],
                 cv=core["cv"], components=components, sections=sections, raw=data, source=raw.source)
     for result in plugins.hook.engine_check(spec=spec):

@@ -2,21 +2,54 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any, Literal
 
 import attrs
+from cattrs.errors import AttributeValidationNote
 
 from engine.cadence import Every
 from engine.components import Component
+from engine.spec.convert import ValueProblemError
 from engine.spec.types import Duration, NonNegativeFloat, NonNegativeInt, PositiveInt
+
+
+#: The longest folder name most filesystems allow, in bytes.
+NAME_MAX_BYTES = 255
+
+
+def run_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a run directory's name (one path segment), or ``None``."""
+    if name in (".", ".."):
+        return f"{name!r} names no folder of its own"
+    if "/" in name or "\\" in name:
+        return f"{name!r} contains a path separator"
+    if any(unicodedata.category(char) == "Cc" for char in name):
+        return f"{name!r} contains a control character"
+    if len(name.encode("utf-8", "surrogatepass")) > NAME_MAX_BYTES:
+        return f"{len(name.encode('utf-8', 'surrogatepass'))} bytes is longer than {NAME_MAX_BYTES}"
+    return None
+
+
+def _one_folder_name(instance: Any, attribute: attrs.Attribute[str], value: str) -> None:
+    """attrs validator: the value is one path segment (a run name stays inside ``run.dir``)."""
+    problem = run_name_problem(value)
+    if problem is None:
+        return
+    error = ValueProblemError(f"{problem} — a run name must be one folder name inside run.dir "
+                              "(no '/' or '\\', not '.' or '..', no control characters, at most 255 bytes)")
+    # cattrs reads this note to report the key path (run.name), as for its own per-key errors
+    error.add_note(AttributeValidationNote(f"Structuring @ attribute {attribute.name}", attribute.name, str))
+    raise error
 
 
 @attrs.define
 class RunOptions:
     """[run]: what the run is called, where it writes, and how it is seeded."""
 
-    name: str = ""
-    """Run name; the run directory is ``<dir>/<name>``. Default: the spec file's stem."""
+    name: str = attrs.field(default="", validator=_one_folder_name)
+    """Run name; the run directory is ``<dir>/<name>``: one folder name (no ``/``, ``..``,
+    control characters; at most 255 bytes). Default: the spec file's stem."""
     seed: int = 0
     """Seed for every random number generator the engine and its backends use."""
     dir: str = "runs"
