@@ -11,7 +11,14 @@ from typing import Any
 import attrs
 
 from engine.checkpoint import state as state_files
-from engine.checkpoint.manifest import MANIFEST, CheckpointInfo, build_manifest, parse_manifest, verify
+from engine.checkpoint.manifest import (
+    MANIFEST,
+    CheckpointInfo,
+    ElsewhereError,
+    build_manifest,
+    parse_manifest,
+    verify,
+)
 from engine.checkpoint.state import FileData
 from engine.checkpoint.storage import CheckpointStorage
 
@@ -147,7 +154,7 @@ class CheckpointManager:
         """
         found = []
         for name in self.storage.list():
-            if not _NAME.match(name):
+            if not _NAME.fullmatch(name):
                 continue
             try:
                 data = self.storage.read(name, MANIFEST)
@@ -157,10 +164,17 @@ class CheckpointManager:
                               "interrupted save); skipping it")
                 continue
             try:
-                found.append(parse_manifest(data, self.storage.location(name)))
+                info = parse_manifest(data, self.storage.location(name))
+                if info.name != name:  # retention deletes by name: only the folder listed here
+                    raise ElsewhereError(f"its manifest names another place ({info.name!r})")
+            except ElsewhereError as exc:
+                self.warn(f"checkpoint {self.storage.location(name)} is damaged: {exc}; skipping it")
+                continue
             except (ValueError, KeyError, TypeError) as exc:
                 self.warn(f"checkpoint {self.storage.location(name)} has an unreadable manifest "
                           f"({exc}); skipping it")
+                continue
+            found.append(info)
         return sorted(found, key=lambda info: info.step)
 
     def load_latest(self, participants: Mapping[str, Participant]) -> CheckpointInfo | None:

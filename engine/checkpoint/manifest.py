@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import unicodedata
 from typing import Any
 
 import attrs
@@ -47,14 +48,35 @@ def build_manifest(name: str, step: int, epoch: int, metrics: dict[str, float],
     return json.dumps(document, indent=1, allow_nan=True).encode()
 
 
+class ElsewhereError(ValueError):
+    """A manifest that names a place outside its own checkpoint folder: a damaged checkpoint."""
+
+
+def is_plain_name(name: object) -> bool:
+    """Whether ``name`` is one path segment: not empty, ``.`` or ``..``, no separator, no
+    control character. Checkpoint folders and the files in them have such names."""
+    return (isinstance(name, str) and name not in ("", ".", "..") and "/" not in name
+            and "\\" not in name and not any(unicodedata.category(char) == "Cc" for char in name))
+
+
 def parse_manifest(data: bytes, url: str) -> CheckpointInfo:
-    """Read a manifest; raises ``ValueError`` if it is not one."""
+    """Read a manifest; raises ``ValueError`` if it is not one, :class:`ElsewhereError` if it
+    names a checkpoint or a file that would lie outside its folder."""
     document = json.loads(data)
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError("not an engine checkpoint manifest")
+    name, files = document["name"], dict(document["files"])
+    if not is_plain_name(name):
+        raise ElsewhereError(f"its manifest names another place ({name!r})")
+    for file, entry in files.items():
+        if not is_plain_name(file):
+            raise ElsewhereError(f"its manifest lists a file in another place ({file!r})")
+        if not isinstance(entry, dict) or not isinstance(entry.get("size"), int) \
+                or not isinstance(entry.get("sha256"), str):
+            raise ValueError(f"its manifest has no size and checksum for {file!r}")
     return CheckpointInfo(
-        name=document["name"], url=url, step=int(document["step"]), epoch=int(document["epoch"]),
-        metrics=dict(document.get("metrics", {})), files=dict(document["files"]),
+        name=name, url=url, step=int(document["step"]), epoch=int(document["epoch"]),
+        metrics=dict(document.get("metrics", {})), files=files,
         created=float(document.get("created", 0.0)),
     )
 

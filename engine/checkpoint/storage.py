@@ -9,7 +9,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-from engine.checkpoint.manifest import MANIFEST
+from engine.checkpoint.manifest import MANIFEST, is_plain_name
 from engine.processes import process_alive
 
 
@@ -63,7 +63,9 @@ class LocalStorage:
     def list(self) -> list[str]:
         if not self.root.is_dir():
             return []
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        # a symlink is not a checkpoint of this root: it may point anywhere
+        return sorted(p.name for p in self.root.iterdir()
+                      if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
 
     def write(self, name: str, files: dict[str, bytes], manifest: bytes) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -87,8 +89,13 @@ class LocalStorage:
         return (self.root / name / file).read_bytes()
 
     def delete(self, name: str) -> None:
+        """Remove folder ``name`` of the root; a symlink there is removed, never followed."""
+        if not is_plain_name(name):
+            raise ValueError(f"{name!r} is not a checkpoint folder name")
         target = self.root / name
-        if target.exists():
+        if target.is_symlink():
+            target.unlink()
+        elif target.exists():
             doomed = self.root / f".{name}.deleting-{os.getpid()}"
             target.rename(doomed)
             shutil.rmtree(doomed, ignore_errors=True)

@@ -13,7 +13,6 @@ from engine.components import Component
 from engine.spec.convert import ValueProblemError
 from engine.spec.types import Duration, NonNegativeFloat, NonNegativeInt, PositiveInt
 
-
 #: The longest folder name most filesystems allow, in bytes.
 NAME_MAX_BYTES = 255
 

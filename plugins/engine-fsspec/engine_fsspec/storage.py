@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from engine.checkpoint.manifest import MANIFEST
+from engine.checkpoint.manifest import MANIFEST, is_plain_name
 from engine.errors import EXIT_FAILED, CheckpointError, EngineError
 from engine.rundir import write_atomic
 from engine.spec.toml_text import REDACTED
@@ -56,7 +56,9 @@ class FsspecStorage:
                 entries = self.fs.ls(self.root, detail=True)
             except FileNotFoundError:
                 return []
-            return [str(e["name"]).rstrip("/").rsplit("/", 1)[-1] for e in entries if e.get("type") == "directory"]
+            # a symlink (local filesystems) is not a checkpoint of this root: it may point anywhere
+            return [str(e["name"]).rstrip("/").rsplit("/", 1)[-1] for e in entries
+                    if e.get("type") == "directory" and not e.get("islink")]
 
         return sorted(name for name in self._call(names, "listing", self.url) if not name.startswith("."))
 
@@ -75,6 +77,8 @@ class FsspecStorage:
         return data
 
     def delete(self, name: str) -> None:
+        if not is_plain_name(name):
+            raise ValueError(f"{name!r} is not a checkpoint folder name")
         folder = urls.join(self.root, name)
         self._call(lambda: self._remove(urls.join(folder, MANIFEST)), "uncommitting", self.location(name))
         self._call(lambda: self._remove(folder, recursive=True), "deleting", self.location(name))
