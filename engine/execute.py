@@ -29,6 +29,7 @@ from engine.errors import (
     UserCodeError,
 )
 from engine.plugins import Plugins
+from engine.redact import redact_text
 from engine.run import Run
 from engine.spec.model import Configured, Spec
 from engine.tracking import guard
@@ -228,7 +229,8 @@ def _unregister(plugins: Plugins, names: list[str]) -> None:
 
 
 def warn(run: Run, message: str) -> None:
-    """A warning on stderr (above the progress bar when there is one)."""
+    """A warning on stderr (above the progress bar when there is one), secrets hidden."""
+    message = redact_text(message)
     run.warnings.append(message)
     print(f"engine: warning: {message}", file=sys.stderr, flush=True)
 
@@ -244,9 +246,9 @@ def _failure(run: Run, exc: BaseException) -> EngineError:
     trace = "".join(traceback.format_exception(exc))
     with contextlib.suppress(OSError):
         log_name = ERROR_LOG if run.is_main_process else f"error-rank{run.rank}.log"
-        (run.dir / log_name).write_text(trace)
+        (run.dir / log_name).write_text(redact_text(trace))
     if isinstance(exc, EngineError):
-        run.stop_reason = str(exc)
+        run.stop_reason = redact_text(str(exc))
         return exc
     plugin = run.plugins.blame(exc)
     if plugin is not None:
@@ -254,6 +256,7 @@ def _failure(run: Run, exc: BaseException) -> EngineError:
                    f"{type(exc).__name__}: {exc}")
     else:
         message = f"training failed at step {run.step}: {type(exc).__name__}: {exc}"
+    message = redact_text(message)
     run.stop_reason = message
     log_name = ERROR_LOG if run.is_main_process else f"error-rank{run.rank}.log"
     return TrainingError(message, fix=f"the traceback is in {run.dir / log_name}")

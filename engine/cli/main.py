@@ -75,14 +75,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def report(exc: EngineError) -> None:
-    """Print an engine error: one line per problem, the user's traceback when it is theirs."""
+    """Print an engine error: one line per problem, the user's traceback when it is theirs.
+
+    Secrets (see :mod:`engine.redact`) are hidden, also in the traceback and library messages.
+    """
+    from engine.redact import redact_text
+
     if isinstance(exc, UserCodeError) and exc.user_traceback:
         print("---- traceback from your code ----", file=sys.stderr)
-        print(exc.user_traceback.rstrip(), file=sys.stderr)
+        print(redact_text(exc.user_traceback.rstrip()), file=sys.stderr)
         print("----------------------------------", file=sys.stderr)
-    for line in str(exc).splitlines():
+    for line in redact_text(str(exc)).splitlines():
         print(f"engine: error: {line}", file=sys.stderr)
 
 
 def console_script() -> NoReturn:
+    from engine.redact import redact_process_output
+
+    redact_process_output()  # library warnings and log lines too, not only engine's own
     raise SystemExit(main())

@@ -12,6 +12,7 @@ from cattrs.errors import BaseValidationError
 
 from engine.components import KNOWN_PROVIDERS, ComponentRegistry
 from engine.errors import EngineError, SpecError
+from engine.redact import remember, remember_overrides
 from engine.spec.convert import converter, problems_of
 from engine.spec.model import CORE_SECTIONS, OPTIONAL_SECTIONS, Configured, Spec, run_name_problem
 from engine.spec.overrides import apply_overrides
@@ -47,6 +48,7 @@ def read_raw(path: str | Path | None = None, *, text: str | None = None,
         source = str(path)
     else:
         source = str(path) if path is not None else "<string>"
+    remember_overrides(overrides)  # an override's own error may echo its value
     data = parse_toml(text, source)
     data, sources = apply_overrides(data, overrides)
     return RawSpec(data, text, source, sources)
@@ -82,6 +84,7 @@ def structure_spec(raw: RawSpec, plugins: Plugins) -> Spec:
     registry = plugins.registry
     problems = _Problems(raw)
     data = raw.data
+    remember(data)  # from here on, its secret values are hidden in every message and record
     if not data:
         problems.add("", 'the spec is empty — add at least [backend] use = "<name>" and a [loop] limit')
         raise SpecError(problems.items)

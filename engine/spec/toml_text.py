@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import EngineError, SpecError
+from engine.redact import REDACTED, redact, redact_argv
+
+__all__ = ["REDACTED", "dump_toml", "key_lines", "line_of", "parse_toml", "read_spec_text", "redact",
+           "redact_argv"]
 
 _LINE_COLUMN = re.compile(r"\(at line (\d+), column (\d+)\)")
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 _KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"'. ]+?)\s*=")
-SECRET_KEYS = re.compile(r"(pass(word)?|secret|token|credential|api[_-]?key|access[_-]?key|private"
-                         r"|account[_-]?key|connection[_-]?string|^key$)", re.I)
-_URL_USERINFO = re.compile(r"(://)[^/@\s]+@")
-REDACTED = "***"
 
 
 def read_spec_text(path: str | Path) -> str:
@@ -81,31 +81,6 @@ def line_of(lines: dict[str, int], path: str) -> int | None:
         cut = max(path.rfind("."), path.rfind("["))
         path = path[:cut] if cut > 0 else ""
     return None
-
-
-def redact(value: Any, key: str = "") -> Any:
-    """A copy with values under secret-looking keys replaced by ``***``."""
-    if isinstance(value, dict):
-        return {k: redact(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v, key) for v in value]
-    if key and SECRET_KEYS.search(key) and isinstance(value, str):
-        return REDACTED
-    if isinstance(value, str) and "://" in value:
-        return _URL_USERINFO.sub(rf"\1{REDACTED}@", value)  # s3://user:secret@host
-    return value
-
-
-def redact_argv(argv: list[str]) -> list[str]:
-    """Command-line arguments with ``--set a.secret=...`` values and URL credentials hidden."""
-    out = []
-    for arg in argv:
-        path, sep, _ = arg.partition("=")
-        if sep and SECRET_KEYS.search(path.rsplit(".", 1)[-1].lstrip("-")):
-            out.append(f"{path}={REDACTED}")
-        else:
-            out.append(redact(arg, ""))
-    return out
 
 
 def dump_toml(data: dict[str, Any]) -> str:

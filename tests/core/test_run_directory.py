@@ -51,7 +51,7 @@ def test_secrets_are_redacted_in_the_recorded_spec(tmp_path):
     from engine.spec.toml_text import redact
 
     assert redact({"storage_options": {"secret_access_key": "k", "key": 1, "token": "t"}}) == {
-        "storage_options": {"secret_access_key": "***", "key": 1, "token": "***"}}
+        "storage_options": {"secret_access_key": "***", "key": "***", "token": "***"}}
     result = run_spec(spec, tmp_path / "r")
     assert result.status == "completed"
 

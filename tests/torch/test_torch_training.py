@@ -26,12 +26,12 @@ def test_trains_exports_and_points_summary_at_the_model(tmp_path: Path) -> None:
     assert final == tmp_path / "run" / "model" / "final.safetensors" and final.is_file()
     assert Path(summary["model"]["best"]).name == "best.safetensors"
     assert summary["metrics"]["val/accuracy"] > 0.9
-    model = load_model(tmp_path / "run")
+    model = load_model(tmp_path / "run", trust_code=True)
     assert isinstance(model, torchtoy.Tiny) and not model.training
     x, y = torchtoy.datasets()["val"].tensors
     accuracy = (model(x).argmax(-1) == y).float().mean().item()
     assert accuracy == pytest.approx(summary["metrics"]["val/accuracy"])
-    best = load_model(tmp_path / "run", which="best")
+    best = load_model(tmp_path / "run", which="best", trust_code=True)
     assert isinstance(best, torchtoy.Tiny)
 
 
@@ -47,7 +47,7 @@ def test_the_exported_file_has_the_same_bytes_for_the_same_weights(tmp_path: Pat
     assert list(header["__metadata__"]) == ["engine.model", "engine.model_args"]
     assert next(iter(header)) == "__metadata__" and size % 8 == 0
     assert_bit_identical(weights(path), module.state_dict())
-    assert isinstance(load_model(path), torchtoy.Tiny)
+    assert isinstance(load_model(path, trust_code=True), torchtoy.Tiny)
 
 def test_training_metrics_reach_the_host_only_at_the_log_cadence(tmp_path: Path) -> None:
     recorder = HookRecorder()

@@ -4,10 +4,14 @@
 the weights; their metadata records the model's import path and arguments, so::
 
     from engine_torch import load_model
-    model = load_model("runs/digits-mlp")                   # or which="best", or a .safetensors path
+    model = load_model("runs/digits-mlp", model=MLP(hidden=128))  # or which="best", or a .safetensors path
 
-rebuilds the model and loads the weights. Pass ``model=`` (an ``nn.Module``) to load into a
-model you built yourself.
+loads the weights into a model you built yourself. A file names its model as an import
+path, and rebuilding it from there imports and calls that code: the loader does so only when
+asked, as ``trust_code=True`` (like Hugging Face's ``trust_remote_code``), for files you made
+or trust as much as code you would run::
+
+    model = load_model("runs/digits-mlp", trust_code=True)  # rebuilt from the import path
 """
 
 from __future__ import annotations
@@ -79,8 +83,9 @@ def model_file(source: str | Path, which: str = "final") -> Path:
 
 
 def load_model(source: str | Path, model: torch.nn.Module | None = None, *, which: str = "final",
-               device: str = "cpu") -> torch.nn.Module:
-    """The model saved by a run, rebuilt from its import path unless ``model`` is given, in eval mode."""
+               device: str = "cpu", trust_code: bool = False) -> torch.nn.Module:
+    """The model saved by a run, in eval mode: its weights loaded into ``model``, or, only with
+    ``trust_code=True``, into a model rebuilt by importing and calling the file's import path."""
     path = model_file(source, which)
     if model is None:
         with safetensors.safe_open(str(path), framework="pt") as handle:
@@ -88,6 +93,12 @@ def load_model(source: str | Path, model: torch.nn.Module | None = None, *, whic
         if MODEL_KEY not in metadata:
             raise EngineError(f"{str(path)!r} does not say which model it holds",
                               fix="pass model=<an nn.Module> to load the weights into")
+        if not trust_code:
+            raise EngineError(
+                f"{str(path)!r} names its model as {metadata[MODEL_KEY]!r}; rebuilding it would import "
+                "and call that code, which a file cannot ask for",
+                fix="pass model=<an nn.Module you built> to load the weights into, or trust_code=True "
+                    "if you trust this file as much as code you run")
         factory = resolve(metadata[MODEL_KEY], "the saved model")
         model = call(factory, f"model {metadata[MODEL_KEY]!r}", **json.loads(metadata.get(ARGS_KEY, "{}")))
     assert model is not None
