@@ -147,10 +147,13 @@ def hooks_command(args: argparse.Namespace, session: Session) -> int:
 
 
 def checkpoints_command(args: argparse.Namespace, session: Session) -> int:
+    """List a run's committed checkpoints, reading its spec as data: an inspection imports none
+    of the run's code (not its ``[run] plugins`` modules), only the installed storage plugin."""
+    import attrs
+
     from engine.checkpoint.manager import CheckpointManager
-    from engine.execute import build_storage
-    from engine.rundir import SPEC_FILE, run_dir_for
-    from engine.spec.load import read_raw, structure_spec
+    from engine.rundir import SPEC_FILE
+    from engine.spec.load import read_raw, structure_storage
 
     target = Path(args.target)
     run_dir = target if target.is_dir() else None
@@ -158,10 +161,10 @@ def checkpoints_command(args: argparse.Namespace, session: Session) -> int:
     if not spec_path.exists():
         raise EngineError(f"{args.target!r} is neither a spec file nor a run directory with {SPEC_FILE}",
                           fix="pass the spec you ran, or its run directory")
-    raw = read_raw(spec_path)
-    spec = structure_spec(raw, session.plugins_for(raw.local_plugins))
-    directory = run_dir or run_dir_for(spec)
-    manager = CheckpointManager(build_storage(spec, directory))
+    run, storage = structure_storage(read_raw(spec_path), session.plugins.registry)
+    directory = run_dir or Path(run.dir) / run.name
+    url = storage.options.url or str(directory / "checkpoints")
+    manager = CheckpointManager(storage.component.build(attrs.evolve(storage.options, url=url)))
     infos = manager.committed()
     if not infos:
         print(f"no committed checkpoints in {manager.storage.url}")

@@ -14,7 +14,7 @@ from engine.components import KNOWN_PROVIDERS, ComponentRegistry
 from engine.errors import EngineError, SpecError
 from engine.redact import remember, remember_overrides
 from engine.spec.convert import converter, problems_of
-from engine.spec.model import CORE_SECTIONS, OPTIONAL_SECTIONS, Configured, Spec, run_name_problem
+from engine.spec.model import CORE_SECTIONS, OPTIONAL_SECTIONS, Configured, RunOptions, Spec, run_name_problem
 from engine.spec.overrides import apply_overrides
 from engine.spec.toml_text import key_lines, line_of, parse_toml, read_spec_text
 
@@ -137,12 +137,7 @@ def structure_spec(raw: RawSpec, plugins: Plugins) -> Spec:
         raise SpecError(problems.items)
     run = core["run"]
     if not run.name:
-        stem = Path(raw.source).stem if raw.source != "<string>" else "run"
-        problem = run_name_problem(stem)
-        if problem:
-            raise SpecError([f"{raw.source}: run.name: the spec file's name gives no run name ({problem}) "
-                             "— set [run] name"])
-        run.name = stem
+        run.name = _default_run_name(raw)
     spec = Spec(run=run, loop=loop, checkpoint=checkpoint, early_stop=core["early_stop"],
                 cv=core["cv"], components=components, sections=sections, raw=data, source=raw.source)
     for result in plugins.hook.engine_check(spec=spec):
@@ -151,6 +146,35 @@ def structure_spec(raw: RawSpec, plugins: Plugins) -> Spec:
     if problems.items:
         raise SpecError(problems.items)
     return spec
+
+
+def structure_storage(raw: RawSpec, registry: ComponentRegistry) -> tuple[RunOptions, Configured]:
+    """``[run]`` and the checkpoint storage only: what inspecting a run's checkpoints needs.
+
+    Nothing else is structured, so the run's other components, and the ``[run] plugins``
+    modules that may provide them, are not needed (and not imported).
+    """
+    problems = _Problems(raw)
+    run = _structure(problems, raw.data.get("run", {}), RunOptions, "run")
+    checkpoint = _structure(problems, raw.data.get("checkpoint", {}), CORE_SECTIONS["checkpoint"], "checkpoint")
+    storage = None if checkpoint is None else _storage(problems, registry, checkpoint.storage,
+                                                       checkpoint.storage_options)
+    if problems.items:
+        raise SpecError(problems.items)
+    assert storage is not None
+    if not run.name:
+        run.name = _default_run_name(raw)
+    return run, storage
+
+
+def _default_run_name(raw: RawSpec) -> str:
+    """The spec file's stem (``run`` for a spec given as text), if it is a usable folder name."""
+    stem = Path(raw.source).stem if raw.source != "<string>" else "run"
+    problem = run_name_problem(stem)
+    if problem:
+        raise SpecError([f"{raw.source}: run.name: the spec file's name gives no run name ({problem}) "
+                         "— set [run] name"])
+    return stem
 
 
 def _structure(problems: _Problems, value: Any, cls: type, path: str) -> Any:
