@@ -158,7 +158,8 @@ def _collect(value: Any, secret: bool, found: list[str]) -> None:
 
 
 def _userinfo_secrets(text: str) -> list[str]:
-    """The user-info of URLs in ``text``, and the password part of each."""
+    """The user-info of URLs in ``text``, its password, and the password's pieces between
+    ``/``, ``@`` and ``:`` (a library that misreads such a URL quotes a piece)."""
     out = []
     match = _URL_VALUE.match(text)
     infos = [match.group(2)] if match else []
@@ -166,7 +167,9 @@ def _userinfo_secrets(text: str) -> list[str]:
     for info in infos:
         out.append(info)
         if ":" in info:
-            out.append(info.split(":", 1)[1])
+            password = info.split(":", 1)[1]
+            out.append(password)
+            out.extend(re.split(r"[/@:]", password))
     return out
 
 

@@ -1,63 +1,19 @@
 """Secrets never leave the spec: planted secrets, every place a run writes or prints, zero hits.
 
 A local plugin plays a tracker whose "library" echoes everything it was given in its log
-lines, warnings, prints and exceptions, as real client libraries do.
+lines, warnings, prints and exceptions, as real client libraries do (engine.testing.secrets).
 """
 
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from engine.testing.secrets import PlantedSecrets
+from engine.testing.secrets import PlantedSecrets, write_leaky_plugin
 
-LEAKY = '''
-import logging, sys, warnings
-from typing import Any
-
-import attrs
-import engine
-from engine.tracking import TrackerOptions
-
-
-@attrs.define(kw_only=True)
-class HookOptions(TrackerOptions):
-    url: str = ""
-    headers: dict[str, Any] = attrs.field(factory=dict)
-    pwd: str = ""
-    auth: str = ""
-    sas: str = ""
-    password_number: int = 0
-    client_kwargs: dict[str, Any] = attrs.field(factory=dict)
-    fail_on_build: bool = False
-
-
-class HookTracker:
-    """A tracker whose client library repeats all it knows, then fails."""
-
-    def __init__(self, options):
-        self.options = options
-        if options.fail_on_build:
-            raise ValueError(f"bad settings {attrs.asdict(options)}")
-
-    def on_log(self, run, metrics, step):
-        everything = attrs.asdict(self.options)
-        logging.getLogger("leaky.client").warning("retrying %s with %s", self.options.url, everything)
-        warnings.warn(f"insecure request to {self.options.url}: {everything}")
-        print(f"POST {self.options.url} {everything}", file=sys.stderr)
-        print(f"POST {self.options.url} {everything}")
-        raise ConnectionError(f"cannot reach {self.options.url}: {everything}")
-
-
-@engine.hookimpl
-def engine_register_components(registry):
-    registry.add("tracker", "hook", HookTracker, options=HookOptions)
-'''
-
-SPEC = '''
+SPEC = """
 [run]
 name = "leak"
 plugins = ["leaky"]
@@ -69,42 +25,22 @@ eval_every = "2 steps"
 [backend]
 use = "testing"
 
-[[tracker]]
-use = "hook"
-url = "http://alice:{url_pw}@127.0.0.1:9/hook"
-pwd = "{pwd}"
-auth = "{auth}"
-sas = "{sas}"
-password_number = {number}
-headers = {{ Authorization = "Bearer {authorization}", "X-Api-Key" = "{api_key}" }}
-client_kwargs = {{ headers = {{ Authorization = "{nested}" }}, passwd = ["{listed}"] }}
-{extra}
-'''
+"""
 
 
 def _plant(tmp_path: Path, extra: str = "") -> PlantedSecrets:
     secrets = PlantedSecrets()
-    (tmp_path / "leaky.py").write_text(textwrap.dedent(LEAKY))
-    (tmp_path / "spec.toml").write_text(SPEC.format(
-        url_pw=secrets.url_password("url password"), pwd=secrets["pwd"], auth=secrets["auth"],
-        sas=secrets["sas"], number=secrets.number("password_number"),
-        authorization=secrets["Authorization"], api_key=secrets["X-Api-Key"],
-        nested=secrets["client_kwargs.headers.Authorization"], listed=secrets["client_kwargs.passwd"],
-        extra=extra))
+    write_leaky_plugin(tmp_path)
+    (tmp_path / "spec.toml").write_text(SPEC + secrets.leaky_tracker(extra))
     return secrets
-
-
-def _overrides(secrets: PlantedSecrets) -> list[str]:
-    return ["--set", f'tracker[0].headers.bearer="{secrets["--set bearer"]}"',
-            f'--set=tracker.0.headers.cookie="{secrets["--set= cookie"]}"']
 
 
 def test_a_failing_tracker_that_echoes_its_settings_leaks_nothing(cli, tmp_path):
     secrets = _plant(tmp_path)
-    result = cli("run", "spec.toml", *_overrides(secrets))
+    result = cli("run", "spec.toml", *secrets.overrides())
     assert result.code == 0, result
     warnings = [line for line in result.err.splitlines() if line.startswith("engine: warning:")]
-    assert len(warnings) == 1 and "tracker[0] 'hook' failed" in warnings[0], result
+    assert len(warnings) == 1 and "tracker[0] 'leaky' failed" in warnings[0], result
     assert "***" in warnings[0], result  # hidden, not dropped
     run_dir = tmp_path / "runs" / "leak"
     assert secrets.leaks(files=[run_dir], texts=[result.out, result.err]) == []
@@ -117,7 +53,7 @@ def test_a_failing_tracker_that_echoes_its_settings_leaks_nothing(cli, tmp_path)
 
 def test_a_strict_tracker_failure_leaks_nothing_in_errors_summary_or_error_log(cli, tmp_path):
     secrets = _plant(tmp_path, extra="strict = true")
-    result = cli("run", "spec.toml", "-q", *_overrides(secrets))
+    result = cli("run", "spec.toml", "-q", *secrets.overrides())
     assert result.code == 1, result
     assert len(result.error_lines) >= 1 and "***" in result.err, result
     run_dir = tmp_path / "runs" / "leak"
@@ -129,7 +65,7 @@ def test_a_strict_tracker_failure_leaks_nothing_in_errors_summary_or_error_log(c
 
 def test_a_component_that_fails_to_build_leaks_nothing_in_the_traceback(cli, tmp_path):
     secrets = _plant(tmp_path, extra="fail_on_build = true")
-    result = cli("run", "spec.toml", *_overrides(secrets))
+    result = cli("run", "spec.toml", *secrets.overrides())
     assert result.code == 1, result
     assert "traceback from your code" in result.err and "ValueError: bad settings" in result.err, result
     assert not (tmp_path / "runs").exists()
@@ -152,7 +88,7 @@ def test_spec_errors_do_not_echo_secret_values(cli, tmp_path, override):
 
 def test_check_prints_the_spec_redacted(cli, tmp_path):
     secrets = _plant(tmp_path)
-    result = cli("check", "spec.toml", *_overrides(secrets))
+    result = cli("check", "spec.toml", *secrets.overrides())
     assert result.code == 0, result
     assert "Authorization" in result.out and "***" in result.out, result
     assert secrets.leaks(texts=[result.out, result.err]) == []

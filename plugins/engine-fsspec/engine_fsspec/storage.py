@@ -136,7 +136,7 @@ def _filesystem(options: FsspecStorageOptions) -> tuple[Any, str]:
     """The fsspec filesystem and root path for ``options``; a bad option is the spec's fault."""
     from fsspec.core import url_to_fs
 
-    kwargs = {key: value for key, value in options.filesystem.items() if value != REDACTED}
+    kwargs = _unredacted(options.filesystem)
     if urls.protocols(options.url)[-1] in ("file", "local"):
         kwargs.setdefault("auto_mkdir", True)
     try:
@@ -151,6 +151,12 @@ def _filesystem(options: FsspecStorageOptions) -> tuple[Any, str]:
                           fix="check the option names in the filesystem's documentation") from None
     isolate_random()
     return fs, str(root).rstrip("/")
+
+
+def _unredacted(options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` without the values a recorded spec redacted (``"***"``, at any depth): unset."""
+    return {key: _unredacted(value) if isinstance(value, dict) else value
+            for key, value in options.items() if value != REDACTED}
 
 
 def _one_line(exc: BaseException) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib.util
 import re
 
-_USERINFO = re.compile(r"(://)[^/@]*@")
+#: User-info runs to the last ``@``: a password may hold ``/``, ``@`` or ``:``.
+_USERINFO = re.compile(r"(://)\S*@")
 #: fsspec protocol -> the extra of engine-fsspec that installs its filesystem.
 EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abfs": "azure",
           "abfss": "azure", "adl": "azure"}
