@@ -66,7 +66,13 @@ class Component:
     schemes: tuple[str, ...] = ()
 
     def build(self, options: Any) -> Any:
-        """Import the factory if it is a path, and call it with the options."""
+        """Import the factory if it is a path, and call it with the options.
+
+        A library the plugin imports but the environment lacks is named with its install
+        command, never shown as a traceback of the user's code.
+        """
+        if isinstance(self.factory, str):
+            _import_plugin_module(self)
         factory = resolve_import_path(self.factory, what=f"{self.kind} {self.name!r}") \
             if isinstance(self.factory, str) else self.factory
         return factory(options)
@@ -186,6 +192,22 @@ class ComponentRegistry:
         )
 
 
+def _import_plugin_module(component: Component) -> None:
+    """Import a component's module; a missing third-party library is a one-line error."""
+    from engine.requirements import missing_library_error
+
+    module_name = str(component.factory).partition(":")[0]
+    try:
+        importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        own = module_name.split(".")[0]
+        if exc.name and exc.name.split(".")[0] != own:
+            needed_by = f"{component.kind} {component.name!r} ({component.distribution})"
+            raise missing_library_error(exc.name.split(".")[0], needed_by=needed_by) from None
+    except Exception:  # reported with its traceback by resolve_import_path
+        pass
+
+
 def _raise(message: str, where: str, fix: str) -> Any:
     raise SpecError([f"{where}: {message} — {fix}"])
 
@@ -211,7 +233,7 @@ def resolve_import_path(path: str, *, what: str) -> Any:
                 path, what, f"module {exc.name!r} was not found (is it installed, or on the path?)"
             ) from None
         raise _user_error(path, what, exc) from None
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # a module that calls sys.exit on import is the user's failure too
         raise _user_error(path, what, exc) from None
     for part in attribute.split("."):
         try:
@@ -226,9 +248,13 @@ def resolve_import_path(path: str, *, what: str) -> Any:
 def _user_error(path: str, what: str, exc: BaseException) -> UserCodeError:
     import traceback
 
+    shown = traceback.TracebackException.from_exception(exc)
+    shown.stack = traceback.StackSummary.from_list(  # the user's frames, not the import machinery's
+        [frame for frame in shown.stack if frame.filename != __file__
+         and not frame.filename.startswith("<frozen importlib") and "/importlib/" not in frame.filename])
     return UserCodeError(
         f"importing {path!r} for {what} raised {type(exc).__name__}: {exc}",
-        user_traceback="".join(traceback.format_exception(exc)),
+        user_traceback="".join(shown.format()),
     )
 
 

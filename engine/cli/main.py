@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from engine import __version__
-from engine.errors import EXIT_USAGE, EngineError, UserCodeError
+from engine.errors import EXIT_USAGE, EngineError, SpecError, UserCodeError
 
 if TYPE_CHECKING:
     from engine.cli.commands import Command
@@ -85,8 +85,20 @@ def report(exc: EngineError) -> None:
         print("---- traceback from your code ----", file=sys.stderr)
         print(redact_text(exc.user_traceback.rstrip()), file=sys.stderr)
         print("----------------------------------", file=sys.stderr)
-    for line in redact_text(str(exc)).splitlines():
-        print(f"engine: error: {line}", file=sys.stderr)
+    for line in error_lines(exc):
+        print(f"engine: error: {redact_text(line)}", file=sys.stderr)
+
+
+def error_lines(exc: EngineError) -> list[str]:
+    """One line per problem of a spec error; one line for any other error.
+
+    A message of several lines (a library's text with a native stack trace) keeps its first
+    non-empty line; the place and the fix stay on that line.
+    """
+    if isinstance(exc, SpecError) or type(exc).__str__ is not EngineError.__str__:
+        return [line for line in str(exc).splitlines() if line.strip()]
+    first = next((line.strip() for line in str(exc.message).splitlines() if line.strip()), type(exc).__name__)
+    return [str(EngineError(first, where=exc.where, fix=exc.fix))]
 
 
 def console_script() -> NoReturn:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from engine_tabular.testing import cli_in_process
+from engine_tabular.testing import cli_in_process, engine_cli_without
 
 from engine.spec.toml_text import dump_toml
 
@@ -73,3 +73,68 @@ def test_csv_with_a_ragged_row_names_the_line(tmp_path, capfd):
     (tmp_path / "ragged.csv").write_text("a,b,label\n1,2,0\n3,4,1\n5,6,7,1\n7,8,0\n")
     line = run_cli(tmp_path, {"train": "ragged.csv"}, capfd=capfd)
     assert "'ragged.csv' line 4 has 4 fields, the header has 3" in line
+
+
+def _with(csv: Path, tmp_path: Path, name: str, change) -> str:
+    """A copy of ``csv`` changed by ``change(frame)``, written to ``tmp_path / name``."""
+    frame = pd.read_csv(csv)
+    change(frame)
+    frame.to_csv(tmp_path / name, index=False)
+    return name
+
+
+def test_an_infinite_label_is_refused(csvs, tmp_path, capfd):
+    def inf(frame):
+        frame["label"] = frame["label"].astype(float)
+        frame.loc[4, "label"] = float("inf")
+    data = {"train": _with(csvs[0], tmp_path, "d.csv", inf)}
+    line = run_cli(tmp_path, data, {"objective": "regression", "verbosity": -1}, capfd=capfd)
+    assert "backend.data.label" in line and "1 infinite value(s) (first in data row 5)" in line
+
+
+def test_an_infinite_feature_is_refused_and_named(csvs, tmp_path, capfd):
+    data = {"train": _with(csvs[0], tmp_path, "d.csv", lambda f: f.__setitem__("mean_area", f["mean_area"].where(
+        f.index != 7, float("inf"))))}
+    line = run_cli(tmp_path, data, capfd=capfd)
+    assert "column 'mean_area' of training data 'd.csv'" in line and "first in data row 8" in line
+
+
+def test_missing_feature_values_still_train(csvs, tmp_path):
+    name = _with(csvs[0], tmp_path, "d.csv", lambda f: f.__setitem__("mean_area", f["mean_area"].where(
+        f.index % 3 != 0)))
+    spec = {"loop": {"max_steps": 3}, "backend": {"use": "lightgbm", "params": {"objective": "binary"},
+                                                  "data": {"train": name}}}
+    (tmp_path / "spec.toml").write_text(dump_toml(spec))
+    assert cli_in_process(["run", "spec.toml", "--run-dir", str(tmp_path / "run"), "-q"], tmp_path) == 0
+
+
+def test_one_class_classification_data_is_refused(csvs, tmp_path, capfd):
+    data = {"train": _with(csvs[0], tmp_path, "d.csv", lambda f: f.__setitem__("label", 0))}
+    line = run_cli(tmp_path, data, capfd=capfd)
+    assert "backend.data.label" in line and "one class of label 'label' (0.0)" in line
+
+
+def test_a_binary_objective_on_three_classes(csvs, tmp_path, capfd):
+    three = [i % 3 for i in range(len(pd.read_csv(csvs[0])))]
+    data = {"train": _with(csvs[0], tmp_path, "d.csv", lambda f: f.__setitem__("label", three))}
+    line = run_cli(tmp_path, data, capfd=capfd)
+    assert "backend.params.objective" in line and "3 distinct values (0.0, 1.0, 2.0)" in line
+    assert 'objective = "multiclass" with num_class = 3' in line
+
+
+@pytest.mark.parametrize(("params", "words"), [
+    ({"learning_rate": {"a": 1}}, ["backend.params.learning_rate", "{'a': 1}"]),
+    ({"bagging_fraction": "half", "bagging_freq": 1}, ["backend.params.bagging_fraction", "must be a number"]),
+])
+def test_a_parameter_value_of_the_wrong_type(csvs, tmp_path, capfd, params, words):
+    line = run_cli(tmp_path, {"train": str(csvs[0])}, {"objective": "binary", **params}, capfd=capfd)
+    assert all(word in line for word in words), line
+
+
+def test_without_the_lightgbm_package_check_names_it(csvs, tmp_path):
+    spec = {"loop": {"max_steps": 3}, "backend": {"use": "lightgbm", "data": {"train": str(csvs[0])}}}
+    (tmp_path / "spec.toml").write_text(dump_toml(spec))
+    result = engine_cli_without(["lightgbm"], ["check", "spec.toml"], tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "needs the Python package 'lightgbm'" in lines[0] and "pip install" in lines[0]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from engine_tabular.testing import cli_in_process
+from engine_tabular.testing import cli_in_process, engine_cli_without
 
 from engine.spec.toml_text import dump_toml
 
@@ -74,3 +74,37 @@ def test_csv_with_a_ragged_row_names_the_line(tmp_path, capfd):
     (tmp_path / "ragged.csv").write_text("a,b,label\n1,2,0\n3,4,1\n5,6,7,1\n7,8,0\n")
     line = run_cli(tmp_path, {"train": "ragged.csv"}, capfd=capfd)
     assert "'ragged.csv' line 4 has 4 fields, the header has 3" in line
+
+
+@pytest.mark.parametrize(("estimator", "words"), [
+    ("os:getcwd", ["backend.estimator", "'os:getcwd' gave a str, not a scikit-learn estimator"]),
+    ("os:sep", ["backend.estimator", "value of type str"]),
+])
+def test_an_estimator_path_to_something_else(csvs, tmp_path, capfd, estimator, words):
+    spec = {"loop": {"max_steps": 2},
+            "backend": {"use": "sklearn", "estimator": estimator, "data": {"train": str(csvs[0])}}}
+    (tmp_path / "spec.toml").write_text(dump_toml(spec))
+    capfd.readouterr()
+    status = cli_in_process(["run", "spec.toml", "--run-dir", str(tmp_path / "run")], tmp_path)
+    stderr = capfd.readouterr().err
+    assert status == 2 and "Traceback" not in stderr, stderr
+    assert len(stderr.strip().splitlines()) == 1 and all(word in stderr for word in words), stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_one_class_classification_data_is_refused(csvs, tmp_path, capfd):
+    frame = pd.read_csv(csvs[0])
+    frame["label"] = 1
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    line = run_cli(tmp_path, {"train": "d.csv"}, capfd=capfd)
+    assert "backend.data.label" in line and "one class" in line
+
+
+def test_without_scikit_learn_check_names_it(csvs, tmp_path):
+    spec = {"loop": {"max_steps": 3}, "backend": {"use": "sklearn", "estimator": "sklearn.tree:DecisionTreeClassifier",
+                                                  "data": {"train": str(csvs[0])}}}
+    (tmp_path / "spec.toml").write_text(dump_toml(spec))
+    result = engine_cli_without(["sklearn"], ["check", "spec.toml"], tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "needs the Python package 'sklearn'" in lines[0] and "scikit-learn" in lines[0]

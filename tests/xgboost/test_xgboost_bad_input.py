@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from engine_tabular.testing import cli_in_process
+from engine_tabular.testing import cli_in_process, engine_cli_without
 
 from engine.spec.toml_text import dump_toml
 
@@ -68,3 +68,80 @@ def test_csv_with_a_ragged_row_names_the_line(tmp_path, capfd):
     (tmp_path / "ragged.csv").write_text("a,b,label\n1,2,0\n3,4,1\n5,6,7,1\n7,8,0\n")
     line = run_cli(tmp_path, {"train": "ragged.csv"}, capfd=capfd)
     assert "'ragged.csv' line 4 has 4 fields, the header has 3" in line
+
+
+def _with(csv: Path, tmp_path: Path, name: str, change) -> str:
+    """A copy of ``csv`` changed by ``change(frame)``, written to ``tmp_path / name``."""
+    frame = pd.read_csv(csv)
+    change(frame)
+    frame.to_csv(tmp_path / name, index=False)
+    return name
+
+
+def test_an_infinite_label_is_refused(csvs, tmp_path, capfd):
+    def inf(frame):
+        frame["label"] = frame["label"].astype(float)
+        frame.loc[4, "label"] = float("inf")
+    data = {"train": _with(csvs[0], tmp_path, "d.csv", inf)}
+    line = run_cli(tmp_path, data, {"objective": "reg:squarederror"}, capfd=capfd)
+    assert "backend.data.label" in line and "1 infinite value(s) (first in data row 5)" in line
+
+
+def test_an_infinite_feature_is_refused_and_named(csvs, tmp_path, capfd):
+    data = {"train": str(csvs[0]), "valid": _with(csvs[1], tmp_path, "v.csv",
+                                                  lambda f: f.__setitem__("mean_area", f["mean_area"].where(
+                                                      f.index != 2, float("-inf"))))}
+    line = run_cli(tmp_path, data, capfd=capfd)
+    assert "column 'mean_area' of validation data 'v.csv'" in line and "infinite" in line
+
+
+def test_missing_feature_values_still_train(csvs, tmp_path):
+    name = _with(csvs[0], tmp_path, "d.csv", lambda f: f.__setitem__("mean_area", f["mean_area"].where(
+        f.index % 3 != 0)))
+    spec = {"loop": {"max_steps": 3},
+            "backend": {"use": "xgboost", "params": {"objective": "binary:logistic"}, "data": {"train": name}}}
+    (tmp_path / "spec.toml").write_text(dump_toml(spec))
+    assert cli_in_process(["run", "spec.toml", "--run-dir", str(tmp_path / "run"), "-q"], tmp_path) == 0
+
+
+def test_one_class_classification_data_is_refused(csvs, tmp_path, capfd):
+    data = {"train": _with(csvs[0], tmp_path, "d.csv", lambda f: f.__setitem__("label", 1))}
+    line = run_cli(tmp_path, data, capfd=capfd)
+    assert "backend.data.label" in line and "one class of label 'label' (1.0)" in line
+
+
+def test_a_binary_objective_on_three_string_classes(csvs, tmp_path, capfd):
+    data = {"train": _with(csvs[0], tmp_path, "d.csv",
+                           lambda f: f.__setitem__("label", [("a", "b", "c")[i % 3] for i in range(len(f))]))}
+    line = run_cli(tmp_path, data, capfd=capfd)
+    assert line.startswith("engine: error: backend.params.objective: objective 'binary:logistic' needs labels 0 and 1")
+    assert "3 distinct values ('a', 'b', 'c')" in line and "multi:softprob" in line and "num_class = 3" in line
+
+
+def test_too_few_classes_for_the_labels(csvs, tmp_path, capfd):
+    three = [i % 3 for i in range(len(pd.read_csv(csvs[0])))]
+    data = {"train": _with(csvs[0], tmp_path, "d.csv", lambda f: f.__setitem__("label", three))}
+    line = run_cli(tmp_path, data, {"objective": "multi:softprob", "num_class": 2}, capfd=capfd)
+    assert "backend.params.num_class" in line and "set num_class = 3" in line and "[bt]" not in line
+
+
+@pytest.mark.parametrize(("params", "words"), [
+    ({"eta": {"a": 1}}, ["backend.params.eta", "{'a': 1}"]),
+    ({"learning_rate": "fast"}, ["backend.params.learning_rate", "must be a number"]),
+])
+def test_a_parameter_value_of_the_wrong_type(csvs, tmp_path, capfd, params, words):
+    line = run_cli(tmp_path, {"train": str(csvs[0])}, {"objective": "binary:logistic", **params}, capfd=capfd)
+    assert all(word in line for word in words), line
+
+
+def test_without_the_xgboost_package_check_names_it(csvs, tmp_path):
+    spec = {"loop": {"max_steps": 3}, "backend": {"use": "xgboost", "data": {"train": str(csvs[0])}}}
+    (tmp_path / "spec.toml").write_text(dump_toml(spec))
+    for command in (["check", "spec.toml"], ["run", "spec.toml", "--run-dir", "run"]):
+        result = engine_cli_without(["xgboost"], command, tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr and "traceback from your code" not in result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "needs the Python package 'xgboost'" in lines[0], result.stderr
+        assert "pip install 'engine-xgboost[cpu]'" in lines[0]
+    assert not (tmp_path / "run").exists()

@@ -39,6 +39,7 @@ class LightGBMBackend(RoundBackend):
         self.sampling = p.sampling(params)
         classification = str(p.first(params, p.OBJECTIVE, "")) in p.CLASSIFICATION
         self.splits = load_splits(self.options.data, run, classification=classification)
+        p.check_labels(self.splits, params, self.options.data.label)
         self.rates = RoundRates(run, float(p.first(params, p.LEARNING_RATE, 0.1)))
         # a run that never evaluates leaves the validation set out of training, as lgb.train does
         self.attach_valid = run.spec.loop.eval_every is not None

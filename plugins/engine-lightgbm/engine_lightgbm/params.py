@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine_tabular.labels import check_binary, check_multiclass
+from engine_tabular.load import Splits
+from engine_tabular.params import check_values
+
 from engine.errors import EngineError
 
 ROUNDS = ("num_iterations", "num_iteration", "n_iter", "num_tree", "num_trees", "num_round", "num_rounds",
@@ -14,6 +18,7 @@ VERBOSITY = ("verbosity", "verbose")
 LEARNING_RATE = ("learning_rate", "shrinkage_rate", "eta")
 OBJECTIVE = ("objective", "objective_type", "app", "application", "loss")
 CLASSIFICATION = ("binary", "multiclass", "softmax", "multiclassova", "multiclass_ova", "ova", "ovr")
+NUM_CLASS = ("num_class", "num_classes")
 _FRACTIONS = (("bagging_fraction", "sub_row", "subsample", "bagging"),
               ("pos_bagging_fraction", "pos_sub_row", "pos_bagging"),
               ("neg_bagging_fraction", "neg_sub_row", "neg_bagging"),
@@ -27,7 +32,9 @@ def first(params: dict[str, Any], names: tuple[str, ...], default: Any = None) -
 
 
 def check(params: dict[str, Any]) -> None:
-    """Refuse parameters the engine's loop owns."""
+    """Refuse parameters the engine's loop owns, and values no parameter takes."""
+    check_values(params, library="lightgbm",
+                 numbers=(*LEARNING_RATE, *(name for names in _FRACTIONS for name in names), *_BAGGING_FREQ))
     for name in params:
         if name in ROUNDS:
             raise EngineError(f"the number of rounds is the loop's, not {name!r}", where=f"backend.params.{name}",
@@ -52,3 +59,13 @@ def sampling(params: dict[str, Any]) -> dict[str, Any]:
     if params.get("extra_trees") or params.get("extra_tree"):
         found["extra_trees"] = True
     return found
+
+
+def check_labels(splits: Splits, params: dict[str, Any], label: str) -> None:
+    """Labels the objective can learn: LightGBM would train a binary objective on three classes."""
+    objective, num_class = str(first(params, OBJECTIVE, "")), first(params, NUM_CLASS)
+    if objective == "binary":
+        check_binary(splits, objective=objective, label=label,
+                     multiclass='objective = "multiclass" with num_class = {k}')
+    elif objective in CLASSIFICATION and isinstance(num_class, int) and not isinstance(num_class, bool):
+        check_multiclass(splits, objective=objective, label=label, num_class=num_class)

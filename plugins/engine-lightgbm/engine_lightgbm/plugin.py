@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from engine import hookimpl
 from engine.components import ComponentRegistry
+from engine.requirements import check_libraries
+from engine.spec.model import Spec
 from engine_lightgbm.options import LightGBMOptions
 
 
@@ -11,3 +13,9 @@ from engine_lightgbm.options import LightGBMOptions
 def engine_register_components(registry: ComponentRegistry) -> None:
     registry.add("backend", "lightgbm", "engine_lightgbm.backend:LightGBMBackend", options=LightGBMOptions,
                  description="LightGBM boosted trees; one step is one boosting round")
+
+
+@hookimpl
+def engine_check(spec: Spec) -> list[str] | None:
+    """Name the library the backend needs when it is not installed."""
+    return check_libraries(spec, LightGBMOptions, ("lightgbm",), install="pip install 'lightgbm>=4,<5'")

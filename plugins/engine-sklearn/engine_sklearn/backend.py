@@ -8,6 +8,7 @@ fixed ``random_state``. The finished model is exported with skops or joblib.
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from engine_tabular.metrics import TRAIN, VAL
 from sklearn.base import clone, is_classifier
 
 from engine.components import resolve_import_path
-from engine.errors import EngineError
+from engine.errors import EngineError, UserCodeError
 from engine.run import Run
 from engine_sklearn import export, scoring
 from engine_sklearn.modes import mode_of
@@ -53,10 +54,9 @@ class SklearnBackend:
         self.classes = sorted(set(self.splits.train.label.tolist()) | set(self.splits.valid.label.tolist()))
 
     def _build(self, seed: int) -> Any:
-        factory = resolve_import_path(self.options.estimator, what="backend.estimator")
+        estimator = _estimator(self.options.estimator)
         params = dict(self.options.params)
         try:
-            estimator = factory()
             if "random_state" in estimator.get_params(deep=False):
                 params.setdefault("random_state", seed)
             estimator.set_params(**params)
@@ -117,3 +117,24 @@ class SklearnBackend:
     def export(self, directory: Path, tag: str) -> Path:
         """``<directory>/<tag>.skops`` (or ``.joblib`` without skops)."""
         return export.write(self.estimator, directory, tag, self.format)
+
+
+def _estimator(path: str) -> Any:
+    """A new estimator from ``path`` (a class, or a function returning one); anything else is refused."""
+    factory = resolve_import_path(path, what="backend.estimator")
+    fix = "point it at an estimator class, e.g. 'sklearn.ensemble:RandomForestClassifier'"
+    if not callable(factory):
+        raise EngineError(f"{path!r} names a value of type {type(factory).__name__}, not an estimator",
+                          where="backend.estimator", fix=fix)
+    try:
+        estimator = factory()
+    except TypeError as exc:
+        raise EngineError(f"{path!r} cannot be called without arguments: {exc}", where="backend.estimator",
+                          fix=f"{fix}; set its parameters in backend.params") from None
+    except Exception as exc:
+        raise UserCodeError(f"backend.estimator {path!r} raised {type(exc).__name__}: {exc}",
+                            user_traceback=traceback.format_exc()) from None
+    if not all(callable(getattr(estimator, name, None)) for name in ("get_params", "set_params", "fit")):
+        raise EngineError(f"{path!r} gave a {type(estimator).__name__}, not a scikit-learn estimator "
+                          "(no get_params, set_params and fit)", where="backend.estimator", fix=fix)
+    return estimator

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from engine import hookimpl
 from engine.components import ComponentRegistry
+from engine.requirements import check_libraries
+from engine.spec.model import Spec
 from engine_sklearn.options import SklearnOptions
 
 
@@ -11,3 +13,9 @@ from engine_sklearn.options import SklearnOptions
 def engine_register_components(registry: ComponentRegistry) -> None:
     registry.add("backend", "sklearn", "engine_sklearn.backend:SklearnBackend", options=SklearnOptions,
                  description="any scikit-learn estimator; warm-start ensembles grow and partial_fit passes per step")
+
+
+@hookimpl
+def engine_check(spec: Spec) -> list[str] | None:
+    """Name the library the backend needs when it is not installed."""
+    return check_libraries(spec, SklearnOptions, ("sklearn",), install="pip install 'scikit-learn>=1.3'")

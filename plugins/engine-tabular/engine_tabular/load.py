@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import attrs
+import numpy as np
 
 from engine.errors import EngineError
 from engine_tabular import split
@@ -27,7 +28,29 @@ class Splits:
 
 
 def load_splits(options: TabularDataOptions, run: Run, *, classification: bool) -> Splits:
-    """Read ``options.train`` (and ``valid``), honouring ``run.fold`` for cross-validation."""
+    """Read ``options.train`` (and ``valid``), honouring ``run.fold`` for cross-validation.
+
+    A classifier's training rows must hold at least two classes.
+    """
+    splits = _split(options, run, classification=classification)
+    if classification:
+        _two_classes(splits, options.label)
+    return splits
+
+
+def _two_classes(splits: Splits, label: str) -> None:
+    classes = np.unique(splits.train.label)
+    if len(classes) >= 2:
+        return
+    names = splits.train.classes
+    only = names[int(classes[0])] if names and len(classes) else (classes[0].item() if len(classes) else None)
+    part = "" if splits.origin in ("given", "holdout") else f" of {splits.origin}"
+    raise EngineError(f"the training rows{part} hold one class of label {label!r} ({only!r}); "
+                      "a classifier needs at least two", where="backend.data.label",
+                      fix="check backend.data.label and the data, or choose a regression objective")
+
+
+def _split(options: TabularDataOptions, run: Run, *, classification: bool) -> Splits:
     if not 0.0 < options.val_fraction < 1.0:
         raise EngineError(f"val_fraction must be between 0 and 1, got {options.val_fraction}",
                           where="backend.data.val_fraction", fix="use e.g. 0.2")

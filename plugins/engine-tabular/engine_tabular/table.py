@@ -93,7 +93,7 @@ def prepare(frame: pd.DataFrame, options: TabularDataOptions, *, source: str,
                               where="backend.data.valid", fix="give it the same columns as the training data")
         features = features[like.features.columns]
     features = _encode_features(features, options, source, like)
-    label, classes = _encode_label(frame[options.label], like)
+    label, classes = _encode_label(frame[options.label], like, source)
     if len(features.columns) == 0:
         raise EngineError(f"{source} has no feature columns left", where="backend.data",
                           fix="check backend.data.label, weight, group and drop")
@@ -111,6 +111,7 @@ def _encode_features(features: pd.DataFrame, options: TabularDataOptions, source
         raise EngineError(f"{source} has non-numeric columns not declared categorical: {', '.join(map(repr, bad))}",
                           where="backend.data.categorical",
                           fix="list them in backend.data.categorical, or in backend.data.drop to ignore them")
+    _refuse_infinite(features, declared, source)
     out = features.copy()
     for column in options.categorical:
         if column not in out.columns:
@@ -123,14 +124,19 @@ def _encode_features(features: pd.DataFrame, options: TabularDataOptions, source
     return out
 
 
-def _encode_label(column: pd.Series, like: Table | None) -> tuple[np.ndarray, list[str]]:
+def _encode_label(column: pd.Series, like: Table | None, source: str) -> tuple[np.ndarray, list[str]]:
     """Numeric labels as they are; string labels as codes of their sorted names."""
     if ptypes.is_numeric_dtype(column) or ptypes.is_bool_dtype(column):
         values = column.to_numpy(dtype=np.float64)
         missing = int(np.isnan(values).sum())
         if missing:
-            raise EngineError(f"the label column {column.name!r} has {missing} missing values",
+            raise EngineError(f"the label column {column.name!r} of {source} has {missing} missing values",
                               where="backend.data.label", fix="drop or fill those rows")
+        infinite = np.flatnonzero(np.isinf(values))
+        if len(infinite):
+            raise EngineError(f"the label column {column.name!r} of {source} has {len(infinite)} infinite "
+                              f"value(s) (first in data row {infinite[0] + 1})", where="backend.data.label",
+                              fix="drop those rows or give them finite labels")
         return values, []
     classes = list(like.classes) if like is not None and like.classes else sorted(map(str, column.dropna().unique()))
     codes = pd.Categorical(column.astype(str), categories=classes).codes
@@ -139,3 +145,18 @@ def _encode_label(column: pd.Series, like: Table | None) -> tuple[np.ndarray, li
         raise EngineError(f"label values {unknown[:5]} do not occur in the training data", where="backend.data.label",
                           fix="make the validation labels a subset of the training labels")
     return codes.astype(np.float64), classes
+
+
+def _refuse_infinite(features: pd.DataFrame, categorical: set[str], source: str) -> None:
+    """An infinite feature value is refused (a missing one, NaN or an empty cell, is allowed)."""
+    floats = [c for c, dtype in features.dtypes.items() if str(c) not in categorical and ptypes.is_float_dtype(dtype)]
+    if not floats:
+        return
+    infinite = np.isinf(features[floats].to_numpy(dtype=np.float64))
+    if not infinite.any():
+        return
+    column = int(infinite.any(axis=0).argmax())
+    rows = np.flatnonzero(infinite[:, column])
+    raise EngineError(f"column {str(floats[column])!r} of {source} has {len(rows)} infinite value(s) "
+                      f"(first in data row {rows[0] + 1})", where="backend.data",
+                      fix="replace them with finite values, or leave the cells empty (a missing value)")

@@ -6,12 +6,14 @@ from typing import Any
 
 import xgboost as xgb
 from engine_tabular.boosting import RoundBackend, RoundRates, replay_mismatch_warning, sampling_warning
+from engine_tabular.labels import check_binary, check_multiclass
 from engine_tabular.library_errors import library_message, param_error
-from engine_tabular.load import load_splits
+from engine_tabular.load import Splits, load_splits
 from engine_tabular.metrics import TRAIN, VAL, metric_name
+from engine_tabular.params import check_values
 from engine_tabular.table import Table
 
-from engine.errors import EngineError
+from engine.errors import EngineError, TrainingError
 from engine.run import Run
 from engine_xgboost.options import XGBoostOptions
 
@@ -75,6 +77,7 @@ class XGBoostBackend(RoundBackend):
 
     def setup(self, run: Run) -> None:
         self._run = run
+        check_values(self.options.params, library="xgboost", numbers=("eta", "learning_rate"))
         params = dict(self.options.params)
         params.setdefault("seed", run.seed)
         if self.options.device:
@@ -85,6 +88,7 @@ class XGBoostBackend(RoundBackend):
         self.sampling = sampling_params(params)
         classification = str(params.get("objective", "")).startswith(_CLASSIFICATION)
         self.splits = load_splits(self.options.data, run, classification=classification)
+        _check_labels(self.splits, params, self.options.data.label)
         nthread = params.get("nthread", params.get("n_jobs", -1))  # the booster's threads build its data too
         nthread = nthread if isinstance(nthread, int) and not isinstance(nthread, bool) else -1
         self.dtrain = to_dmatrix(self.splits.train, "backend.data.train", nthread)
@@ -121,7 +125,11 @@ class XGBoostBackend(RoundBackend):
             trained = self.remote.round(self.booster, params)
             self.booster = self._training_booster(trained.save_raw("ubj"))
             return
-        self.booster.update(self.dtrain, run.step)
+        try:
+            self.booster.update(self.dtrain, run.step)
+        except xgb.core.XGBoostError as exc:  # its text carries a native stack trace: keep the message
+            raise TrainingError(f"xgboost failed in round {run.step + 1}: {library_message(exc)}",
+                                fix="check backend.params and the data against the xgboost documentation") from None
 
 
     def evaluate(self, run: Run) -> dict[str, float]:
@@ -179,6 +187,16 @@ class XGBoostBackend(RoundBackend):
             booster = booster.copy() if booster is self.booster else booster
             booster.feature_names, booster.feature_types = self.features
         return bytes(booster.save_raw("ubj"))
+
+
+def _check_labels(splits: Splits, params: dict[str, Any], label: str) -> None:
+    """Labels the objective can learn, refused now rather than by XGBoost at the first round."""
+    objective, num_class = str(params.get("objective", "")), params.get("num_class")
+    if objective.startswith("binary:"):
+        check_binary(splits, objective=objective, label=label,
+                     multiclass='objective = "multi:softprob" with num_class = {k}')
+    elif objective.startswith("multi:") and isinstance(num_class, int) and not isinstance(num_class, bool):
+        check_multiclass(splits, objective=objective, label=label, num_class=num_class)
 
 
 def parse_eval(text: str) -> dict[str, float]:
