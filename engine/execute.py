@@ -8,7 +8,7 @@ import shutil
 import signal
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from engine.plugins import Plugins
 from engine.redact import redact_text
 from engine.run import Run
 from engine.spec.model import Configured, Spec
+from engine.storage_policy import describe, write_failed
 from engine.tracking import guard
 
 ERROR_LOG = "error.log"
@@ -135,24 +136,44 @@ def _export_models(run: Run) -> None:
     """The final model, and the best one where the backend writes it only now (``export_as_of``).
 
     Every process exports (a sharded model is gathered); backends write on the main one.
+    A failed write follows ``checkpoint.on_error``; only models written are named.
     """
-    if run.backend is None:
+    backend = run.backend
+    if backend is None:
         return
     directory = run.dir / "model"
-    exported = {"final": run.backend.export(directory, "final")}
-    deferred = export_as_of(run.backend)
+    exports: dict[str, Callable[[], Path | None]] = {"final": lambda: backend.export(directory, "final")}
+    deferred = export_as_of(backend)
     if deferred is not None and run.best.get("step") is not None:
-        exported["best"] = deferred(directory, "best", int(run.best["step"]))
-    if run.is_main_process:
-        run.exports.update({tag: str(path) for tag, path in exported.items() if path is not None})
+        best_step = int(run.best["step"])
+        exports["best"] = lambda: deferred(directory, "best", best_step)
+    for tag, export in exports.items():
+        try:
+            path = export()
+        except Exception as exc:
+            write_failed(run, f"could not write the {tag} model to {directory}: {describe(exc)}",
+                         f"the run has no {tag} model")
+            continue
+        if path is not None and run.is_main_process:
+            run.exports[tag] = str(path)
 
 
 def _write_summary(run: Run) -> dict[str, Any]:
+    """Write ``summary.json``; if that fails, say why on stderr (and fail the run under
+    ``checkpoint.on_error = "fail"``) and leave no summary of an earlier attempt behind."""
     summary = run.summary()
     if not run.is_main_process:
         return summary
-    with contextlib.suppress(OSError):
-        rundir.write_json(run.dir / rundir.SUMMARY_FILE, summary)
+    path = run.dir / rundir.SUMMARY_FILE
+    try:
+        rundir.write_json(path, summary)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)  # an earlier attempt's summary would tell an old story
+        message = f"could not write {path}: {describe(exc)}"
+        if run.spec.checkpoint.on_error == "fail" and run.status != "failed":
+            run.status, run.stop_reason, run.exit_code = "failed", message, EXIT_FAILED
+        warn(run, f"{message}; this output is the only record of how the run ended")
     return summary
 
 

@@ -12,6 +12,7 @@ from engine.checkpoint.manager import SaveFailure
 from engine.checkpoint.manifest import CheckpointInfo
 from engine.errors import CheckpointError, TrainingError
 from engine.run import Run
+from engine.storage_policy import describe, write_failed
 
 _NEVER, _STEPS, _EPOCHS, _SECONDS = 0, 1, 2, 3
 
@@ -98,13 +99,9 @@ def report_saves(run: Run, results: list[CheckpointInfo | SaveFailure]) -> None:
             run.hook.on_checkpoint(run=run, checkpoint=result)
             continue
         assert run.checkpoints is not None
-        message = (f"could not write the checkpoint of step {result.step} to "
-                   f"{run.checkpoints.storage.url}: {type(result.error).__name__}: {result.error}")
-        if run.spec.checkpoint.on_error == "fail":
-            raise TrainingError(message, fix='set checkpoint.on_error = "warn" to keep training instead')
-        from engine.execute import warn
-
-        warn(run, f"{message}; training goes on and the next checkpoint tries again")
+        write_failed(run, f"could not write the checkpoint of step {result.step} to "
+                          f"{run.checkpoints.storage.url}: {describe(result.error)}",
+                     "training goes on and the next checkpoint tries again")
 
 
 def collect_train_metrics(run: Run) -> None:
@@ -251,5 +248,10 @@ def train(run: Run, *, resume: bool) -> None:
 
     if run.checkpoints is not None:
         report_saves(run, run.checkpoints.drain())
+        unsaved = run.checkpoints.every_save_failed
+        if unsaved is not None and run.status not in ("failed", "interrupted"):
+            raise TrainingError(f"no checkpoint was written: every save to {run.checkpoints.storage.url} "
+                                f"failed, the last at step {unsaved.step}: {describe(unsaved.error)}",
+                                fix="make the storage writable ('engine check' tries it before training)")
     if run.status == "failed":
         raise TrainingError(run.stop_reason)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -48,15 +49,21 @@ def prepare(directory: Path, *, resume: bool) -> None:
 def write_atomic(path: Path, data: str | bytes) -> Path:
     """Write a file whole or not at all: ``.<name>.partial`` beside it, then a rename.
 
-    A reader, or a process killed half-way, never sees a partly written file.
+    A reader, or a process killed half-way, never sees a partly written file; a write that
+    fails (a full disk) removes its partial file at once and leaves ``path`` as it was.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
-    if isinstance(data, str):
-        partial.write_text(data, encoding="utf-8")
-    else:
-        partial.write_bytes(data)
-    os.replace(partial, path)
+    try:
+        if isinstance(data, str):
+            partial.write_text(data, encoding="utf-8")
+        else:
+            partial.write_bytes(data)
+        os.replace(partial, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise
     return path
 
 

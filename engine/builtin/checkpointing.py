@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine import hookimpl
 from engine.backend import export_as_of
 from engine.spec.model import resolve_mode
+from engine.storage_policy import describe, write_failed
 
 if TYPE_CHECKING:
     from engine.checkpoint.manifest import CheckpointInfo
@@ -40,9 +43,28 @@ class CheckpointPolicy:
             if run.backend is not None and export_as_of(run.backend) is None:
                 # every process: backends write on the main one; one that can export any step
                 # writes the best model once, when the run ends (engine.execute)
-                exported = run.backend.export(run.dir / "model", "best")
-                if exported is not None and run.is_main_process:
-                    run.exports["best"] = str(exported)
+                self._export_best(run)
+
+    def _export_best(self, run: Run) -> None:
+        """Write the best model; a failed write follows ``checkpoint.on_error``.
+
+        A best model that could not be replaced is no longer the best: it is removed, and
+        neither the summary nor the console names one until an improvement is written.
+        """
+        assert run.backend is not None
+        try:
+            exported = run.backend.export(run.dir / "model", "best")
+        except Exception as exc:
+            stale = run.exports.pop("best", None)
+            if stale is not None:
+                with contextlib.suppress(OSError):
+                    Path(stale).unlink()
+            write_failed(run, f"could not write the best model ({self.monitor} {run.best['value']:.6g} at "
+                              f"step {run.step}) to {run.dir / 'model'}: {describe(exc)}",
+                         "the run has no best model until the next improvement is written")
+            return
+        if exported is not None and run.is_main_process:
+            run.exports["best"] = str(exported)
 
     @hookimpl
     def on_checkpoint(self, run: Run, checkpoint: CheckpointInfo) -> None:

@@ -23,6 +23,7 @@ class MetricsLog:
 
         self.path = run.dir / METRICS_FILE
         self.handle: IO[str] | None = None
+        self.failing = False
 
     def _open(self) -> IO[str]:
         if self.handle is None:
@@ -46,14 +47,30 @@ class MetricsLog:
         record: dict[str, Any] = {"step": step, "epoch": run.epoch, "time": round(time.time(), 3)}
         for name, value in metrics.items():
             record[name] = value if math.isfinite(value) else repr(value)
-        handle = self._open()
-        handle.write(json.dumps(record) + "\n")
+        try:
+            self._open().write(json.dumps(record) + "\n")
+        except OSError as exc:  # a full disk: the file keeps what it buffered, and tries again
+            self._failed(run, exc)
+        else:
+            self.failing = False
 
     @hookimpl
-    def on_run_end(self) -> None:
+    def on_run_end(self, run: Run) -> None:
         if self.handle is not None:
-            self.handle.close()
-            self.handle = None
+            handle, self.handle = self.handle, None
+            try:
+                handle.close()
+            except OSError as exc:
+                self._failed(run, exc)
+
+    def _failed(self, run: Run, exc: OSError) -> None:
+        """Apply ``checkpoint.on_error``, once until a write succeeds again."""
+        if not self.failing:
+            self.failing = True
+            from engine.storage_policy import describe, write_failed
+
+            write_failed(run, f"could not write to {self.path}: {describe(exc)}",
+                         "records logged until it can be written again may be missing from it")
 
 
 def _step_of(line: str) -> int:

@@ -65,6 +65,10 @@ class CheckpointManager:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="engine-checkpoint") if asynchronous else None
         self._pending: Future[CheckpointInfo | SaveFailure] | None = None
         self._finished: list[CheckpointInfo | SaveFailure] = []
+        #: Saves of this process committed, and the last that failed (see :attr:`every_save_failed`).
+        self.saves_written = 0
+        self.saves_failed = 0
+        self.last_failure: SaveFailure | None = None
 
     # ------------------------------------------------------------------ submitting
 
@@ -108,12 +112,21 @@ class CheckpointManager:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
 
+    @property
+    def every_save_failed(self) -> SaveFailure | None:
+        """The last failure, if this process tried to save and not one save was committed."""
+        return self.last_failure if self.saves_failed and not self.saves_written else None
+
     def _attempt(self, files: dict[str, FileData], step: int, epoch: int,
                  metrics: dict[str, float]) -> CheckpointInfo | SaveFailure:
         try:
-            return self.write(files, step=step, epoch=epoch, metrics=metrics)
+            info = self.write(files, step=step, epoch=epoch, metrics=metrics)
         except Exception as exc:
-            return SaveFailure(step, exc)
+            self.saves_failed += 1
+            self.last_failure = SaveFailure(step, exc)
+            return self.last_failure
+        self.saves_written += 1
+        return info
 
     # ------------------------------------------------------------------ saving
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import attrs
 
 from engine.checkpoint.manifest import MANIFEST, is_plain_name
+from engine.errors import CheckpointError, EngineError
 from engine.processes import process_alive
 
 
@@ -41,6 +44,41 @@ class CheckpointStorage(Protocol):
     # Optional: ``restore_run_directory(directory: Path) -> bool``. A storage that keeps a copy
     # of the run directory too (engine-fsspec's ``mirror_run_dir``) writes it back to
     # ``directory`` when a run resumes on a machine that lacks it, and returns whether it did.
+    #
+    # Optional: ``probe() -> None``: write and remove a marker, leaving nothing behind; raise if
+    # the storage cannot be written. ``engine check`` calls it (see :func:`check_writable`).
+
+
+def check_writable(storage: CheckpointStorage) -> None:
+    """Refuse a storage that cannot be written, where it can tell (its optional ``probe()``)."""
+    probe = getattr(storage, "probe", None)
+    if not callable(probe):
+        return
+    try:
+        probe()
+    except EngineError:
+        raise
+    except Exception as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise CheckpointError(f"cannot write checkpoints to {storage.url}: {type(exc).__name__}: {reason}",
+                              where="checkpoint.storage",
+                              fix="choose a storage this user can write, or free space on it") from None
+
+
+@contextlib.contextmanager
+def removing_new_folders(path: Path) -> Iterator[None]:
+    """Remove again, on the way out, the (empty) folders on the way to ``path`` made inside."""
+    missing = []
+    folder = path.absolute()
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    try:
+        yield
+    finally:
+        for made in missing:
+            with contextlib.suppress(OSError):
+                made.rmdir()
 
 
 @attrs.define
@@ -68,21 +106,26 @@ class LocalStorage:
                       if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
 
     def write(self, name: str, files: dict[str, bytes], manifest: bytes) -> None:
+        """Write into a hidden folder, then rename it into place; a failed write removes it at once."""
         self.root.mkdir(parents=True, exist_ok=True)
         self._remove_abandoned()
         partial = self.root / f".{name}.partial-{os.getpid()}"
-        if partial.exists():
-            shutil.rmtree(partial)
-        partial.mkdir()
-        for file, data in files.items():
-            self._write_file(partial / file, data)
-        self._write_file(partial / MANIFEST, manifest)
-        final = self.root / name
-        if final.exists():
-            stale = self.root / f".{name}.replaced-{os.getpid()}"
-            final.rename(stale)
-            shutil.rmtree(stale)
-        partial.rename(final)
+        try:
+            if partial.exists():
+                shutil.rmtree(partial)
+            partial.mkdir()
+            for file, data in files.items():
+                self._write_file(partial / file, data)
+            self._write_file(partial / MANIFEST, manifest)
+            final = self.root / name
+            if final.exists():
+                stale = self.root / f".{name}.replaced-{os.getpid()}"
+                final.rename(stale)
+                shutil.rmtree(stale)
+            partial.rename(final)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
         self._sync_dir(self.root)
 
     def read(self, name: str, file: str) -> bytes:
@@ -102,6 +145,20 @@ class LocalStorage:
 
     def location(self, name: str) -> str:
         return str(self.root / name)
+
+    def probe(self) -> None:
+        """Write and remove a small file in the root; raise ``OSError`` if that fails.
+
+        Leaves nothing behind: folders made for the probe are removed again.
+        """
+        with removing_new_folders(self.root):
+            self.root.mkdir(parents=True, exist_ok=True)
+            folder = self.root / f".probe-{os.getpid()}"  # a dead prober's is an abandoned folder
+            try:
+                folder.mkdir(exist_ok=True)
+                self._write_file(folder / "probe", b"engine storage probe\n")
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def _remove_abandoned(self) -> None:
         """Delete hidden folders left by a process killed mid-save or mid-delete (never committed)."""

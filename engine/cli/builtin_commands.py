@@ -105,6 +105,10 @@ def check_command(args: argparse.Namespace, session: Session) -> int:
     from engine.spec.toml_text import dump_toml, redact
 
     spec, _ = _load(args, session)
+    from engine.checkpoint.storage import check_writable
+    from engine.execute import build_storage
+    from engine.rundir import run_dir_for
+    check_writable(build_storage(spec, run_dir_for(spec)))  # a run would only warn at each save
     sys.stdout.write(dump_toml(redact(spec.raw)))
     print(f"# {spec.source}: OK — backend {spec.backend.name!r}, run directory "
           f"{Path(spec.run.dir) / spec.run.name}", file=sys.stderr)

@@ -183,10 +183,13 @@ def test_a_failing_save_warns_and_training_goes_on(cli, tmp_path, asynchronous):
     spec = write_spec(tmp_path, max_steps=14)
     result = cli("run", spec, "--plain", "--set", 'checkpoint.storage="blocker/sub"',
                  "--set", f"checkpoint.asynchronous={asynchronous}")
-    assert result.code == 0, result
     assert result.err.count("could not write the checkpoint of step") == 2  # steps 7 and 14 (the end)
     assert "training goes on" in result.err
-    assert json.loads((tmp_path / "runs/r/summary.json").read_text())["steps"] == 14
+    summary = json.loads((tmp_path / "runs/r/summary.json").read_text())
+    assert summary["steps"] == 14
+    # ...but a run that saved nothing at all did not succeed
+    assert result.code == 1 and summary["status"] == "failed", result
+    assert len(result.error_lines) == 1 and "no checkpoint was written" in result.err
 
 
 def test_a_failing_save_can_be_fatal(cli, tmp_path):

@@ -21,10 +21,15 @@ def test_the_entry_point_imports_neither_fsspec_nor_s3fs():
     assert out.strip() == "[]"
 
 
-def test_check_accepts_an_s3_url(cli, tmp_path):
-    (tmp_path / "spec.toml").write_text(spec_text("s3://some-bucket/runs/r", endpoint="http://127.0.0.1:1"))
+def test_check_tries_an_s3_url_and_leaves_nothing_there(cli, tmp_path, s3, bucket):
+    (tmp_path / "spec.toml").write_text(spec_text(f"s3://{bucket}/runs/r", endpoint=s3.endpoint))
     result = cli("check", "spec.toml")
     assert result.code == 0, result
+    assert s3.objects(bucket) == {}
+    (tmp_path / "spec.toml").write_text(spec_text("s3://some-bucket/runs/r", endpoint="http://127.0.0.1:1"))
+    unreachable = cli("check", "spec.toml")
+    assert unreachable.code == 1, unreachable  # the storage, not the spec: not a usage error
+    assert len(unreachable.error_lines) == 1 and "s3://some-bucket/runs/r" in unreachable.err, unreachable
 
 
 def test_unknown_protocol_is_one_line_at_check_and_run(cli, tmp_path):

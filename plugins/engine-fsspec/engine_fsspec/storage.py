@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from engine.checkpoint.manifest import MANIFEST, is_plain_name
+from engine.checkpoint.storage import removing_new_folders
 from engine.errors import EXIT_FAILED, CheckpointError, EngineError
 from engine.rundir import write_atomic
 from engine.spec.toml_text import REDACTED
@@ -63,13 +65,21 @@ class FsspecStorage:
         return sorted(name for name in self._call(names, "listing", self.url) if not name.startswith("."))
 
     def write(self, name: str, files: dict[str, bytes], manifest: bytes) -> None:
+        """Every part, then the manifest; a write that fails removes the parts it stored (once,
+        without retrying: what an outage leaves is uncommitted, and readers skip it)."""
         folder = urls.join(self.root, name)
         self._call(lambda: self._remove(urls.join(folder, MANIFEST)), "uncommitting", self.location(name))
-        for file, data in files.items():
-            path = urls.join(folder, file)
-            self._call(functools.partial(self.fs.pipe_file, path, data), "writing", self.location(name, file))
-        self._call(lambda: self.fs.pipe_file(urls.join(folder, MANIFEST), manifest), "committing",
-                   self.location(name, MANIFEST))
+        try:
+            for file, data in files.items():
+                path = urls.join(folder, file)
+                self._call(functools.partial(self.fs.pipe_file, path, data), "writing", self.location(name, file))
+            self._call(lambda: self.fs.pipe_file(urls.join(folder, MANIFEST), manifest), "committing",
+                       self.location(name, MANIFEST))
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self._remove(urls.join(folder, MANIFEST))  # a commit that may have landed first
+                self._remove(folder, recursive=True)
+            raise
 
     def read(self, name: str, file: str) -> bytes:
         data: bytes = self._call(lambda: self.fs.cat_file(urls.join(self.root, name, file)), "reading",
@@ -85,6 +95,18 @@ class FsspecStorage:
 
     def location(self, name: str, file: str = "") -> str:
         return urls.join(self.url, name, file) if file else urls.join(self.url, name)
+
+    def probe(self) -> None:
+        """Store and remove a small object under the root; raise :class:`StorageError` if that
+        fails. Leaves nothing behind (on a local filesystem, no folder made for it either)."""
+        marker = urls.join(self.root, f".probe-{os.getpid()}")
+        local = urls.protocols(self.options.url)[-1] in ("file", "local")
+        with removing_new_folders(Path(self.root)) if local else contextlib.nullcontext():
+            try:
+                self._call(lambda: self.fs.pipe_file(marker, b"engine storage probe\n"), "writing", self.url)
+            finally:
+                with contextlib.suppress(Exception):
+                    self._remove(marker)
 
     # ------------------------------------------------------------------ the run directory
 

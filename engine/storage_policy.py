@@ -1,0 +1,35 @@
+"""The one policy for every write of a run that fails: ``checkpoint.on_error``.
+
+Checkpoints, exported models and the run's records (metrics log, summary) all go to storage
+that can fill up or disappear for a while. A failed write either fails the run (``fail``)
+or becomes one warning saying what is lost and training goes on (``warn``, the default).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from engine.errors import TrainingError
+
+if TYPE_CHECKING:
+    from engine.run import Run
+
+FIX = 'set checkpoint.on_error = "warn" to keep training instead'
+
+
+def describe(exc: BaseException) -> str:
+    """``ErrorType: message`` on one line."""
+    return f"{type(exc).__name__}: {' '.join(str(exc).split()) or type(exc).__name__}"
+
+
+def write_failed(run: Run, message: str, consequence: str) -> None:
+    """Apply ``checkpoint.on_error`` to a write that failed.
+
+    ``message`` says what could not be written and why; ``consequence`` what the run does
+    without it (shown only when it goes on). Under ``fail`` this raises :class:`TrainingError`.
+    """
+    if run.spec.checkpoint.on_error == "fail":
+        raise TrainingError(message, fix=FIX)
+    from engine.execute import warn
+
+    warn(run, f"{message}; {consequence}")
