@@ -17,6 +17,8 @@ from typing import Any
 import torch.distributed as dist
 import torch.distributed.checkpoint as dcp
 
+from engine.errors import CheckpointError
+from engine_distributed.dcp_metadata import DamagedShardsError, check_files
 from engine_distributed.process_group import gather_to_main
 
 
@@ -35,7 +37,16 @@ def save(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def load(state: dict[str, Any], saved: dict[str, Any]) -> None:
-    """Load ``saved`` (what :func:`save` returned) into ``state`` in place (collective)."""
+    """Load ``saved`` (what :func:`save` returned) into ``state`` in place (collective).
+
+    The files are checked first (:mod:`engine_distributed.dcp_metadata`): DCP unpickles its
+    metadata, so a file that names code, or a file outside the checkpoint, is refused.
+    """
+    try:
+        check_files(saved["files"])
+    except DamagedShardsError as exc:
+        raise CheckpointError(f"the checkpoint's sharded state is damaged: {exc}",
+                              fix="resume from a checkpoint this run wrote, or drop --resume") from None
     with tempfile.TemporaryDirectory(prefix="engine-dcp-") as tmp:
         for name, data in saved["files"].items():
             (Path(tmp) / name).write_bytes(data)
