@@ -68,7 +68,12 @@ class FsspecStorage:
         """Every part, then the manifest; a write that fails removes the parts it stored (once,
         without retrying: what an outage leaves is uncommitted, and readers skip it)."""
         folder = urls.join(self.root, name)
-        self._call(lambda: self._remove(urls.join(folder, MANIFEST)), "uncommitting", self.location(name))
+        if urls.protocols(self.options.url)[-1] in ("file", "local"):
+            # a leftover folder (or a symlink in its place) may hold links out: remove it whole,
+            # following none, so that nothing below is written through one
+            self._call(lambda: self._remove(folder, recursive=True), "uncommitting", self.location(name))
+        else:
+            self._call(lambda: self._remove(urls.join(folder, MANIFEST)), "uncommitting", self.location(name))
         try:
             for file, data in files.items():
                 path = urls.join(folder, file)

@@ -1,0 +1,41 @@
+"""A local fsspec storage never follows a symlink planted in its root: saving over a leftover
+folder that holds one, or over a folder that is one, writes and deletes nothing outside."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SPEC = """
+[loop]
+max_steps = 4
+eval_every = "never"
+checkpoint_every = "2 steps"
+
+[backend]
+use = "testing"
+
+[checkpoint]
+storage = "local://{root}"
+keep_last = 1
+"""
+
+
+def test_saving_over_planted_symlinks_touches_nothing_outside(cli, tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "precious.txt").write_text("keep me")
+    (outside / "MANIFEST.json").write_text("not yours")
+    # an uncommitted leftover whose part is a link out, and a checkpoint name that is a link out
+    (root / "step-000000002").mkdir(parents=True)
+    (root / "step-000000002" / "backend.json").symlink_to(outside / "precious.txt")
+    (root / "step-000000004").symlink_to(outside, target_is_directory=True)
+    (tmp_path / "s.toml").write_text(SPEC.format(root=root.as_posix()))
+
+    result = cli("run", "s.toml", "--quiet")
+
+    assert result.code == 0, result
+    assert sorted(p.name for p in outside.iterdir()) == ["MANIFEST.json", "precious.txt"]
+    assert (outside / "precious.txt").read_text() == "keep me"
+    assert (outside / "MANIFEST.json").read_text() == "not yours"
+    assert not (root / "step-000000004").is_symlink() and (root / "step-000000004" / "MANIFEST.json").is_file()
