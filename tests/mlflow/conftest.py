@@ -95,6 +95,13 @@ def mlflow_server() -> str:
     return _server.wait()
 
 
+@pytest.fixture(scope="session")
+def mlflow_server_root(mlflow_server: str) -> Path:
+    """The folder holding the session server's database and artifacts."""
+    assert _server is not None
+    return _server.root
+
+
 @pytest.fixture(autouse=True)
 def _mlflow_env() -> Iterator[None]:
     """No telemetry, no tracking URI or file-store switch from outside; restored afterwards."""

@@ -20,7 +20,7 @@ class MlflowOptions(TrackerOptions):
     run_name: str = ""
     """Name of the MLflow run. Default: the run's name (``-fold<k>`` added under ``[cv]``)."""
     tags: dict[str, str] = attrs.field(factory=dict)
-    """Extra tags set on the MLflow run."""
+    """Extra tags set on the MLflow run (values under secret-looking names are redacted)."""
     log_params: bool = True
     """Record the effective spec as params (dotted keys, secrets redacted)."""
     log_artifacts: bool = True

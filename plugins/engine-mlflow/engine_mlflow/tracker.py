@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.checkpoint.manifest import CheckpointInfo
+from engine.redact import redact
 from engine.run import Run
 from engine.rundir import ENV_FILE, SPEC_FILE, SUMMARY_FILE, metadata_version
 from engine_mlflow.options import MlflowOptions
@@ -81,9 +82,9 @@ class MlflowTracker:
             return
         with self._remote():
             mlflow = self.flush(run)
-            mlflow.set_tags({"engine.status": status,
-                             "engine.stop_reason": run.stop_reason[:_MAX_TAG_LENGTH],
-                             "engine.steps": str(run.step)})
+            mlflow.set_tags(redact({"engine.status": status,
+                                    "engine.stop_reason": run.stop_reason[:_MAX_TAG_LENGTH],
+                                    "engine.steps": str(run.step)}))
             if self.options.log_artifacts:
                 for path in run.exports.values():
                     mlflow.upload(Path(path), "model")
@@ -120,7 +121,7 @@ class MlflowTracker:
         spec = run.spec
         name = self.options.run_name or spec.run.name + (f"-fold{run.fold[0]}" if run.fold else "")
         mlflow = MlflowRun.create(self.uri(run), self.options.experiment or spec.run.name, name,
-                                  {**_engine_tags(run), **self.options.tags})
+                                  redact({**_engine_tags(run), **self.options.tags}))
         self.mlflow = mlflow
         if self.options.log_params:
             mlflow.log_params(flat_params(spec.raw, max_value_length=MAX_PARAM_LENGTH))
