@@ -39,3 +39,23 @@ def test_saving_over_planted_symlinks_touches_nothing_outside(cli, tmp_path: Pat
     assert (outside / "precious.txt").read_text() == "keep me"
     assert (outside / "MANIFEST.json").read_text() == "not yours"
     assert not (root / "step-000000004").is_symlink() and (root / "step-000000004" / "MANIFEST.json").is_file()
+
+
+def test_the_run_directory_mirror_writes_through_no_planted_symlink(cli, tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "precious.txt").write_text("keep me")
+    (root / "run").mkdir(parents=True)
+    (root / "run" / "summary.json").symlink_to(outside / "precious.txt")
+    (root / "run" / "model").symlink_to(outside, target_is_directory=True)
+    spec = SPEC.format(root=root.as_posix()) + "storage_options = { mirror_run_dir = true }\n"
+    (tmp_path / "s.toml").write_text(spec)
+
+    result = cli("run", "s.toml", "--quiet")
+
+    assert result.code == 0, result
+    assert sorted(p.name for p in outside.iterdir()) == ["precious.txt"]
+    assert (outside / "precious.txt").read_text() == "keep me"
+    assert '"status": "completed"' in (root / "run" / "summary.json").read_text()
+    assert (root / "run" / "model" / "final.json").is_file()

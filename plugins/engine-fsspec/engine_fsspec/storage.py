@@ -13,7 +13,7 @@ import contextlib
 import functools
 import os
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
 from engine.checkpoint.manifest import MANIFEST, is_plain_name
@@ -118,6 +118,7 @@ class FsspecStorage:
     def write_run_file(self, relative: str, data: bytes) -> None:
         """Store one file of the run directory under ``<url>/run/`` (``mirror_run_dir``)."""
         path = urls.join(self.root, RUN_FOLDER, relative)
+        self._unlink_planted_links(f"{RUN_FOLDER}/{relative}")
         self._call(functools.partial(self.fs.pipe_file, path, data), "copying",
                    urls.join(self.url, RUN_FOLDER, relative))
 
@@ -144,6 +145,17 @@ class FsspecStorage:
         return bool(stored)
 
     # ------------------------------------------------------------------ helpers
+
+    def _unlink_planted_links(self, relative: str) -> None:
+        """On a local filesystem, remove the symlinks on the way from the root to ``relative``:
+        writing through one would write outside the root."""
+        if urls.protocols(self.options.url)[-1] not in ("file", "local"):
+            return
+        current = Path(self.root)
+        for part in PurePosixPath(relative).parts:
+            current = current / part
+            if current.is_symlink():
+                current.unlink()
 
     def _remove(self, path: str, recursive: bool = False) -> None:
         with contextlib.suppress(FileNotFoundError):
