@@ -70,3 +70,29 @@ def export_as_of(backend: object) -> Callable[[Path, str, int], Path | None] | N
     """
     method = getattr(backend, "export_as_of", None)
     return method if callable(method) else None
+
+
+def reported_metrics(backend: object, run: Run) -> set[str] | None:
+    """The metric names the backend's ``evaluate`` will report for this run, or None.
+
+    A backend declares them with an optional ``metric_names(run) -> Iterable[str] | None``,
+    called after ``setup``; None there (or no method) means only the first evaluation tells,
+    and a monitored name it lacks then fails the run (:mod:`engine.preflight`).
+    """
+    method = getattr(backend, "metric_names", None)
+    if not callable(method):
+        return None
+    names = method(run)
+    return None if names is None else set(names)
+
+
+def dry_run(backend: object, run: Run) -> None:
+    """The backend's optional ``dry_run(run)``: one batch through the model, the loss and the
+    metrics after ``setup``, so a mistake there is refused before training.
+
+    It trains nothing and leaves the backend, its data position and every random number
+    generator as they were: a run is bit-identical with or without it.
+    """
+    method = getattr(backend, "dry_run", None)
+    if callable(method):
+        method(run)

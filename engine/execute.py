@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import random
 import shutil
 import signal
@@ -29,6 +30,7 @@ from engine.errors import (
     UserCodeError,
 )
 from engine.plugins import Plugins
+from engine.preflight import preflight
 from engine.redact import redact_text
 from engine.run import Run
 from engine.spec.model import Configured, Spec
@@ -128,8 +130,33 @@ def set_up(spec: Spec, plugins: Plugins, directory: Path, *, fold: tuple[int, in
     run.checkpoints = manager
     manager.warn = lambda message: warn(run, message)
     random.seed(spec.run.seed)
-    _build_components(run)
+    try:
+        _build_components(run)
+        preflight(run)  # monitored metrics the backend reports, one batch through the model
+    except BaseException:
+        tear_down(run)
+        raise
     return run
+
+
+def tear_down(run: Run, status: str = "failed") -> None:
+    """Give back what :func:`set_up` took when no run follows it (``engine check``, a set-up
+    that failed): the backend's and the strategy's ``on_run_end`` (thread settings, a process
+    group, a cluster). Other components were only built, not started. Writes nothing."""
+    for kind in ("backend", "strategy"):  # the reverse of the order they were set up in
+        method = getattr(run.components.get(kind), "on_run_end", None)
+        if not callable(method):
+            continue
+        try:
+            accepted = inspect.signature(method).parameters
+        except (TypeError, ValueError):
+            continue
+        offered = {"run": run, "status": status}
+        with contextlib.suppress(Exception):
+            method(**{name: value for name, value in offered.items() if name in accepted})
+    if run.checkpoints is not None:
+        with contextlib.suppress(Exception):
+            run.checkpoints.close()
 
 
 def _export_models(run: Run) -> None:

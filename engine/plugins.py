@@ -29,6 +29,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "metrics-log": "engine.builtin.metrics_log",
     "console": "engine.builtin.console",
     "testing-backend": "engine.builtin.testing_backend",
+    "preflight": "engine.preflight",
 }
 ESSENTIAL = frozenset({"commands", "checkpointing", "local-storage"})
 

@@ -102,13 +102,17 @@ def _without_nproc(argv: list[str]) -> list[str]:
 
 
 def check_command(args: argparse.Namespace, session: Session) -> int:
+    """Everything a run does before its first step (structure, components, strategy, model,
+    data, monitored metrics, one batch), then give it back: nothing trained, nothing written."""
+    from engine.checkpoint.storage import check_writable
+    from engine.execute import build_storage, set_up, tear_down
+    from engine.rundir import run_dir_for
     from engine.spec.toml_text import dump_toml, redact
 
-    spec, _ = _load(args, session)
-    from engine.checkpoint.storage import check_writable
-    from engine.execute import build_storage
-    from engine.rundir import run_dir_for
+    spec, plugins = _load(args, session)
     check_writable(build_storage(spec, run_dir_for(spec)))  # a run would only warn at each save
+    fold = (0, spec.cv.folds) if spec.cv is not None else None
+    tear_down(set_up(spec, plugins, run_dir_for(spec), fold=fold, console="quiet"), status="completed")
     sys.stdout.write(dump_toml(redact(spec.raw)))
     print(f"# {spec.source}: OK — backend {spec.backend.name!r}, run directory "
           f"{Path(spec.run.dir) / spec.run.name}", file=sys.stderr)

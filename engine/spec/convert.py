@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import math
 import typing
 from collections.abc import Callable
 from typing import Any
@@ -35,10 +36,18 @@ def _strict_int(value: Any, _: Any) -> int:
     return value
 
 
-def _strict_float(value: Any, _: Any) -> float:
+def _any_float(value: Any, _: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueProblemError(f"expected a number, got {_describe(value)}")
     return float(value)
+
+
+def _strict_float(value: Any, cl: Any) -> float:
+    """A finite number: ``nan`` and ``inf`` are refused unless the field is ``ExtendedFloat``."""
+    number = _any_float(value, cl)
+    if not math.isfinite(number):
+        raise ValueProblemError(f"expected a finite number, got {_describe(value)}")
+    return number
 
 
 def _strict_str(value: Any, _: Any) -> str:
@@ -66,16 +75,38 @@ def _every(value: Any, _: Any) -> Every | None:
     if value == "never" or value is False:
         return None
     try:
-        return parse_every(value)
+        every = parse_every(value)
     except ValueError as exc:
         raise ValueProblemError(str(exc)) from None
+    if not math.isfinite(every.count):
+        raise ValueProblemError(f"expected a finite cadence, got {_describe(value)}")
+    return every
 
 
 def _duration(value: Any, _: Any) -> float:
     try:
-        return parse_duration(value)
+        seconds = parse_duration(value)
     except ValueError as exc:
         raise ValueProblemError(str(exc)) from None
+    if not math.isfinite(seconds):  # nan is not a limit, and inf never ends
+        raise ValueProblemError(f"expected a finite duration, got {_describe(value)}")
+    return seconds
+
+
+def _finite_anything(value: Any, _: Any) -> Any:
+    """A free-form value (a library's parameters, a model's arguments) as written, but with no
+    ``nan`` or ``inf`` inside: such options mean finite numbers, and a non-finite one is a typo."""
+    pending: list[tuple[Any, str]] = [(value, "")]
+    while pending:
+        item, where = pending.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            inside = f" at {where.lstrip('.')!r}" if where else ""
+            raise ValueProblemError(f"expected a finite number, got {item}{inside}")
+        if isinstance(item, dict):
+            pending.extend((v, f"{where}.{k}") for k, v in item.items())
+        elif isinstance(item, list):
+            pending.extend((v, f"{where}[{i}]") for i, v in enumerate(item))
+    return value
 
 
 def _import_path(value: Any, _: Any) -> str:
@@ -104,6 +135,23 @@ def _equals(annotated: Any) -> Callable[[Any], bool]:
     return lambda cl: bool(cl == annotated)
 
 
+def _between(cl: Any) -> t.Between | None:
+    if typing.get_origin(cl) is not typing.Annotated:
+        return None
+    return next((m for m in cl.__metadata__ if isinstance(m, t.Between)), None)
+
+
+def _between_hook(value: Any, cl: Any) -> Any:
+    bounds = _between(cl)
+    assert bounds is not None
+    base = _strict_int if typing.get_args(cl)[0] is int else _strict_float
+    number = base(value, cl)
+    if (bounds.low is not None and number < bounds.low) or (bounds.high is not None and number > bounds.high):
+        kind = "an integer" if base is _strict_int else "a number"
+        raise ValueProblemError(f"expected {kind} {bounds.describe()}, got {_describe(value)}")
+    return number
+
+
 def _is_literal(cl: Any) -> bool:
     return typing.get_origin(cl) is typing.Literal
 
@@ -121,15 +169,17 @@ def converter() -> cattrs.Converter:
         t.NonNegativeInt: _bounded(lambda n: n >= 0, "expected an integer >= 0", _strict_int),
         t.PositiveFloat: _bounded(lambda n: n > 0, "expected a number > 0", _strict_float),
         t.NonNegativeFloat: _bounded(lambda n: n >= 0, "expected a number >= 0", _strict_float),
+        t.ExtendedFloat: _any_float,
         t.Duration: _duration,
         t.ImportPath: _import_path,
     }
     for annotated, hook in checks.items():
         conv.register_structure_hook_func(_equals(annotated), hook)
+    conv.register_structure_hook_func(lambda cl: _between(cl) is not None, _between_hook)
     conv.register_structure_hook(Every, _every)
     conv.register_unstructure_hook(Every, str)
     conv.register_structure_hook_func(_is_literal, lambda v, cl: _literal_hook(cl)(v, cl))
-    conv.register_structure_hook(typing.Any, lambda v, _: v)
+    conv.register_structure_hook(typing.Any, _finite_anything)
     return conv
 
 
@@ -155,8 +205,8 @@ def _walk(exc: BaseException, cl: Any, path: str, out: list[tuple[str, str]]) ->
             index = getattr(note, "index", None)
             if name is not None:
                 sub_path = _join(path, name)
-            elif index is not None:
-                sub_path = f"{path}[{index}]"
+            elif index is not None:  # an array's position, or a table's key
+                sub_path = f"{path}[{index}]" if isinstance(index, int) else _join(path, str(index))
             else:
                 sub_path = path
             _walk(sub, getattr(note, "type", None), sub_path, out)

@@ -16,7 +16,7 @@ from engine.redact import remember, remember_overrides
 from engine.spec.convert import converter, problems_of
 from engine.spec.model import CORE_SECTIONS, OPTIONAL_SECTIONS, Configured, RunOptions, Spec, run_name_problem
 from engine.spec.overrides import apply_overrides
-from engine.spec.toml_text import key_lines, line_of, parse_toml, read_spec_text
+from engine.spec.toml_text import check_depth, key_lines, line_of, parse_toml, read_spec_text
 
 if TYPE_CHECKING:
     from engine.plugins import Plugins
@@ -51,6 +51,7 @@ def read_raw(path: str | Path | None = None, *, text: str | None = None,
     remember_overrides(overrides)  # an override's own error may echo its value
     data = parse_toml(text, source)
     data, sources = apply_overrides(data, overrides)
+    check_depth(data, source)
     return RawSpec(data, text, source, sources)
 
 

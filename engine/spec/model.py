@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import attrs
 from cattrs.errors import AttributeValidationNote
@@ -11,7 +11,7 @@ from cattrs.errors import AttributeValidationNote
 from engine.cadence import Every
 from engine.components import Component
 from engine.spec.convert import ValueProblemError
-from engine.spec.types import Duration, NonNegativeFloat, NonNegativeInt, PositiveInt
+from engine.spec.types import Between, Duration, NonNegativeFloat, NonNegativeInt, PositiveInt, Seed
 
 #: The longest folder name most filesystems allow, in bytes.
 NAME_MAX_BYTES = 255
@@ -49,8 +49,9 @@ class RunOptions:
     name: str = attrs.field(default="", validator=_one_folder_name)
     """Run name; the run directory is ``<dir>/<name>``: one folder name (no ``/``, ``..``,
     control characters; at most 255 bytes). Default: the spec file's stem."""
-    seed: int = 0
-    """Seed for every random number generator the engine and its backends use."""
+    seed: Seed = 0
+    """Seed for every random number generator the engine and its backends use: an integer
+    from 0 to 2**31 - 1, the range every backend accepts (LightGBM's seed is a C ``int``)."""
     dir: str = "runs"
     """Folder that holds run directories."""
     plugins: list[str] = attrs.field(factory=list)
@@ -121,8 +122,8 @@ class EarlyStopOptions:
 class CvOptions:
     """[cv]: k-fold cross-validation, one run per fold, summarised as mean ± std."""
 
-    folds: PositiveInt = 5
-    """Number of folds; each fold trains in ``<run dir>/fold-<k>``."""
+    folds: Annotated[int, Between(2, None)] = 5
+    """Number of folds, at least 2; each fold trains in ``<run dir>/fold-<k>``."""
     stratified: bool = True
     """Stratify folds by label for classification (the backend says whether it is one)."""
 

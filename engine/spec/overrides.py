@@ -31,6 +31,8 @@ def parse_value(text: str) -> Any:
     """Read ``text`` as a TOML value; a bare word that is not TOML is taken as a string."""
     try:
         return tomllib.loads(f"value = {text}")["value"]
+    except RecursionError:
+        raise ValueError("the value is nested too deeply") from None
     except tomllib.TOMLDecodeError:
         if _BARE_WORD.match(text):
             return text

@@ -24,6 +24,7 @@ _NEWTYPES: dict[Any, dict[str, Any]] = {
     t.NonNegativeInt: {"type": "integer", "minimum": 0},
     t.PositiveFloat: {"type": "number", "exclusiveMinimum": 0},
     t.NonNegativeFloat: {"type": "number", "minimum": 0},
+    t.ExtendedFloat: {"type": "number"},
     t.Duration: {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string"}],
                  "description": "seconds, or a duration such as \"30 min\""},
     t.ImportPath: {"type": "string", "pattern": "^[\\w.]+:[\\w.]+$"},
@@ -35,6 +36,14 @@ def type_schema(cl: Any) -> dict[str, Any]:
     for annotated, schema in _NEWTYPES.items():
         if cl == annotated:
             return dict(schema)
+    bounds = next((m for m in getattr(cl, "__metadata__", ()) if isinstance(m, t.Between)), None)
+    if bounds is not None:
+        ranged: dict[str, Any] = {"type": "integer" if typing.get_args(cl)[0] is int else "number"}
+        if bounds.low is not None:
+            ranged["minimum"] = bounds.low
+        if bounds.high is not None:
+            ranged["maximum"] = bounds.high
+        return ranged
     if cl is Every:
         return {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}], "description": CADENCE_HELP}
     if cl is bool:

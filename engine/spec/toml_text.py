@@ -33,16 +33,40 @@ def read_spec_text(path: str | Path) -> str:
         raise EngineError(f"cannot read spec file {str(path)!r}: {exc}") from None
 
 
+#: Tables and arrays nested deeper than this are refused: no spec needs them, and the
+#: parser, the overrides and the writer all recurse once per level.
+MAX_DEPTH = 32
+
+
 def parse_toml(text: str, source: str) -> dict[str, Any]:
     """Parse TOML; a syntax error names the file, line and column."""
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
+    except RecursionError:
+        raise SpecError([f"{source}: not valid TOML: tables or arrays nested too deeply "
+                         f"(at most {MAX_DEPTH} levels)"]) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         match = _LINE_COLUMN.search(message)
         where = f"{source}:{match.group(1)}:{match.group(2)}" if match else source
         detail = _LINE_COLUMN.sub("", message).strip()
         raise SpecError([f"{where}: not valid TOML: {detail}"]) from None
+    check_depth(data, source)
+    return data
+
+
+def check_depth(data: dict[str, Any], source: str) -> None:
+    """Refuse tables or arrays nested deeper than :data:`MAX_DEPTH` (one line, no recursion)."""
+    pending: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while pending:
+        value, path, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise SpecError([f"{source}: {path}: tables or arrays nested too deeply "
+                             f"(at most {MAX_DEPTH} levels) — flatten the value"])
+        if isinstance(value, dict):
+            pending.extend((v, f"{path}.{k}" if path else str(k), depth + 1) for k, v in value.items())
+        elif isinstance(value, list):
+            pending.extend((v, path, depth + 1) for v in value)
 
 
 def _split_key(key: str) -> list[str]:

@@ -20,16 +20,37 @@ class Check:
     name: str
 
 
+@attrs.frozen
+class Between:
+    """Metadata on an ``Annotated`` number: the inclusive range its values must lie in."""
+
+    low: int | float | None = None
+    high: int | float | None = None
+
+    @property
+    def name(self) -> str:
+        return self.describe()
+
+    def describe(self) -> str:
+        if self.high is None:
+            return f">= {self.low}"
+        return f"<= {self.high}" if self.low is None else f"from {self.low} to {self.high}"
+
+
 PositiveInt = Annotated[int, Check("positive")]
 NonNegativeInt = Annotated[int, Check("non-negative")]
 PositiveFloat = Annotated[float, Check("positive")]
 NonNegativeFloat = Annotated[float, Check("non-negative")]
+#: A number that may be ``nan`` or ``inf`` (plain ``float`` fields refuse them: a finite value is meant).
+ExtendedFloat = Annotated[float, Check("extended")]
 #: A duration in seconds, written as a number or "30 min", "2h".
 Duration = Annotated[float, Check("duration")]
+#: A seed every backend accepts: LightGBM's is a C ``int``, NumPy's at most 2**32 - 1.
+Seed = Annotated[int, Between(0, 2**31 - 1)]
 #: A ``module:attribute`` import path, resolved only when used.
 ImportPath = Annotated[str, Check("import-path")]
 
 __all__ = [
-    "Check", "Duration", "Every", "ImportPath", "NonNegativeFloat", "NonNegativeInt",
-    "PositiveFloat", "PositiveInt",
+    "Between", "Check", "Duration", "Every", "ExtendedFloat", "ImportPath", "NonNegativeFloat", "NonNegativeInt",
+    "PositiveFloat", "PositiveInt", "Seed",
 ]

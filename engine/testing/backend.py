@@ -112,6 +112,17 @@ class TestingBackend:
             "val/mae": sum(abs(e) for e in errors) / len(errors),
         }
 
+    def metric_names(self, run: Run) -> list[str]:
+        """What :meth:`evaluate` reports."""
+        return ["val/loss", "val/mae"]
+
+    def dry_run(self, run: Run) -> None:
+        """The loss of the first batch: pure, no RNG drawn, nothing changed."""
+        batch = self.train[: self.options.batch_size]
+        errors = [sum(w * v for w, v in zip(self.weights, x, strict=True)) - y for x, y in batch]
+        if errors and not math.isfinite(sum(e * e for e in errors)):
+            raise ValueError("the loss of the first batch is not finite")
+
     def state_dict(self) -> dict[str, Any]:
         version, internal, gauss = self.rng.getstate()
         return {

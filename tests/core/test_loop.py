@@ -98,11 +98,12 @@ def test_early_stopping_after_patience(tmp_path):
     assert "did not improve for 2 evaluations" in result.summary["reason"]
 
 
-def test_early_stopping_on_a_metric_that_is_not_evaluated(tmp_path):
+def test_early_stopping_on_a_metric_that_is_not_evaluated_is_refused_before_the_run(tmp_path):
     s = spec(max_epochs=3)
     s["early_stop"] = {"monitor": "val/acc"}
-    result = run_spec(s, tmp_path / "r")
-    assert result.status == "stopped" and "val/loss" in result.summary["reason"]
+    with pytest.raises(engine.errors.SpecError, match=r"early_stop\.monitor: 'val/acc' is not a metric"):
+        run_spec(s, tmp_path / "r")
+    assert not (tmp_path / "r").exists()
 
 
 def test_non_finite_loss_stops_with_exit_1_and_keeps_the_last_good_checkpoint(tmp_path):

@@ -60,3 +60,34 @@ def test_bad_command_line(cli, tmp_path: Path, flags: list[str], expected: str) 
     (tmp_path / "spec.toml").write_text(tune_spec())
     result = cli("tune", "spec.toml", *flags)
     assert result.code == 2 and len(result.error_lines) == 1 and expected in result.err, result
+
+
+@pytest.mark.parametrize("metric", ['"val/acc"', '["val/loss", "val/mse"]'])
+def test_a_tune_metric_the_backend_does_not_report_is_refused_before_any_trial(cli, tmp_path: Path,
+                                                                              metric: str) -> None:
+    text = tune_spec(pruner="none").replace('metric = "val/loss"\ndirection = "minimize"\n',
+                                            f"metric = {metric}\ndirection = \"minimize\"\n")
+    (tmp_path / "spec.toml").write_text(text)
+    for command in ("check", "tune"):
+        result = cli(command, "spec.toml")
+        assert result.code == 2, result
+        assert len(result.error_lines) == 1 and "Traceback" not in result.err, result
+        assert "is not a metric the backend reports — did you mean 'val/mae'? it reports: val/loss, val/mae" \
+            in result.error_lines[0], result
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.toml"]  # no study.db, no trial
+
+
+@pytest.mark.parametrize(("space", "expected"), [
+    ('"backend.batch_size" = { float = [1.0, 8.0] }', "backend.batch_size: expected an integer"),
+    ('"backend.lr" = { categorical = [0.1, -0.5] }',
+     "value -0.5 is refused by the spec: backend.lr: expected a number > 0"),
+    ('"loop.max_steps" = { int = [0, 10] }',
+     "value 0 is refused by the spec: loop.max_steps: expected an integer > 0"),
+])
+def test_engine_check_refuses_space_values_the_spec_refuses(cli, tmp_path: Path, space: str, expected: str) -> None:
+    (tmp_path / "spec.toml").write_text(tune_spec(space=space))
+    for command in ("check", "tune"):
+        result = cli(command, "spec.toml")
+        assert result.code == 2, result
+        assert len(result.error_lines) == 1 and expected in result.error_lines[0], result
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.toml"]

@@ -54,8 +54,9 @@ def test_warmup_multiplies_the_reduction(tmp_path):
     assert [curve[s] / scale for s in range(1, 6)] == pytest.approx([0.25, 0.5, 0.375, 0.25, 0.125])
 
 
-def test_unknown_monitor_fails_naming_the_key(tmp_path):
-    result, _ = _run(tmp_path, STALLED, {"monitor": "val/accuracy"}, steps=3)
-    assert result.status == "failed" and result.exit_code == 2  # a spec mistake
-    assert "scheduler.monitor 'val/accuracy' is not among the evaluation metrics (val/loss, val/mae)" \
-        in result.summary["reason"]
+def test_unknown_monitor_is_refused_before_the_run_naming_the_key(tmp_path):
+    from engine.errors import SpecError
+
+    with pytest.raises(SpecError, match=r"scheduler\.monitor: 'val/accuracy' is not a metric the backend reports"):
+        _run(tmp_path, STALLED, {"monitor": "val/accuracy"}, steps=3)
+    assert not (tmp_path / "run").exists()  # refused before the run directory was made

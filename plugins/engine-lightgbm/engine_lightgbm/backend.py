@@ -80,6 +80,18 @@ class LightGBMBackend(RoundBackend):
         return {metric_name(TRAIN if data == "training" else VAL, metric): float(value)
                 for data, metric, value, *_ in results}
 
+    def metric_names(self, run: Run) -> list[str] | None:
+        """What :meth:`evaluate` reports, read from the untrained booster's evaluation (LightGBM
+        names its metrics itself: ``ndcg@1``, ...; evaluating changes no state). None for a run
+        that never evaluates, whose booster has no validation set attached."""
+        assert self.booster is not None
+        if not self.attach_valid:
+            return None
+        with held_back():
+            results = list(self.booster.eval_train()) if self.options.eval_train else []
+            results += self.booster.eval_valid()
+        return [metric_name(TRAIN if data == "training" else VAL, metric) for data, metric, *_ in results]
+
     def model_string(self, rounds: int | None = None) -> str:
         """Every round (``num_iteration=-1``; the default stops at ``best_iteration``) or the first ``rounds``."""
         assert self.booster is not None

@@ -16,6 +16,7 @@ from engine.plugins import Plugins
 from engine.rundir import run_dir_for
 from engine.spec.load import RawSpec, read_raw, structure_spec
 from engine_optuna import factories, results
+from engine_optuna.check import check_set_up
 from engine_optuna.objectives import objectives
 from engine_optuna.options import DEFAULT_TRIALS, TuneOptions
 from engine_optuna.plots import PLOTS_DIR, write_plots
@@ -39,6 +40,7 @@ def tune_command(args: argparse.Namespace, session: Session) -> int:
     goals = objectives(options.metric, options.direction)
     n_trials, timeout, workers = _budget(args, options)
     _preflight(raw, plugins, params, spec.run.name)
+    check_set_up(spec, plugins)  # the tune metric among the backend's, before study.db or a trial
 
     search_space = grid(params)[0] if options.sampler == "grid" else None
     if search_space is not None:

@@ -50,3 +50,11 @@ class TuneOptions:
     heartbeat: PositiveInt = 10
     """Seconds between a worker's heartbeats (RDB storages); a trial silent for twice as long
     is marked failed, so a killed worker never leaves it running."""
+
+    def monitored_metrics(self) -> dict[str, str]:
+        """The metrics the study optimises, checked against the backend's before any trial
+        (:mod:`engine.preflight`)."""
+        if isinstance(self.metric, str):
+            return {"tune.metric": self.metric}
+        metrics = self.metric if isinstance(self.metric, list) else []
+        return {f"tune.metric[{i}]": m for i, m in enumerate(metrics) if isinstance(m, str)}

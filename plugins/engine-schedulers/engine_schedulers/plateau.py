@@ -36,6 +36,11 @@ class ReduceOnPlateau(Schedule):
     def shape(self, t: int) -> float:
         return self.reduction
 
+    def monitored_metrics(self) -> dict[str, str]:
+        """The metric it watches, checked against the backend's before the run starts
+        (:mod:`engine.preflight`)."""
+        return {"scheduler.monitor": self.options.monitor}
+
     @hookimpl
     def on_eval(self, run: Run, metrics: dict[str, float]) -> None:
         o = self.options

@@ -102,6 +102,13 @@ class SklearnBackend:
         out.update(scoring.scores(self.estimator, self.splits.valid, VAL, classifier=classifier, names=names))
         return out
 
+    def metric_names(self, run: Run) -> list[str]:
+        """What :meth:`evaluate` reports: the configured scorers, or the defaults for the kind of estimator."""
+        names, classifier = self.options.metrics, self.classifier
+        splits = [TRAIN, VAL] if self.options.eval_train else [VAL]
+        return [name for split in splits
+                for name in scoring.metric_names(self.estimator, split, classifier=classifier, names=names)]
+
     def state_dict(self) -> dict[str, Any]:
         return {"steps": self.steps}
 

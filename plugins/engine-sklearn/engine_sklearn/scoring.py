@@ -31,6 +31,18 @@ def scores(estimator: Any, table: Table, split: str, *, classifier: bool, names:
     return {metric_name(split, name): float(value) for name, value in values.items()}
 
 
+def metric_names(estimator: Any, split: str, *, classifier: bool, names: list[str]) -> list[str]:
+    """The names :func:`scores` reports for ``estimator`` (before it is fitted)."""
+    if names:
+        chosen = names
+    elif classifier:
+        has_proba = callable(getattr(estimator, "predict_proba", None))
+        chosen = ["accuracy", "log_loss"] if has_proba else ["accuracy"]
+    else:
+        chosen = ["rmse", "mae", "r2"]
+    return [metric_name(split, name) for name in chosen]
+
+
 def check_names(names: list[str]) -> list[str]:
     """Names that are not scikit-learn scorers."""
     known = set(m.get_scorer_names())

@@ -18,7 +18,7 @@ from engine_torch import export, state
 from engine_torch.data import DatasetBatches, LoaderBatches, batches_of, cast_floating, to_device
 from engine_torch.device import make_deterministic, resolve_device
 from engine_torch.losses import make_forward, make_step_forward, model_outputs, shape_of, split
-from engine_torch.metrics import Metric, metric_factories
+from engine_torch.metrics import Metric, metric_factories, short_name
 from engine_torch.optim import build_optimizer
 from engine_torch.options import MODEL_LOSS, TorchOptions
 from engine_torch.precision import TorchPrecision
@@ -319,6 +319,43 @@ class TorchBackend:
         for metric in metrics:
             results[f"{prefix}/{metric.name}"] = metric.compute()
         return results
+
+    def metric_names(self, run: Run) -> list[str]:
+        """What :meth:`evaluate` reports: ``val/loss`` and ``val/<metric>`` per configured metric."""
+        return ["val/loss", *(f"val/{short_name(name)}" for name in self.options.metrics)]
+
+    def dry_run(self, run: Run) -> None:
+        """The first validation batch through the model, the loss and every metric, as an
+        evaluation does (no gradients; the RNG, the model and the data position untouched)."""
+        o = self.options
+        assert self.val_batches is not None
+        forward = make_step_forward(o.step, self.module, WHERE) if o.step is not None \
+            else make_forward(self.module, o.loss, WHERE)
+        saved = state.rng_state()
+        self.module.eval()
+        try:
+            batches = self.val_batches.iterate(run.seed, 0)
+            raw = next(iter(batches), None)
+            close = getattr(batches, "close", None)
+            if callable(close):
+                close()
+            if raw is None:
+                return
+            metrics = [make(self.device) for make in self.metrics]
+            with torch.no_grad(), self._autocast():
+                loss, outputs, targets = call(forward, f"one validation batch through model {o.model!r}",
+                                              self._prepare(raw))
+                if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+                    raise EngineError(f"the loss is {shape_of(loss)}, not a scalar tensor",
+                                      where=f"{WHERE}.step" if o.step is not None else f"{WHERE}.loss",
+                                      fix="reduce the loss to a single value (mean or sum)")
+                if isinstance(outputs, torch.Tensor) and isinstance(targets, torch.Tensor):
+                    for index, metric in enumerate(metrics):
+                        call(metric.update, f"metric {o.metrics[index]!r}", outputs, targets)
+                        call(metric.compute, f"metric {o.metrics[index]!r}")
+        finally:
+            self.module.train()
+            state.load_rng_state(saved)
 
     def _reduce(self, total: torch.Tensor, count: int, metrics: list[Metric]) -> tuple[torch.Tensor, int]:
         """Sums and counts over every process (one collective for all, one per confusion matrix)."""

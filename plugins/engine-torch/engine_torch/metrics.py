@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 
+from engine.errors import EngineError
 from engine_torch.usercode import resolve
 
 
@@ -111,9 +112,17 @@ def metric_factories(names: list[str], where: str) -> list[Callable[[torch.devic
             factories.append(functools.partial(BUILTIN[name], name))
         else:
             function = resolve(name, f"{where}.metrics[{index}]")
-            short = name.rpartition(":")[2].rpartition(".")[2]
-            factories.append(functools.partial(_custom, short, function))
+            if not callable(function):
+                raise EngineError(f"metric {name!r} is a {type(function).__name__}, not a function",
+                                  where=f"{where}.metrics[{index}]",
+                                  fix="point it at a function metric(outputs, targets) -> Tensor")
+            factories.append(functools.partial(_custom, short_name(name), function))
     return factories
+
+
+def short_name(name: str) -> str:
+    """The name a configured metric reports under: ``accuracy``, or ``my_f1`` for ``pkg.mod:my_f1``."""
+    return name.rpartition(":")[2].rpartition(".")[2]
 
 
 def _custom(name: str, function: Callable[..., Any], device: torch.device) -> Metric:

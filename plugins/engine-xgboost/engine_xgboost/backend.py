@@ -138,6 +138,18 @@ class XGBoostBackend(RoundBackend):
         evals.append((self.dvalid, VAL))
         return parse_eval(self.booster.eval_set(evals, iteration=run.step - 1))
 
+    def metric_names(self, run: Run) -> list[str]:
+        """What :meth:`evaluate` reports, read from one evaluation of the untrained model on a
+        copy (the booster and its prediction cache stay as they were): XGBoost names its
+        default metrics itself (``ndcg@32``, ...), and an ``eval_metric`` it rejects fails here."""
+        assert self.booster is not None
+        evals = [(self.dtrain, TRAIN)] if self.options.eval_train else []
+        evals.append((self.dvalid, VAL))
+        try:
+            return list(parse_eval(self.booster.copy().eval_set(evals, iteration=0)))
+        except xgb.core.XGBoostError as exc:
+            raise param_error(exc, self.options.params, library="xgboost") from None
+
     # ------------------------------------------------------------------ state
 
     def state_dict(self) -> dict[str, Any]:

@@ -1,0 +1,69 @@
+"""``engine check`` sets a LightGBM run up as ``run`` does and refuses the same mistakes with
+one line, writing nothing; ``run`` refuses them before its run directory exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from engine_tabular.testing import cli_in_process
+
+from engine.spec.toml_text import dump_toml
+
+PARAMS = {"objective": "binary", "num_threads": 1}
+
+# (id, backend params, data options, other sections, words of the one error line)
+MISTAKES: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any], list[str]]] = [
+    ("monitor not among the metrics", PARAMS, {}, {"early_stop": {"monitor": "val/auc"}},
+     ["early_stop.monitor: 'val/auc' is not a metric the backend reports", "it reports: val/binary_logloss"]),
+    ("checkpoint monitor", {**PARAMS, "metric": ["auc", "binary_error"]}, {},
+     {"checkpoint": {"monitor": "val/error", "save_top_k": 1}},
+     ["checkpoint.monitor: 'val/error'", "did you mean 'val/binary_error'?"]),
+    ("parameter out of range", {**PARAMS, "num_leaves": -1}, {}, {}, ["backend.params"]),
+    ("val_fraction 0", PARAMS, {"val_fraction": 0.0}, {}, ["backend.data.val_fraction"]),
+    ("val_fraction 1.5", PARAMS, {"val_fraction": 1.5}, {}, ["backend.data.val_fraction"]),
+    ("seed beyond 64 bits", PARAMS, {}, {"run": {"seed": 2**64}}, ["run.seed: expected an integer from 0 to"]),
+]
+
+
+@pytest.mark.parametrize(("params", "data", "sections", "words"), [m[1:] for m in MISTAKES],
+                         ids=[m[0] for m in MISTAKES])
+def test_check_and_run_refuse_the_mistake_before_anything_is_written(csvs, tmp_path: Path, capfd, params,
+                                                                    data, sections, words) -> None:
+    spec = {"loop": {"max_steps": 5},
+            "backend": {"use": "lightgbm", "params": params, "data": {"train": str(csvs[0]), **data}},
+            **sections}
+    (tmp_path / "spec.toml").write_text(dump_toml(spec))
+    for command in ("check", "run"):
+        capfd.readouterr()
+        status = cli_in_process([command, "spec.toml"], tmp_path)
+        stderr = capfd.readouterr().err
+        errors = [line for line in stderr.splitlines() if line.startswith("engine: error:")]
+        assert status == 2 and len(errors) == 1 and "Traceback" not in stderr, stderr
+        for word in words:
+            assert word in errors[0], errors[0]
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.toml"], f"{command} wrote files"
+
+
+def test_the_reported_metrics_are_lightgbms_own_names(csvs, tmp_path: Path, capfd) -> None:
+    spec = {"loop": {"max_steps": 3},
+            "backend": {"use": "lightgbm", "params": {**PARAMS, "metric": ["auc", "binary_logloss"]},
+                        "data": {"train": str(csvs[0]), "valid": str(csvs[1])}, "eval_train": True},
+            "early_stop": {"monitor": "train/auc"}, "checkpoint": {"monitor": "val/binary_logloss", "save_top_k": 1}}
+    (tmp_path / "spec.toml").write_text(dump_toml(spec))
+    assert cli_in_process(["check", "spec.toml"], tmp_path) == 0, capfd.readouterr().err
+    assert cli_in_process(["run", "spec.toml", "-q"], tmp_path) == 0, capfd.readouterr().err
+
+
+def test_reading_the_metric_names_leaves_the_model_bit_identical(csvs, tmp_path: Path, capfd) -> None:
+    models = []
+    for name, sections in (("plain", {}), ("watched", {"early_stop": {"monitor": "val/auc", "patience": 100}})):
+        spec = {"loop": {"max_steps": 8},
+                "backend": {"use": "lightgbm", "params": {**PARAMS, "metric": "auc", "bagging_fraction": 0.7,
+                                                          "bagging_freq": 1},
+                            "data": {"train": str(csvs[0]), "valid": str(csvs[1])}}, **sections}
+        (tmp_path / f"{name}.toml").write_text(dump_toml(spec))
+        assert cli_in_process(["run", f"{name}.toml", "-q"], tmp_path) == 0, capfd.readouterr().err
+        models.append((tmp_path / f"runs/{name}/model/final.txt").read_text())
+    assert models[0] == models[1]

@@ -1,0 +1,64 @@
+"""``engine check`` sets a scikit-learn run up as ``run`` does and refuses the same mistakes with
+one line, writing nothing; ``run`` refuses them before its run directory exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from engine_tabular.testing import cli_in_process
+
+from engine.spec.toml_text import dump_toml
+
+TREE = "sklearn.tree:DecisionTreeClassifier"
+
+# (id, estimator, backend options, data options, other sections, words of the one error line)
+MISTAKES: list[tuple[str, str, dict[str, Any], dict[str, Any], dict[str, Any], list[str]]] = [
+    ("monitor of a regressor on a classifier", TREE, {}, {}, {"early_stop": {"monitor": "val/rmse"}},
+     ["early_stop.monitor: 'val/rmse' is not a metric the backend reports", "val/accuracy, val/log_loss"]),
+    ("monitor not among the scorers", TREE, {"metrics": ["f1", "roc_auc"]}, {},
+     {"checkpoint": {"monitor": "val/auc", "save_top_k": 1}},
+     ["checkpoint.monitor: 'val/auc'", "it reports: val/f1, val/roc_auc"]),
+    ("no predict_proba, no log_loss", "sklearn.linear_model:RidgeClassifier", {}, {},
+     {"early_stop": {"monitor": "val/log_loss"}}, ["it reports: val/accuracy"]),
+    ("parameter out of range", TREE, {"params": {"max_depth": -1}}, {}, {}, ["backend.params.max_depth"]),
+    ("val_fraction 0", TREE, {}, {"val_fraction": 0.0}, {}, ["backend.data.val_fraction"]),
+    ("val_fraction 1.5", TREE, {}, {"val_fraction": 1.5}, {}, ["backend.data.val_fraction"]),
+    ("one fold", TREE, {}, {}, {"cv": {"folds": 1}}, ["cv.folds: expected an integer >= 2, got 1"]),
+]
+
+
+@pytest.mark.parametrize(("estimator", "options", "data", "sections", "words"), [m[1:] for m in MISTAKES],
+                         ids=[m[0] for m in MISTAKES])
+def test_check_and_run_refuse_the_mistake_before_anything_is_written(csvs, tmp_path: Path, capfd, estimator,
+                                                                    options, data, sections, words) -> None:
+    spec = {"loop": {"max_steps": 3},
+            "backend": {"use": "sklearn", "estimator": estimator, "data": {"train": str(csvs[0]), **data},
+                        **options},
+            **sections}
+    (tmp_path / "spec.toml").write_text(dump_toml(spec))
+    for command in ("check", "run"):
+        capfd.readouterr()
+        status = cli_in_process([command, "spec.toml"], tmp_path)
+        stderr = capfd.readouterr().err
+        errors = [line for line in stderr.splitlines() if line.startswith("engine: error:")]
+        assert status == 2 and len(errors) == 1 and "Traceback" not in stderr, stderr
+        for word in words:
+            assert word in errors[0], errors[0]
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.toml"], f"{command} wrote files"
+
+
+@pytest.mark.parametrize(("estimator", "monitor"), [
+    ("sklearn.ensemble:RandomForestRegressor", "val/r2"),
+    ("sklearn.linear_model:SGDClassifier", "val/accuracy"),
+    (TREE, "val/log_loss"),
+])
+def test_the_reported_metrics_are_the_ones_evaluated(csvs, tmp_path: Path, capfd, estimator, monitor) -> None:
+    spec = {"loop": {"max_steps": 2},
+            "backend": {"use": "sklearn", "estimator": estimator,
+                        "data": {"train": str(csvs[0]), "valid": str(csvs[1])}},
+            "early_stop": {"monitor": monitor}}
+    (tmp_path / "spec.toml").write_text(dump_toml(spec))
+    assert cli_in_process(["check", "spec.toml"], tmp_path) == 0, capfd.readouterr().err
+    assert cli_in_process(["run", "spec.toml", "-q"], tmp_path) == 0, capfd.readouterr().err
