@@ -52,6 +52,25 @@ def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
     return run
 
 
+@pytest.fixture
+def small_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A 1 MiB tmpfs at ``tmp_path/disk``, for a run to fill; skipped where mounting is not allowed."""
+    import shutil
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if shutil.which("mount") is None:
+        pytest.skip("no mount command: cannot make a small disk to fill")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)],
+                             capture_output=True, text=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root with CAP_SYS_ADMIN): {mounted.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True, check=False)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """In a tox plugin environment, fail unless exactly the expected engine plugins are installed.
 

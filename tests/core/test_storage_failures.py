@@ -6,12 +6,8 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 SPEC = """
 [run]
@@ -120,23 +116,6 @@ def console_models(stderr: str) -> dict[str, str]:
         if len(words) == 3 and words[0] == "model":
             rows[words[1].strip("()")] = words[2]
     return rows
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 1 MiB tmpfs at ``tmp_path/disk``, which a test can fill; skipped where mounting is not allowed."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    if shutil.which("mount") is None:
-        pytest.skip("no mount command: cannot make a small disk to fill")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)],
-                             capture_output=True, text=True, check=False)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root with CAP_SYS_ADMIN): {mounted.stderr.strip()}")
-    try:
-        yield disk
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], capture_output=True, check=False)
 
 
 def test_a_disk_full_for_a_while_is_survived(cli, tmp_path, small_disk):

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import EngineError
+from engine.rundir import write_atomic
 
 
 def format_for(choice: str) -> str:
@@ -22,14 +23,17 @@ def format_for(choice: str) -> str:
 def write(estimator: Any, directory: Path, tag: str, fmt: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{tag}.{fmt}"
-    partial = directory / f".{tag}.{fmt}.partial"
     if fmt == "skops":
         import skops.io as sio
 
-        partial.write_bytes(sio.dumps(estimator))
-    else:
-        import joblib
+        return write_atomic(path, sio.dumps(estimator))
+    import joblib
 
+    partial = directory / f".{tag}.{fmt}.partial"
+    try:
         joblib.dump(estimator, partial)
-    partial.replace(path)
+        partial.replace(path)
+    except BaseException:  # a full disk: leave no partial file behind
+        partial.unlink(missing_ok=True)
+        raise
     return path
