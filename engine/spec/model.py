@@ -101,7 +101,9 @@ class CheckpointOptions:
     asynchronous: bool = False
     """Write in a background thread; the loop waits only while state is copied to host memory."""
     on_error: Literal["warn", "fail"] = "warn"
-    """A save that fails: ``warn`` and keep training (the next save tries again), or ``fail`` the run."""
+    """A write of the run that fails (a checkpoint, an exported model, the metrics log, the summary):
+    ``warn`` and keep training (the next save tries again), or ``fail`` the run. A run that wrote no
+    checkpoint at all fails either way."""
 
 
 @attrs.define
