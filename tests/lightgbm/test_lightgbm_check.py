@@ -21,6 +21,7 @@ MISTAKES: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any], list[s
      {"checkpoint": {"monitor": "val/error", "save_top_k": 1}},
      ["checkpoint.monitor: 'val/error'", "did you mean 'val/binary_error'?"]),
     ("parameter out of range", {**PARAMS, "num_leaves": -1}, {}, {}, ["backend.params"]),
+    ("unknown metric", {**PARAMS, "metric": "aucx"}, {}, {}, ["backend.params.metric", "['aucx']"]),
     ("val_fraction 0", PARAMS, {"val_fraction": 0.0}, {}, ["backend.data.val_fraction"]),
     ("val_fraction 1.5", PARAMS, {"val_fraction": 1.5}, {}, ["backend.data.val_fraction"]),
     ("seed beyond 64 bits", PARAMS, {}, {"run": {"seed": 2**64}}, ["run.seed: expected an integer from 0 to"]),

@@ -10,11 +10,15 @@ from engine_tabular.library_errors import param_error
 from engine_tabular.load import load_splits
 from engine_tabular.metrics import TRAIN, VAL, metric_name
 
+from engine.errors import EngineError
 from engine.run import Run
 from engine_lightgbm import booster as boosters
 from engine_lightgbm import params as p
 from engine_lightgbm.native_stderr import held_back
 from engine_lightgbm.options import LightGBMOptions
+
+_METRIC = ("metric", "metrics", "metric_types")
+_NO_METRIC = ("None", "none", "null", "custom", "na")
 
 
 class LightGBMBackend(RoundBackend):
@@ -91,6 +95,16 @@ class LightGBMBackend(RoundBackend):
             results = list(self.booster.eval_train()) if self.options.eval_train else []
             results += self.booster.eval_valid()
         return [metric_name(TRAIN if data == "training" else VAL, metric) for data, metric, *_ in results]
+
+    def dry_run(self, run: Run) -> None:
+        """Refuse a ``metric`` LightGBM does not know: it drops such a name without a word
+        (its warning is below ``verbosity = -1``), so the run would report no metric at all."""
+        requested = p.first(self.params, _METRIC)
+        names = requested if isinstance(requested, list) else str(requested or "").split(",")
+        names = [str(n).strip() for n in names if str(n).strip() and str(n).strip() not in _NO_METRIC]
+        if names and self.attach_valid and not self.metric_names(run):
+            raise EngineError(f"lightgbm knows none of the metrics {names}", where="backend.params.metric",
+                              fix="use LightGBM's metric names, e.g. auc, binary_logloss, l2, ndcg")
 
     def model_string(self, rounds: int | None = None) -> str:
         """Every round (``num_iteration=-1``; the default stops at ``best_iteration``) or the first ``rounds``."""
