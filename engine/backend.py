@@ -36,7 +36,8 @@ class Backend(Protocol):
     def train_metrics(self) -> dict[str, float]:
         """Training metrics accumulated since the last call (``train/loss``, ...), then reset.
 
-        Called only at the log cadence, so a device backend syncs only then.
+        Called only at the log cadence, so a device backend syncs only then. What it has
+        accumulated belongs in ``state_dict``: a signal checkpoints between two log steps.
         """
 
     def evaluate(self, run: Run) -> dict[str, float]:
@@ -69,6 +70,20 @@ def export_as_of(backend: object) -> Callable[[Path, str, int], Path | None] | N
     to None where its model cannot be cut back (XGBoost's linear booster).
     """
     method = getattr(backend, "export_as_of", None)
+    return method if callable(method) else None
+
+
+def finite_check(backend: object) -> Callable[[], bool] | None:
+    """The backend's optional ``is_finite()``, or None.
+
+    A backend whose state can become non-finite defines it: True when the model's weights and
+    the training loss accumulated since the last ``train_metrics()`` are all finite (NaN and
+    inf are not). With ``loop.on_nan = "stop"`` the loop asks it before every evaluation and
+    every checkpoint, so a non-finite model is never evaluated, chosen as best, checkpointed or
+    exported. It must not change the state it reads. In a run of several processes every
+    process calls it at the same step; the answer must be the same on all (reduce it).
+    """
+    method = getattr(backend, "is_finite", None)
     return method if callable(method) else None
 
 

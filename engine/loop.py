@@ -7,6 +7,7 @@ import random
 import time
 from typing import Any
 
+from engine.backend import finite_check
 from engine.cadence import Every
 from engine.checkpoint.manager import SaveFailure
 from engine.checkpoint.manifest import CheckpointInfo
@@ -104,27 +105,61 @@ def report_saves(run: Run, results: list[CheckpointInfo | SaveFailure]) -> None:
                      "training goes on and the next checkpoint tries again")
 
 
+def fail(run: Run, reason: str) -> None:
+    """End the run as failed after this step, whatever stop was asked for before."""
+    run.status, run.should_stop, run.stop_reason = "failed", True, reason
+
+
+def non_finite_loss(run: Run, metrics: dict[str, float]) -> bool:
+    """Apply ``loop.on_nan``: True, and the run failed, when a loss in ``metrics`` is NaN or inf."""
+    if run.spec.loop.on_nan == "stop":
+        for name, value in metrics.items():
+            if "loss" in name and not math.isfinite(value):
+                fail(run, f"{name} became {value} by step {run.step}")
+                return True
+    return False
+
+
 def collect_train_metrics(run: Run) -> None:
     """Bring training metrics to the host, log them, and apply the non-finite loss policy."""
     assert run.backend is not None
     metrics = run.backend.train_metrics()
-    if not metrics:
-        return
-    run.log(metrics)
-    if run.spec.loop.on_nan == "stop":
-        for name, value in metrics.items():
-            if "loss" in name and not math.isfinite(value):
-                run.status = "failed"
-                run.stop(f"{name} became {value} by step {run.step}; the last good checkpoint is kept")
-                return
+    if metrics:
+        run.log(metrics)
+        non_finite_loss(run, metrics)
+
+
+def state_is_finite(run: Run) -> bool:
+    """Whether the backend's weights and pending loss are finite, where it can tell
+    (``is_finite``); if not, under ``loop.on_nan = "stop"``, the run fails."""
+    check = finite_check(run.backend)
+    if run.spec.loop.on_nan != "stop" or check is None or check():
+        return True
+    collect_train_metrics(run)  # names the loss when the loss is what went bad
+    if run.status != "failed":
+        fail(run, f"the model's weights became non-finite by step {run.step}")
+    return False
 
 
 def evaluate(run: Run) -> None:
+    """Evaluate a finite model; a non-finite loss among the results fails the run."""
     assert run.backend is not None
+    if not state_is_finite(run):
+        return
     metrics = run.backend.evaluate(run)
     run.last_eval_step = run.step
     run.log(metrics)
-    run.hook.on_eval(run=run, metrics=metrics)
+    if not non_finite_loss(run, metrics):
+        run.hook.on_eval(run=run, metrics=metrics)
+
+
+def last_good_checkpoint(run: Run) -> str:
+    """Names the newest committed checkpoint (every one passed the non-finite checks)."""
+    try:
+        committed = run.checkpoints.committed(quiet=True) if run.checkpoints is not None else []
+    except Exception:  # the storage is unreachable: say what is known without it
+        return "the last good checkpoint is kept"
+    return f"the last good checkpoint is {committed[-1].name}" if committed else "no good checkpoint was written"
 
 
 def agree(run: Run, *due: bool) -> list[bool]:
@@ -222,26 +257,32 @@ def train(run: Run, *, resume: bool) -> None:
             run.epoch += 1
             run.step_in_epoch = 0
 
-        if step >= limit:
-            run.stop(f"reached {'max_steps' if loop.max_steps == step else 'max_epochs'} at step {step}")
-            run.status = "completed"
-        elif time_up:
-            run.stop(f"reached max_time ({max_time:g}s) at step {step}")
-            run.status = "completed"
-        if run.interrupted:
+        if run.status != "failed":
+            if step >= limit:
+                run.stop(f"reached {'max_steps' if loop.max_steps == step else 'max_epochs'} at step {step}")
+                run.status = "completed"
+            elif time_up:
+                run.stop(f"reached max_time ({max_time:g}s) at step {step}")
+                run.status = "completed"
+        # A signal pauses a run that would go on: it adds no evaluation and no record, only a
+        # checkpoint of the state, so the resumed run goes on as if it had never stopped.
+        if run.interrupted and not run.should_stop:
             run.stop(f"interrupted by signal {run.interrupted} at step {step}")
             run.status = "interrupted"
+        preempted = run.status == "interrupted"
 
-        if run.should_stop and run.status != "failed":
+        if run.should_stop and run.status != "failed" and not preempted:
             collect_train_metrics(run)
             if loop.eval_every is not None and run.last_eval_step != step and run.status != "failed":
                 evaluate(run)
         if run.status == "failed":
             break
-        if (checkpoint_due or run.checkpoint_requested
-                or (run.should_stop and run.spec.checkpoint.on_exit)):
-            collect_train_metrics(run)  # the non-finite check guards every checkpoint
-            if run.status == "failed":
+        due = checkpoint_due or run.checkpoint_requested
+        if due or (run.should_stop and run.spec.checkpoint.on_exit):
+            if due or not preempted:
+                collect_train_metrics(run)  # as at every checkpoint the run takes uninterrupted
+            # no checkpoint of a non-finite loss or model is committed
+            if run.status == "failed" or not state_is_finite(run):
                 break
             run.checkpoint_requested = False
             save_checkpoint(run)
@@ -254,4 +295,5 @@ def train(run: Run, *, resume: bool) -> None:
                                 f"failed, the last at step {unsaved.step}: {describe(unsaved.error)}",
                                 fix="make the storage writable ('engine check' tries it before training)")
     if run.status == "failed":
+        run.stop_reason = f"{run.stop_reason}; {last_good_checkpoint(run)}"
         raise TrainingError(run.stop_reason)

@@ -41,9 +41,18 @@ class EarlyStopping:
             self.best, self.bad_evals = value, 0
             return
         self.bad_evals += 1
+        self._stop_if_exhausted(run)
+
+    @hookimpl
+    def on_resume(self, run: Run) -> None:
+        # resumed from the checkpoint of the step where it stopped the run (the process ended
+        # before it could say so): the run ends there again instead of training on
+        self._stop_if_exhausted(run)
+
+    def _stop_if_exhausted(self, run: Run) -> None:
         if self.bad_evals >= self.options.patience:
-            run.stop(f"early stopping: {monitor} did not improve for {self.bad_evals} evaluations "
-                     f"(best {self.best:.6g})")
+            run.stop(f"early stopping: {self.options.monitor} did not improve for {self.bad_evals} evaluations "
+                     f"(best {'none finite' if self.best is None else format(self.best, '.6g')})")
 
     def state_dict(self) -> dict[str, Any]:
         return {"best": self.best, "bad_evals": self.bad_evals}

@@ -105,6 +105,10 @@ class TestingBackend:
         self.loss_sum, self.loss_count = 0.0, 0
         return metrics
 
+    def is_finite(self) -> bool:
+        """Whether the weights and the loss accumulated since the last ``train_metrics`` are finite."""
+        return all(math.isfinite(w) for w in self.weights) and math.isfinite(self.loss_sum)
+
     def evaluate(self, run: Run) -> dict[str, float]:
         errors = [sum(w * v for w, v in zip(self.weights, x, strict=True)) - y for x, y in self.val]
         return {

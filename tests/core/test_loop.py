@@ -150,3 +150,152 @@ def test_python_random_is_seeded_from_the_spec(tmp_path):
     run_spec(spec(max_steps=1), tmp_path / "a", plugins=[Draw()])
     run_spec(spec(max_steps=1), tmp_path / "b", plugins=[Draw()])
     assert draws[0] == draws[1]
+
+
+# ---------------------------------------------------------------- signals and non-finite values, via the CLI
+
+#: A run plugin that sends this process the signal ``$SIGNAL_NAME`` at the end of step ``$SIGNAL_AT``,
+#: as SLURM or Kubernetes would when preempting the job at that moment.
+SIGNAL_PLUGIN = '''
+import os
+import signal
+
+from engine import hookimpl
+
+
+@hookimpl
+def on_step(run):
+    if run.step == int(os.environ.get("SIGNAL_AT", "0") or 0):
+        os.kill(os.getpid(), getattr(signal, os.environ.get("SIGNAL_NAME", "SIGTERM")))
+
+
+@hookimpl
+def on_checkpoint(run):
+    if run.should_stop and os.environ.get("KILL_AT_LAST_CHECKPOINT"):
+        os.kill(os.getpid(), signal.SIGKILL)
+'''
+
+#: Noisy enough that an extra evaluation at the interrupt step would change when early stopping
+#: fires: uninterrupted, it runs to step 60; an evaluation added at step 12 stopped it at step 20.
+PREEMPTED = """
+[run]
+name = "r"
+seed = 1
+plugins = ["signal_at"]
+
+[loop]
+max_steps = 60
+eval_every = "10 steps"
+log_every = "5 steps"
+
+[backend]
+use = "testing"
+noise = 1.0
+
+[early_stop]
+monitor = "val/loss"
+patience = 2
+
+[checkpoint]
+monitor = "val/loss"
+"""
+
+
+def ended(run_dir: Path) -> dict:  # type: ignore[type-arg]
+    """What a run ended with: summary (no wall time), final model bytes, metrics log (no wall times)."""
+    summary = json.loads((run_dir / "summary.json").read_text())
+    summary.pop("seconds")
+    summary.pop("model")  # paths into each run's own directory
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    for record in records:
+        record.pop("time")
+    return {"summary": summary, "final": (run_dir / "model/final.json").read_bytes(),
+            "best": (run_dir / "model/best.json").read_bytes(), "metrics": records}
+
+
+@pytest.mark.parametrize(("signal_name", "code", "at"),
+                         [("SIGTERM", 143, 12), ("SIGINT", 130, 17), ("SIGTERM", 143, 20)])
+def test_a_run_preempted_by_a_signal_and_resumed_ends_as_if_never_interrupted(cli, tmp_path, signal_name, code, at):
+    (tmp_path / "signal_at.py").write_text(SIGNAL_PLUGIN)
+    (tmp_path / "spec.toml").write_text(PREEMPTED)
+    assert cli("run", "spec.toml", "--quiet", "--run-dir", "reference").code == 0
+    reference = ended(tmp_path / "reference")
+    assert reference["summary"]["steps"] == 60 and reference["summary"]["status"] == "completed"
+
+    stopped = cli("run", "spec.toml", "--quiet", env={"SIGNAL_AT": str(at), "SIGNAL_NAME": signal_name})
+    assert stopped.code == code, stopped
+    summary = json.loads((tmp_path / "runs/r/summary.json").read_text())
+    assert (summary["status"], summary["steps"]) == ("interrupted", at)
+    assert (tmp_path / f"runs/r/checkpoints/step-{at:09d}/MANIFEST.json").exists()
+    records = (tmp_path / "runs/r/metrics.jsonl").read_text().splitlines()
+    assert all(json.loads(line)["step"] <= (at // 5) * 5 for line in records), "the signal added a record"
+
+    resumed = cli("run", "spec.toml", "--quiet", "--resume")
+    assert resumed.code == 0, resumed
+    assert ended(tmp_path / "runs/r") == reference
+
+
+def test_a_non_finite_loss_at_the_last_step_fails_the_run_and_exports_nothing(cli, tmp_path):
+    (tmp_path / "spec.toml").write_text(PREEMPTED.replace('plugins = ["signal_at"]\n', ""))
+    result = cli("run", "spec.toml", "--quiet", "--set", "loop.checkpoint_every=8", "--set", "loop.max_steps=20",
+                 "--set", "backend.nan_at_step=20", "--set", "early_stop.patience=100")
+    assert result.code == 1, result
+    summary = json.loads((tmp_path / "runs/r/summary.json").read_text())
+    assert summary["status"] == "failed" and summary["exit_code"] == 1
+    assert "train/loss became nan by step 20" in summary["reason"]
+    assert "the last good checkpoint is step-000000016" in summary["reason"]
+    assert "the last good checkpoint is step-000000016" in result.err
+    assert sorted(p.name for p in (tmp_path / "runs/r/checkpoints").iterdir()) == ["step-000000008", "step-000000016"]
+    assert "final" not in summary["model"] and not (tmp_path / "runs/r/model/final.json").exists()
+
+
+def test_a_non_finite_loss_before_any_checkpoint_says_none_was_written(cli, tmp_path):
+    (tmp_path / "spec.toml").write_text(PREEMPTED.replace('plugins = ["signal_at"]\n', ""))
+    result = cli("run", "spec.toml", "--quiet", "--set", "loop.max_steps=10", "--set", "backend.nan_at_step=3")
+    assert result.code == 1, result
+    summary = json.loads((tmp_path / "runs/r/summary.json").read_text())
+    assert summary["status"] == "failed" and "no good checkpoint was written" in summary["reason"]
+    assert not (tmp_path / "runs/r/checkpoints").exists() or not list((tmp_path / "runs/r/checkpoints").iterdir())
+    assert not (tmp_path / "runs/r/model").exists() or not list((tmp_path / "runs/r/model").iterdir())
+
+
+def test_a_signal_after_the_loss_went_non_finite_fails_without_committing_a_checkpoint(cli, tmp_path):
+    (tmp_path / "signal_at.py").write_text(SIGNAL_PLUGIN)
+    (tmp_path / "spec.toml").write_text(PREEMPTED)
+    result = cli("run", "spec.toml", "--quiet", "--set", "loop.checkpoint_every=4", "--set", "backend.nan_at_step=9",
+                 env={"SIGNAL_AT": "9"})
+    assert result.code == 1, result
+    summary = json.loads((tmp_path / "runs/r/summary.json").read_text())
+    assert summary["status"] == "failed" and "became nan by step 9" in summary["reason"]
+    assert "the last good checkpoint is step-000000008" in summary["reason"]
+    assert sorted(p.name for p in (tmp_path / "runs/r/checkpoints").iterdir()) == ["step-000000004", "step-000000008"]
+
+
+def test_a_run_killed_after_its_early_stopping_checkpoint_ends_there_again_when_resumed(cli, tmp_path):
+    (tmp_path / "signal_at.py").write_text(SIGNAL_PLUGIN)
+    (tmp_path / "spec.toml").write_text(PREEMPTED)
+    stop_early = ("--set", "early_stop.min_delta=0.05")
+    assert cli("run", "spec.toml", "--quiet", "--run-dir", "reference", *stop_early).code == 0
+    reference = ended(tmp_path / "reference")
+    assert reference["summary"]["status"] == "stopped" and reference["summary"]["steps"] < 60
+
+    killed = cli("run", "spec.toml", "--quiet", *stop_early, env={"KILL_AT_LAST_CHECKPOINT": "1"})
+    assert killed.code == -9, killed
+    assert not (tmp_path / "runs/r/summary.json").exists()
+    resumed = cli("run", "spec.toml", "--quiet", "--resume", *stop_early)
+    assert resumed.code == 0, resumed
+    assert ended(tmp_path / "runs/r") == reference
+
+
+def test_non_finite_weights_at_the_last_step_fail_the_run(cli, tmp_path):
+    """The loss of the last step is finite (computed before its update), the weights it left are not."""
+    (tmp_path / "spec.toml").write_text('[run]\nname = "w"\n[loop]\nmax_steps = 1\n'
+                                        '[backend]\nuse = "testing"\nlr = 1.7e308\nnoise = 0.0\n')
+    for run_dir, evaluation in (("evaluated", "1"), ("not-evaluated", "never")):
+        result = cli("run", "spec.toml", "--quiet", "--run-dir", run_dir, "--set", f"loop.eval_every={evaluation}")
+        assert result.code == 1, result
+        summary = json.loads((tmp_path / run_dir / "summary.json").read_text())
+        assert summary["status"] == "failed" and summary["reason"] == (
+            "the model's weights became non-finite by step 1; no good checkpoint was written")
+        assert not (tmp_path / run_dir / "model").exists() and not (tmp_path / run_dir / "checkpoints").exists()
+        assert "val/loss" not in summary["metrics"]

@@ -74,16 +74,31 @@ def kill(process: subprocess.Popen[str]) -> None:
     process.communicate()
 
 
+def metrics_log(run_dir: Path) -> list[dict[str, Any]]:
+    """Every record of ``metrics.jsonl``, without its wall time."""
+    path = run_dir / "metrics.jsonl"
+    records = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    for record in records:
+        record.pop("time", None)
+    return records
+
+
 def final_state(run_dir: Path) -> tuple[Any, Any, list[dict[str, Any]]]:
     """Final model, final metrics and the whole metrics log (without wall times)."""
     model = sorted((run_dir / "model").glob("final.*"))
     assert model, f"no final model in {run_dir}"
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "completed", summary
-    metrics = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    for record in metrics:
-        record.pop("time", None)
-    return [m.read_bytes() for m in model], summary["metrics"], metrics
+    return [m.read_bytes() for m in model], summary["metrics"], metrics_log(run_dir)
+
+
+def outcome(run_dir: Path) -> dict[str, Any]:
+    """How a run ended, however it ended: every exported model's bytes (final and best), what
+    the summary says (status, reason, steps, best, metrics) and the metrics log."""
+    summary = json.loads((run_dir / "summary.json").read_text())
+    models = {path.name: path.read_bytes() for path in sorted((run_dir / "model").glob("*"))}
+    kept = ("status", "reason", "steps", "best", "metrics")
+    return {"models": models, "summary": {key: summary[key] for key in kept}, "metrics": metrics_log(run_dir)}
 
 
 class Checkpoints:

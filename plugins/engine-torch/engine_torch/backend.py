@@ -286,6 +286,17 @@ class TorchBackend:
         self._losses, self._loss_count = [], 0
         return metrics
 
+    def is_finite(self) -> bool:
+        """Whether every weight, floating buffer and loss not yet reported is finite: one
+        device sync, and one sum over every process under a strategy (so all agree)."""
+        tensors = [*self.module.parameters(), *(b for b in self.module.buffers() if b.is_floating_point()),
+                   *self._losses]
+        flags = [torch.isfinite(_local(t)).logical_not().any() for t in tensors]
+        bad = torch.stack(flags).any().float() if flags else torch.zeros((), device=self.device)
+        if self.strategy is not None:
+            bad = self.strategy.reduce(bad.to(self.device))
+        return not bool(bad.item())
+
     # ------------------------------------------------------------------ evaluation
 
     def evaluate(self, run: Run) -> dict[str, float]:
@@ -481,6 +492,12 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+
+
+def _local(tensor: torch.Tensor) -> torch.Tensor:
+    """This process's part of a tensor sharded by a strategy (a DTensor), or the tensor."""
+    to_local = getattr(tensor, "to_local", None)
+    return to_local() if callable(to_local) else tensor
 
 
 def _batch_size(value: Any) -> int:
