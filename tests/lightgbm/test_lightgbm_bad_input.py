@@ -138,3 +138,9 @@ def test_without_the_lightgbm_package_check_names_it(csvs, tmp_path):
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "needs the Python package 'lightgbm'" in lines[0] and "pip install" in lines[0]
+
+
+@pytest.mark.parametrize("key", ["num_threads", "nthreads"])
+def test_thousands_of_threads_are_refused(csvs, tmp_path, capfd, key):
+    line = run_cli(tmp_path, {"train": str(csvs[0])}, {"objective": "binary", key: 100000}, capfd=capfd)
+    assert f"backend.params.{key}: {key} = 100000 is more than this machine can run" in line

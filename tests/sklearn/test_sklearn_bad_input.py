@@ -108,3 +108,8 @@ def test_without_scikit_learn_check_names_it(csvs, tmp_path):
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "needs the Python package 'sklearn'" in lines[0] and "scikit-learn" in lines[0]
+
+
+def test_thousands_of_jobs_are_refused(csvs, tmp_path, capfd):
+    line = run_cli(tmp_path, {"train": str(csvs[0])}, {"n_jobs": 100000}, capfd=capfd)
+    assert "backend.params.n_jobs: n_jobs = 100000 is more than this machine can run" in line

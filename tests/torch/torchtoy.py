@@ -112,3 +112,61 @@ def broken_model(**_: Any) -> nn.Module:
 
 def not_a_dict() -> list[int]:
     return [1, 2, 3]
+
+
+# ---------------------------------------------------------------- bad data, for tests/torch/test_torch_errors.py
+
+def with_empty_val() -> dict[str, Any]:
+    sets = datasets()
+    return {"train": sets["train"], "val": TensorDataset(torch.zeros(0, 8), torch.zeros(0, dtype=torch.long))}
+
+
+def with_non_finite(split: str = "train", tensor: int = 0, row: int = 3, column: int = 2,
+                    value: str = "nan") -> dict[str, Any]:
+    """The toy data with one value replaced by ``float(value)`` (a regression target when ``tensor`` is 1)."""
+    sets = regression() if tensor == 1 else datasets()
+    parts = [t.clone() for t in sets[split].tensors]
+    parts[tensor][row, column] = float(value)
+    return {**sets, split: TensorDataset(*parts)}
+
+
+def with_wide_val() -> dict[str, Any]:
+    sets = datasets()
+    x, y = sets["val"].tensors
+    return {"train": sets["train"], "val": TensorDataset(torch.cat([x, x], 1), y)}
+
+
+class BadItems(Dataset):  # type: ignore[type-arg]
+    """Items that are None, raise at ``broken``, or change shape every other item."""
+
+    def __init__(self, kind: str, broken: int = 0):
+        self.x, self.y = datasets()["train"].tensors
+        self.kind, self.broken = kind, broken
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __getitem__(self, i: int) -> Any:
+        if self.kind == "none":
+            return None
+        if self.kind == "raise" and i == self.broken:
+            raise KeyError(f"row {i} is missing from the user's table")
+        if self.kind == "shapes" and i % 2:
+            return self.x[i, :7], self.y[i]
+        return self.x[i], self.y[i]
+
+
+def bad_items(kind: str, broken: int = 0) -> dict[str, Any]:
+    return {"train": BadItems(kind, broken), "val": datasets()["val"]}
+
+
+def none_split() -> dict[str, Any]:
+    return {"train": None, "val": datasets()["val"]}
+
+
+NOT_CALLABLE = 42
+
+
+class RaisingOptimizer(torch.optim.SGD):
+    def __init__(self, params: Any, **options: Any):
+        raise RuntimeError("the user's optimizer is broken")

@@ -145,3 +145,9 @@ def test_without_the_xgboost_package_check_names_it(csvs, tmp_path):
         assert len(lines) == 1 and "needs the Python package 'xgboost'" in lines[0], result.stderr
         assert "pip install 'engine-xgboost[cpu]'" in lines[0]
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("key", ["nthread", "n_jobs"])
+def test_thousands_of_threads_are_refused(csvs, tmp_path, capfd, key):
+    line = run_cli(tmp_path, {"train": str(csvs[0])}, {"objective": "binary:logistic", key: 100000}, capfd=capfd)
+    assert f"backend.params.{key}: {key} = 100000 is more than this machine can run" in line

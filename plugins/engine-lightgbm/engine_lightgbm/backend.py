@@ -9,8 +9,10 @@ from engine_tabular.boosting import RoundBackend, RoundRates, replay_mismatch_wa
 from engine_tabular.library_errors import param_error
 from engine_tabular.load import load_splits
 from engine_tabular.metrics import TRAIN, VAL, metric_name
+from engine_tabular.params import thread_counts
 
 from engine.errors import EngineError
+from engine.resources import warn_parallelism
 from engine.run import Run
 from engine_lightgbm import booster as boosters
 from engine_lightgbm import params as p
@@ -35,6 +37,7 @@ class LightGBMBackend(RoundBackend):
         self._run = run
         params = dict(self.options.params)
         p.check(params)
+        warn_parallelism(run, thread_counts(params), where="backend.params")
         if p.first(params, p.SEED) is None:
             params["seed"] = run.seed
         if p.first(params, p.VERBOSITY) is None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from engine_tabular.params import spec_problems
+
 from engine import hookimpl
 from engine.components import ComponentRegistry
-from engine.requirements import check_libraries
 from engine.spec.model import Spec
 from engine_lightgbm.options import LightGBMOptions
 
@@ -17,5 +18,5 @@ def engine_register_components(registry: ComponentRegistry) -> None:
 
 @hookimpl
 def engine_check(spec: Spec) -> list[str] | None:
-    """Name the library the backend needs when it is not installed."""
-    return check_libraries(spec, LightGBMOptions, ("lightgbm",), install="pip install 'lightgbm>=4,<5'")
+    """Name the library the backend needs when it is not installed; refuse more threads than the machine has."""
+    return spec_problems(spec, LightGBMOptions, modules=("lightgbm",), install="pip install 'lightgbm>=4,<5'")

@@ -15,10 +15,12 @@ from typing import Any
 from engine_tabular.library_errors import param_error
 from engine_tabular.load import Splits, load_splits
 from engine_tabular.metrics import TRAIN, VAL
+from engine_tabular.params import thread_counts
 from sklearn.base import clone, is_classifier
 
 from engine.components import resolve_import_path
 from engine.errors import EngineError, UserCodeError
+from engine.resources import warn_parallelism
 from engine.run import Run
 from engine_sklearn import export, scoring
 from engine_sklearn.modes import mode_of
@@ -36,6 +38,7 @@ class SklearnBackend:
 
     def setup(self, run: Run) -> None:
         self.run = run
+        warn_parallelism(run, thread_counts(self.options.params), where="backend.params")
         self.estimator = self._build(run.seed)
         self.mode = mode_of(self.estimator)
         if self.mode == "grow":

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import EngineError
+from engine.requirements import check_libraries
+from engine.resources import parallelism_problems
+
+if TYPE_CHECKING:
+    from engine.spec.model import Spec
 
 _SCALARS = (str, int, float, bool)
 
@@ -32,3 +37,23 @@ def _plain(value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return all(_plain(item) for item in value)
     return False
+
+
+#: Thread-count parameters of XGBoost, LightGBM and scikit-learn (with LightGBM's aliases).
+THREAD_PARAMS = ("nthread", "nthreads", "num_threads", "num_thread", "n_jobs")
+
+
+def thread_counts(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The thread-count parameters among ``params``."""
+    return {key: params[key] for key in THREAD_PARAMS if key in params}
+
+
+def spec_problems(spec: Spec, options_type: type, *, modules: tuple[str, ...], install: str) -> list[str] | None:
+    """For a tabular plugin's ``engine_check``: its library missing, or more threads than the machine can run."""
+    backend = spec.component("backend")
+    if backend is None or not isinstance(backend.options, options_type):
+        return None
+    problems = check_libraries(spec, options_type, modules, install=install) or []
+    params = getattr(backend.options, "params", {})
+    problems += parallelism_problems(thread_counts(params), where=f"{backend.path}.params")
+    return problems or None

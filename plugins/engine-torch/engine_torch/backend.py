@@ -13,9 +13,11 @@ import torch
 
 from engine import hookimpl
 from engine.errors import EngineError
+from engine.resources import pool_error, warn_parallelism
 from engine.run import Run
 from engine_torch import export, state
 from engine_torch.data import DatasetBatches, LoaderBatches, batches_of, cast_floating, to_device
+from engine_torch.data_checks import check_splits
 from engine_torch.device import make_deterministic, resolve_device
 from engine_torch.losses import make_forward, make_step_forward, model_outputs, shape_of, split
 from engine_torch.metrics import Metric, metric_factories, short_name
@@ -79,8 +81,9 @@ class TorchBackend:
     def _setup(self, run: Run) -> None:
         o = self.options
         self.run = run
+        warn_parallelism(run, {"threads": o.threads, "num_workers": o.num_workers}, where=WHERE)
         if o.threads:
-            torch.set_num_threads(o.threads)
+            _set_threads(o.threads)
         if o.deterministic:
             make_deterministic()
         self.device = resolve_device(o.device, f"{WHERE}.device")
@@ -141,12 +144,15 @@ class TorchBackend:
                               fix='return {"train": Dataset, "val": Dataset}')
         common: dict[str, Any] = {"num_workers": o.num_workers, "pin_memory": o.pin_memory}
         self.train_batches = batches_of(sets["train"], batch_size=o.batch_size, shuffle=o.shuffle,
-                                        drop_last=o.drop_last, **common)
+                                        drop_last=o.drop_last, name="train", **common)
         eval_size = o.eval_batch_size or o.batch_size
-        self.val_batches = batches_of(sets["val"], batch_size=eval_size, shuffle=False, drop_last=False, **common)
+        self.val_batches = batches_of(sets["val"], batch_size=eval_size, shuffle=False, drop_last=False,
+                                      name="val", **common)
         if sets.get("test") is not None:
             self.test_batches = batches_of(sets["test"], batch_size=eval_size, shuffle=False, drop_last=False,
-                                           **common)
+                                           name="test", **common)
+        check_splits({"train": self.train_batches, "val": self.val_batches,
+                      **({"test": self.test_batches} if self.test_batches is not None else {})})
         if run.world_size > 1:
             _shard(self.train_batches, self.val_batches, self.test_batches, run, o.batch_size, o.drop_last)
         batches = len(self.train_batches)
@@ -485,6 +491,17 @@ def _check_loader(batches: LoaderBatches, world: int, *, training: bool) -> None
         raise EngineError(f"the DataLoader's last training batch has {last} row(s), fewer than the {world} "
                           "processes", where=f"{WHERE}.data",
                           fix="pass drop_last=True to the DataLoader, or change its batch_size")
+
+
+def _set_threads(count: int) -> None:
+    """``torch.set_num_threads``; a thread pool that cannot start is one clear line."""
+    try:
+        torch.set_num_threads(count)
+    except (RuntimeError, OSError) as exc:
+        error = pool_error(exc, where=f"{WHERE}.threads", what=f"{count} threads")
+        if error is None:
+            raise
+        raise error from None
 
 
 def seed_everything(seed: int) -> None:

@@ -34,6 +34,9 @@ from torch.utils.data import DataLoader, Subset, TensorDataset, default_collate
 from torch.utils.data._utils.pin_memory import pin_memory as pin
 from torch.utils.data.distributed import DistributedSampler
 
+from engine.errors import UserCodeError
+from engine_torch.usercode import user_traceback
+
 Batch = Any
 Fetch = Callable[[torch.Tensor], Batch]
 
@@ -50,7 +53,7 @@ def epoch_order(n: int, seed: int, epoch: int, *, shuffle: bool = True) -> torch
     return torch.randperm(n, generator=torch.Generator().manual_seed(epoch_seed(seed, epoch)))
 
 
-def batch_fetcher(dataset: Any) -> Fetch:
+def batch_fetcher(dataset: Any, name: str = "train") -> Fetch:
     """A function from a tensor of indices to a collated batch, fetching whole batches where it can."""
     base, mapping = dataset, None
     if isinstance(dataset, Subset) and isinstance(dataset.dataset, TensorDataset):
@@ -66,29 +69,76 @@ def batch_fetcher(dataset: Any) -> Fetch:
         return lambda index: tuple(t.index_select(0, mapping[index]) for t in tensors)
     getitems = getattr(dataset, "__getitems__", None)
     if callable(getitems):
-        return lambda index: default_collate(getitems(index.tolist()))
-    return lambda index: default_collate([dataset[i] for i in index.tolist()])
+        return lambda index: _collated(_getitems(getitems, index.tolist(), name), index, name)
+    return lambda index: _collated(_items(dataset, index.tolist(), name), index, name)
+
+
+def _items(dataset: Any, indices: list[int], name: str) -> list[Any]:
+    """``dataset[i]`` for each index; an exception is the user's, naming the item."""
+    items = []
+    index = -1
+    try:
+        for index in indices:
+            items.append(dataset[index])
+    except Exception as exc:
+        raise UserCodeError(f"the {name} dataset's item {index} raised {type(exc).__name__}: {exc}",
+                            user_traceback=user_traceback(exc)) from None
+    return items
+
+
+def _getitems(getitems: Callable[[list[int]], Any], indices: list[int], name: str) -> Any:
+    try:
+        return getitems(indices)
+    except Exception as exc:
+        raise UserCodeError(f"the {name} dataset's __getitems__ raised {type(exc).__name__}: {exc}",
+                            user_traceback=user_traceback(exc)) from None
+
+
+def _collated(items: Any, index: torch.Tensor, name: str) -> Batch:
+    """``default_collate(items)``; items it cannot batch (None, tensors of different shapes) are
+    the dataset's mistake, named with their indices."""
+    try:
+        return default_collate(items)
+    except Exception as exc:
+        indices = index.tolist()
+        missing = [i for i, item in zip(indices, items, strict=False) if item is None]
+        if missing:
+            what = f"item {missing[0]} is None"
+        else:
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            what = f"items {_shown(indices)} cannot be batched together: {detail}"
+        raise UserCodeError(f"the {name} dataset's {what}", fix="make every item a tensor, a number, or a tuple or "
+                            "dict of them, with the same shapes for every item") from None
+
+
+def _shown(indices: list[int]) -> str:
+    return ", ".join(map(str, indices[:4])) + (", ..." if len(indices) > 4 else "")
 
 
 class DatasetBatches:
     """The batches of a map-style dataset: seeded order, whole-batch fetches, optional workers."""
 
     def __init__(self, dataset: Any, *, batch_size: int, shuffle: bool, drop_last: bool,
-                 num_workers: int = 0, pin_memory: bool = False):
+                 num_workers: int = 0, pin_memory: bool = False, name: str = "train"):
         self.dataset = dataset
-        self.size = len(dataset)
+        self.name = name
+        self.size = _length(dataset, name)
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.num_workers = num_workers
         self.pin_memory = pin_memory
-        self.fetch = batch_fetcher(dataset)
+        self.fetch = batch_fetcher(dataset, name)
         #: ``(rank, world_size, within_batches)`` when several processes share the data.
         self.sharding: tuple[int, int, bool] | None = None
 
     def shard(self, rank: int, world_size: int, *, within_batches: bool) -> None:
         """Keep this process's part: a slice of every batch (training) or of the whole set."""
         self.sharding = (rank, world_size, within_batches) if world_size > 1 else None
+
+    def first_batch(self) -> Batch:
+        """Items ``0 .. batch_size-1``, fetched and collated in this process (not by workers)."""
+        return self.fetch(torch.arange(min(self.batch_size, self.size)))
 
     def __len__(self) -> int:
         if self.drop_last:
@@ -167,12 +217,25 @@ class LoaderBatches:
 
 
 def batches_of(source: Any, *, batch_size: int, shuffle: bool, drop_last: bool, num_workers: int,
-               pin_memory: bool) -> DatasetBatches | LoaderBatches:
-    """Batches of a dataset or of a ready DataLoader."""
+               pin_memory: bool, name: str = "train") -> DatasetBatches | LoaderBatches:
+    """Batches of a dataset or of a ready DataLoader; ``name`` is the split, for error messages."""
     if isinstance(source, DataLoader):
         return LoaderBatches(source)
     return DatasetBatches(source, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last,
-                          num_workers=num_workers, pin_memory=pin_memory)
+                          num_workers=num_workers, pin_memory=pin_memory, name=name)
+
+
+def _length(dataset: Any, name: str) -> int:
+    """``len(dataset)``: a dataset without one, or whose ``__len__`` fails, is refused in one line."""
+    if not callable(getattr(dataset, "__len__", None)):
+        raise UserCodeError(f"the data function's {name!r} split is a {type(dataset).__name__}, not a dataset "
+                            "(it has no length)", where="backend.data",
+                            fix="return a map-style Dataset (with __len__ and __getitem__), or a DataLoader")
+    try:
+        return len(dataset)
+    except Exception as exc:
+        raise UserCodeError(f"len() of the {name} dataset raised {type(exc).__name__}: {exc}",
+                            user_traceback=user_traceback(exc)) from None
 
 
 def slice_batch(batch: Batch, rank: int, world_size: int) -> Batch:

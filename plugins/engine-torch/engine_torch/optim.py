@@ -8,8 +8,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from engine.errors import EngineError
-from engine_torch.usercode import resolve
+from engine.errors import EngineError, UserCodeError
+from engine_torch.usercode import resolve, user_traceback
 
 _NORMS = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm, nn.LocalResponseNorm, nn.RMSNorm)
 
@@ -48,6 +48,10 @@ def build_optimizer(config: dict[str, Any], module: nn.Module, *, decay_bias_and
     name = str(options.pop("use", ""))
     if ":" in name:
         cls = resolve(name, f"{where}.optimizer")
+        if not callable(cls):
+            raise EngineError(f"optimizer {name!r} names a value of type {type(cls).__name__}, not an optimizer class",
+                              where=f"{where}.optimizer.use",
+                              fix="point it at a torch.optim.Optimizer subclass or a function returning one")
     else:
         classes = optimizer_classes()
         cls = classes.get(name.lower())
@@ -58,7 +62,21 @@ def build_optimizer(config: dict[str, Any], module: nn.Module, *, decay_bias_and
                               fix=f"{hint}torch.optim has: {', '.join(sorted(classes))}")
     groups = param_groups(module, decay_bias_and_norm=decay_bias_and_norm)
     try:
-        return cls(groups, **options)  # type: ignore[no-any-return]
+        optimizer = cls(groups, **options)
     except (TypeError, ValueError) as exc:
         raise EngineError(f"optimizer {name!r} refused its options: {exc}", where=f"{where}.optimizer",
-                          fix=f"see the documentation of {cls.__module__}.{cls.__name__}") from None
+                          fix=f"see the documentation of {_qualified(cls)}") from None
+    except Exception as exc:  # the user's own optimizer failed
+        raise UserCodeError(f"optimizer {name!r} raised {type(exc).__name__}: {exc}",
+                            user_traceback=user_traceback(exc)) from None
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise EngineError(f"optimizer {name!r} returned {type(optimizer).__name__}, not a torch.optim.Optimizer",
+                          where=f"{where}.optimizer.use",
+                          fix="point it at a torch.optim.Optimizer subclass or a function returning one")
+    return optimizer
+
+
+def _qualified(obj: Any) -> str:
+    """``module.name`` of a class or function, or its repr when it has neither."""
+    module, name = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+    return f"{module}.{name}" if module and name else repr(obj)

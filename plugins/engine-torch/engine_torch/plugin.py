@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from engine import hookimpl
 from engine.components import ComponentRegistry
+from engine.requirements import check_libraries
+from engine.resources import parallelism_problems
 from engine.spec.model import Spec
 from engine_torch.options import TorchOptions, check
 
@@ -19,4 +21,8 @@ def engine_check(spec: Spec) -> list[str] | None:
     backend = spec.component("backend")
     if backend is None or not isinstance(backend.options, TorchOptions):
         return None
-    return check(backend.options, backend.path) or None
+    missing = check_libraries(spec, TorchOptions, ("torch", "safetensors"),
+                              install="pip install torch safetensors (see pytorch.org for your platform)")
+    counts = {"threads": backend.options.threads, "num_workers": backend.options.num_workers}
+    return ((missing or []) + parallelism_problems(counts, where=backend.path)
+            + check(backend.options, backend.path)) or None

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import traceback
+from pathlib import Path
 from typing import Any
 
 from engine.components import resolve_import_path
 from engine.errors import EngineError, UserCodeError
+
+_PACKAGE = tuple({str(Path(__file__).parent) + os.sep, str(Path(__file__).resolve().parent) + os.sep})
 
 
 def resolve(path: str, what: str) -> Any:
@@ -20,15 +24,15 @@ def call(function: Any, what: str, *args: Any, **kwargs: Any) -> Any:
         return function(*args, **kwargs)
     except EngineError:
         raise
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # sys.exit in a user's function is their failure too
         raise UserCodeError(f"{what} raised {type(exc).__name__}: {exc}",
                             user_traceback=user_traceback(exc)) from None
 
 
 def user_traceback(exc: BaseException) -> str:
-    """The traceback of ``exc`` without this module's own frame."""
+    """The traceback of ``exc`` without the frames of this plugin (the engine's, not the user's)."""
     frames = traceback.extract_tb(exc.__traceback__)
-    kept = [frame for frame in frames if frame.filename != __file__]
+    kept = [frame for frame in frames if not frame.filename.startswith(_PACKAGE)]
     lines = ["Traceback (most recent call last):\n", *traceback.format_list(kept),
              *traceback.format_exception_only(exc)]
     return "".join(lines)

@@ -10,10 +10,11 @@ from engine_tabular.labels import check_binary, check_multiclass
 from engine_tabular.library_errors import library_message, param_error
 from engine_tabular.load import Splits, load_splits
 from engine_tabular.metrics import TRAIN, VAL, metric_name
-from engine_tabular.params import check_values
+from engine_tabular.params import check_values, thread_counts
 from engine_tabular.table import Table
 
 from engine.errors import EngineError, TrainingError
+from engine.resources import warn_parallelism
 from engine.run import Run
 from engine_xgboost.options import XGBoostOptions
 
@@ -78,6 +79,7 @@ class XGBoostBackend(RoundBackend):
     def setup(self, run: Run) -> None:
         self._run = run
         check_values(self.options.params, library="xgboost", numbers=("eta", "learning_rate"))
+        warn_parallelism(run, thread_counts(self.options.params), where="backend.params")
         params = dict(self.options.params)
         params.setdefault("seed", run.seed)
         if self.options.device:
