@@ -25,6 +25,10 @@ eval_every = "2 steps"
 [backend]
 use = "testing"
 
+[checkpoint]
+keep_last = 2
+monitor = "val/loss"
+
 """
 
 
@@ -47,6 +51,7 @@ def test_a_failing_tracker_that_echoes_its_settings_leaks_nothing(cli, tmp_path)
     recorded = (run_dir / "spec.toml").read_text()
     assert 'pwd = "***"' in recorded and "password_number = \"***\"" in recorded, recorded
     assert "http://***@127.0.0.1:9/hook" in recorded, recorded
+    assert "keep_last = 2" in recorded and 'monitor = "val/loss"' in recorded, recorded  # not secrets
     argv = json.loads((run_dir / "env.json").read_text())["argv"]
     assert "tracker[0].headers.bearer=***" in argv and "--set=tracker.0.headers.cookie=***" in argv, argv
 
@@ -101,3 +106,12 @@ def test_an_unusable_storage_url_with_credentials_is_reported_without_them(cli, 
     assert result.code == 2, result
     assert "checkpoint.storage" in result.err, result
     assert secrets.leaks(texts=[result.out, result.err]) == []
+
+
+def test_the_documented_key_list_is_the_one_in_force():
+    from engine import redact
+
+    text = (Path(__file__).parents[2] / "docs" / "security.md").read_text()
+    section = text.split("## Redaction", 1)[1].split("\n## ", 1)[0]
+    for word in sorted(redact.SECRET_WORDS | redact.SECRET_LAST_WORDS | set(redact.SECRET_FRAGMENTS)):
+        assert f"`{word}`" in section, f"{word!r} is not documented in docs/security.md ## Redaction"
