@@ -343,9 +343,14 @@ class TorchBackend:
 
     def dry_run(self, run: Run) -> None:
         """The first validation batch through the model, the loss and every metric, as an
-        evaluation does (no gradients; the RNG, the model and the data position untouched)."""
+        evaluation does (no gradients; the RNG, the model and the data position untouched).
+
+        Not under several processes: a sharded model's forward is a collective, and a process
+        whose slice of the batch is empty would leave the others waiting."""
         o = self.options
         assert self.val_batches is not None
+        if run.world_size > 1:
+            return
         forward = make_step_forward(o.step, self.module, WHERE) if o.step is not None \
             else make_forward(self.module, o.loss, WHERE)
         saved = state.rng_state()
