@@ -28,11 +28,12 @@ REDACTED = "***"
 #: lower-cased) is one of these: ``db_password``, ``Authorization``, ``x-api-key`` ...
 SECRET_WORDS = frozenset({
     "password", "passwd", "pass", "pwd", "passphrase", "secret", "secrets", "token", "auth",
-    "authorization", "bearer", "credential", "credentials", "creds", "sas", "signature", "sig",
-    "private", "cookie", "cookies", "apikey", "dsn",
+    "authorization", "bearer", "credential", "credentials", "creds", "sas", "private", "cookie",
+    "cookies", "apikey", "dsn",
 })
-#: ... or its last word is ``key`` (``key``, ``access_key``, ``account_key``, ``api_key``; not ``keep_last``) ...
-SECRET_LAST_WORDS = frozenset({"key"})
+#: ... or its last word is one of these (``access_key``, ``api_key``, ``request_signature``; not
+#: ``keep_last``, ``key_column`` or ``signature_version``) ...
+SECRET_LAST_WORDS = frozenset({"key", "signature", "sig"})
 #: ... or its words run together contain one of these (``SessionToken``, ``aws_access_key_id``).
 SECRET_FRAGMENTS = ("password", "passwd", "passphrase", "secret", "credential", "apikey", "accesskey",
                     "privatekey", "accountkey", "secretkey", "authtoken", "accesstoken", "sessiontoken",

@@ -32,6 +32,8 @@ def test_a_run_on_s3_with_credentials_in_its_options_leaks_nothing(cli, tmp_path
     assert "runs/r/run/spec.toml" in objects, sorted(objects)  # the run directory's mirror
     stored = [f"{key}\n{data.decode(errors='replace')}" for key, data in objects.items()]
     assert secrets.leaks(files=[tmp_path / "runs"], texts=[result.out, result.err, *stored]) == []
+    recorded = (tmp_path / "runs" / "r" / "spec.toml").read_text()
+    assert 'secret = "***"' in recorded and 'signature_version = "s3v4"' in recorded, recorded
 
 
 def test_an_unreachable_endpoint_with_credentials_in_the_urls_leaks_nothing(cli, tmp_path):
