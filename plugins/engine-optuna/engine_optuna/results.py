@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
+from engine.redact import redact_text
 from engine.rundir import write_atomic
 from engine.spec.load import RawSpec
 from engine.spec.toml_text import dump_toml, redact
+from engine_optuna.space import Param, parse_space
 from engine_optuna.trial_spec import trial_raw
 
 BEST_FILE = "best.toml"
@@ -29,8 +32,14 @@ def best_trials(study: Any) -> list[Any]:
 def write_best_specs(study: Any, raw: RawSpec, tune_dir: Path, name: str) -> list[Path]:
     """``best.toml`` (or ``pareto/trial-<n>.toml``): complete specs that ``engine run`` reproduces."""
     best = best_trials(study)
+    searched = {param.path: param for param in parse_space(_space(raw))[0]}
     written = []
     for trial in best:
+        problem = unsearched(trial.params, searched)
+        if problem:
+            _warn(f"trial {trial.number} of study {study.study_name!r} holds {problem}, so its spec is not "
+                  "written: a study's storage is data, and only values [tune.space] searches reach a spec")
+            continue
         single = len(study.directions) == 1
         run_name = f"{name}-best" if single else f"{name}-trial-{trial.number}"
         data = trial_raw(raw, dict(trial.params), run_name).data
@@ -41,6 +50,29 @@ def write_best_specs(study: Any, raw: RawSpec, tune_dir: Path, name: str) -> lis
         _write_text(path, header + dump_toml(redact(data)))
         written.append(path)
     return written
+
+
+def unsearched(values: dict[str, Any], searched: dict[str, Param]) -> str | None:
+    """What in a trial's ``values`` the space does not search (a path, a choice), or ``None``."""
+    for path, value in values.items():
+        param = searched.get(path)
+        if param is None:
+            return f"{path!r}, which [tune.space] does not search"
+        if param.kind == "categorical" and value not in param.choices:
+            return f"{path} = {value!r}, which is not one of its choices"
+        if param.kind != "categorical" and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            return f"{path} = {value!r}, which is not a number"
+    return None
+
+
+def _space(raw: RawSpec) -> dict[str, Any]:
+    tune = raw.data.get("tune")
+    space = tune.get("space") if isinstance(tune, dict) else None
+    return space if isinstance(space, dict) else {}
+
+
+def _warn(message: str) -> None:
+    print(f"engine: warning: {redact_text(message)}", file=sys.stderr, flush=True)
 
 
 def write_trials_csv(study: Any, path: Path) -> None:
