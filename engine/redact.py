@@ -47,8 +47,9 @@ _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 _SCHEME = r"[A-Za-z][A-Za-z0-9+.\-]*://"
 #: User-info of a URL inside free text: up to the last ``@`` before whitespace or a quote.
 _TEXT_USERINFO = re.compile(rf"({_SCHEME})[^\s'\"<>`]*@")
-#: A string that is a URL: its user-info runs to the last ``@`` (a password may hold ``/ @ :``).
-_URL_VALUE = re.compile(rf"^(\s*{_SCHEME})(.*)@", re.DOTALL)
+#: A string that is a URL: its user-info runs to the last ``@`` before any whitespace (a
+#: password may hold ``/ @ : ' "``).
+_URL_VALUE = re.compile(rf"^(\s*{_SCHEME})(\S*)@")
 
 _known: set[str] = set()
 _known_pattern: re.Pattern[str] | None = None
