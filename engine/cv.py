@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import math
 import random
+import shutil
 import statistics
+import sys
 from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine import rundir
+from engine.lock import LOCK_FILE, RunDirectoryLock
 
 if TYPE_CHECKING:
     from engine.execute import RunResult
@@ -51,15 +54,32 @@ def fold_indices(n: int, folds: int, fold: int, seed: int,
 
 
 def execute_cv(spec: Spec, plugins: Plugins, *, resume: bool = False,
-               run_dir: str | Path | None = None, console: str = "auto") -> RunResult:
-    """Run every fold in ``<run dir>/fold-<k>`` and summarise them in ``<run dir>/summary.json``."""
-    from engine.execute import RunResult, execute
+               run_dir: str | Path | None = None, console: str = "auto",
+               allow_changes: bool = False) -> RunResult:
+    """Run every fold in ``<run dir>/fold-<k>`` and summarise them in ``<run dir>/summary.json``.
 
+    With ``resume``, finished folds are kept, the interrupted one resumes from its newest
+    checkpoint (or starts, with none) and the rest start: one command for every attempt.
+    """
     assert spec.cv is not None
     directory = rundir.run_dir_for(spec, str(run_dir) if run_dir else None)
     folds = spec.cv.folds
-    if not resume:
-        rundir.prepare(directory, resume=False)
+    created = not directory.exists()
+    rundir.prepare(directory, resume=resume)
+    lock = RunDirectoryLock.acquire(directory, _warn)  # one process per cross-validation
+    try:
+        return _run_folds(spec, plugins, directory, folds, resume=resume, console=console,
+                          allow_changes=allow_changes)
+    finally:
+        lock.release()
+        if created and {entry.name for entry in directory.iterdir()} <= {LOCK_FILE}:
+            shutil.rmtree(directory, ignore_errors=True)  # no fold started: nothing left behind
+
+
+def _run_folds(spec: Spec, plugins: Plugins, directory: Path, folds: int, *, resume: bool,
+               console: str, allow_changes: bool) -> RunResult:
+    from engine.execute import RunResult, execute
+
     results = []
     shared: dict[str, Any] = {}  # what the folds load once (Run.shared)
     for fold in range(folds):
@@ -69,8 +89,8 @@ def execute_cv(spec: Spec, plugins: Plugins, *, resume: bool = False,
             if done.get("status") in ("completed", "stopped"):
                 results.append(RunResult(done["status"], 0, fold_dir, done))
                 continue
-        result = execute(spec, plugins, resume=resume and fold_dir.exists(), run_dir=fold_dir,
-                         console=console, fold=(fold, folds), shared=shared)
+        result = execute(spec, plugins, resume=resume, run_dir=fold_dir, console=console,
+                         fold=(fold, folds), shared=shared, allow_changes=allow_changes)
         results.append(result)
         if result.exit_code != 0:
             break
@@ -78,6 +98,10 @@ def execute_cv(spec: Spec, plugins: Plugins, *, resume: bool = False,
     rundir.write_json(directory / rundir.SUMMARY_FILE, summary)
     worst = max(results, key=lambda r: r.exit_code)
     return RunResult(summary["status"], worst.exit_code, directory, summary, worst.error)
+
+
+def _warn(message: str) -> None:
+    print(f"engine: warning: {message}", file=sys.stderr, flush=True)
 
 
 def summarise(spec: Spec, results: Sequence[RunResult]) -> dict[str, Any]:

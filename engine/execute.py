@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from engine import loop, rundir
+from engine import loop, restart, rundir
 from engine.backend import export_as_of
 from engine.checkpoint.manager import CheckpointManager
 from engine.errors import (
@@ -24,7 +24,6 @@ from engine.errors import (
     EXIT_SIGINT,
     EXIT_SIGTERM,
     EXIT_USAGE,
-    CheckpointError,
     EngineError,
     TrainingError,
     UserCodeError,
@@ -53,40 +52,42 @@ class RunResult:
 
 def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str | Path | None = None,
             console: str = "auto", fold: tuple[int, int] | None = None,
-            shared: dict[str, Any] | None = None) -> RunResult:
+            shared: dict[str, Any] | None = None, allow_changes: bool = False) -> RunResult:
     """Train ``spec`` to the end; problems a user can fix raise :class:`EngineError`
     before anything is written, failures during training end in a :class:`RunResult`.
 
-    ``shared`` is :attr:`Run.shared`: pass one dict to every run of a session (folds, trials).
+    ``resume`` continues from the newest committed checkpoint, or starts the run when there
+    is none (see :mod:`engine.restart`); ``allow_changes`` lets it resume with changes to the
+    data order or numerics. ``shared`` is :attr:`Run.shared`: pass one dict to every run of a
+    session (folds, trials).
     """
     directory = rundir.run_dir_for(spec, str(run_dir) if run_dir else None)
     # Everything a run would refuse is refused here, before the run directory exists.
     run = set_up(spec, plugins, directory, fold=fold, console=console, shared=shared)
     manager = run.checkpoints
     assert manager is not None
-    if resume and not manager.committed():
-        raise CheckpointError(f"nothing to resume: no committed checkpoint in {manager.storage.url}",
-                              fix="drop --resume to start a new run")
+    try:
+        attempt = restart.begin(run, resume=resume, allow_changes=allow_changes,
+                                notice=restart.print_notice, warn=lambda message: warn(run, message))
+    except BaseException:
+        tear_down(run)
+        raise
+    resume = attempt.resume
     # Under a multi-process strategy only the main process writes the run directory's records.
     main = run.is_main_process
-    if main:
-        if resume and not directory.is_dir():  # a fresh machine: the storage may hold a copy
-            restore = getattr(manager.storage, "restore_run_directory", None)
-            if callable(restore):
-                restore(directory)
-        rundir.prepare(directory, resume=resume)
 
     run.resuming = resume
     registered: list[str] = []
     try:
         if main:
-            _write_records(run, resume)
+            _write_records(run, attempt.write_spec)
         for name, plugin, origin in _run_plugins(run):
             plugins.register(plugin, name, origin)
             registered.append(name)
     except BaseException:
         _unregister(plugins, registered)
-        if not resume and main:  # a run that never started leaves nothing behind
+        attempt.release()
+        if (attempt.created or not resume) and main:  # a run that never started leaves nothing behind
             shutil.rmtree(directory, ignore_errors=True)
         raise
 
@@ -115,6 +116,7 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
             summary = _write_summary(run)
         finally:
             _unregister(plugins, registered)
+            attempt.release()
     return RunResult(run.status, run.exit_code, directory, summary, error)
 
 
@@ -211,8 +213,8 @@ def build_storage(spec: Spec, directory: Path) -> Any:
     return configured.component.build(attrs.evolve(configured.options, url=url))
 
 
-def _write_records(run: Run, resume: bool) -> None:
-    if not resume or not (run.dir / rundir.SPEC_FILE).exists():
+def _write_records(run: Run, write_spec: bool) -> None:
+    if write_spec or not (run.dir / rundir.SPEC_FILE).exists():
         rundir.write_spec(run.dir, run.spec)
     rundir.write_json(run.dir / rundir.ENV_FILE, rundir.environment(run.plugins))
 

@@ -7,6 +7,7 @@ import functools
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -32,18 +33,52 @@ def run_dir_for(spec: Spec, override: str | None = None) -> Path:
 
 
 def prepare(directory: Path, *, resume: bool) -> None:
-    """Create the run directory; refuse to reuse one silently."""
-    if resume:
-        if not directory.is_dir():
-            raise EngineError(f"run directory {str(directory)!r} does not exist, nothing to resume",
-                              fix="drop --resume to start a new run")
+    """Create the run directory (and its parents). A new run (not ``resume``) never writes
+    into an existing run directory; one that cannot be created is the spec's mistake."""
+    where, fix = "run.dir", "choose a writable run.dir, or pass --run-dir"
+    if directory.exists() and not directory.is_dir():
+        raise EngineError(f"run directory {str(directory)!r} is a file", where=where, fix=fix)
+    try:
+        if not resume and directory.is_dir() and any(directory.iterdir()):
+            raise EngineError(
+                f"run directory {str(directory)!r} already exists",
+                fix="use --resume to continue it, or choose another run.name or --run-dir",
+            )
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EngineError(f"cannot create run directory {str(directory)!r}: {exc.strerror or exc}",
+                          where=where, fix=fix) from None
+
+
+#: Statuses of a run that ended and has nothing left to do.
+FINISHED = ("completed", "stopped")
+
+
+def clear_unstarted(directory: Path, keep: tuple[str, ...]) -> None:
+    """Empty a run directory whose run never committed a checkpoint, for a start from step 0.
+
+    What an attempt killed before its first checkpoint left (spec, environment, metrics,
+    tracker output) is removed; ``keep`` (the lock, the checkpoint folder with its uncommitted
+    saves) stays. A directory that is not a run directory, or holds a finished run, is refused.
+    """
+    entries = [entry for entry in directory.iterdir() if entry.name not in keep]
+    if not entries:
         return
-    if directory.exists() and any(directory.iterdir()):
-        raise EngineError(
-            f"run directory {str(directory)!r} already exists",
-            fix="use --resume to continue it, or choose another run.name or --run-dir",
-        )
-    directory.mkdir(parents=True, exist_ok=True)
+    fix = "choose another run.name or --run-dir"
+    if not (directory / SPEC_FILE).exists():
+        raise EngineError(f"{str(directory)!r} is not empty and holds no {SPEC_FILE}: not a run directory",
+                          where="run.dir", fix=fix)
+    summary = directory / SUMMARY_FILE
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        status = json.loads(summary.read_text(encoding="utf-8")).get("status")
+        if status in FINISHED:
+            raise EngineError(f"run directory {str(directory)!r} holds a {status} run and no checkpoint "
+                              "to resume from", fix=f"{fix} to train again")
+    for entry in entries:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 def write_atomic(path: Path, data: str | bytes) -> Path:

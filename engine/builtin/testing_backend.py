@@ -6,6 +6,7 @@ import attrs
 
 from engine import hookimpl
 from engine.components import ComponentRegistry
+from engine.resume_changes import NUMERICS, STRUCTURAL
 from engine.spec.types import NonNegativeFloat, PositiveFloat, PositiveInt
 
 
@@ -13,10 +14,10 @@ from engine.spec.types import NonNegativeFloat, PositiveFloat, PositiveInt
 class TestingBackendOptions:
     """Options of the ``testing`` backend."""
 
-    dim: PositiveInt = 4
+    dim: PositiveInt = attrs.field(default=4, metadata=STRUCTURAL)
     train_size: PositiveInt = 64
     val_size: PositiveInt = 32
-    batch_size: PositiveInt = 8
+    batch_size: PositiveInt = attrs.field(default=8, metadata=NUMERICS)
     lr: PositiveFloat = 0.05
     noise: NonNegativeFloat = 0.1
     """Standard deviation of the noise added to every gradient (from the backend's RNG)."""

@@ -21,6 +21,7 @@ from engine.checkpoint.manifest import (
 )
 from engine.checkpoint.state import FileData
 from engine.checkpoint.storage import CheckpointStorage
+from engine.errors import CheckpointError
 
 log = logging.getLogger("engine.checkpoint")
 _NAME = re.compile(r"^step-(\d+)$")
@@ -62,6 +63,8 @@ class CheckpointManager:
         self.warn: Warn = warn or log.warning
         #: The checkpoint this run resumed from; retention never deletes it.
         self.resumed_from: str | None = None
+        #: Participants that start fresh on resume (their component was replaced in the spec).
+        self.fresh: set[str] = set()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="engine-checkpoint") if asynchronous else None
         self._pending: Future[CheckpointInfo | SaveFailure] | None = None
         self._finished: list[CheckpointInfo | SaveFailure] = []
@@ -195,6 +198,11 @@ class CheckpointManager:
 
         A checkpoint whose files are missing or fail their checksum is skipped with a
         warning and the previous one is tried. Returns ``None`` if none is usable.
+
+        A participant the checkpoint holds no state for (a component added since it was
+        saved), or one named in :attr:`fresh` (a component replaced), starts fresh with a
+        notice: that is a changed spec, not damage. A participant whose ``load_state_dict``
+        rejects its state is a :class:`CheckpointError` naming it.
         """
         for info in reversed(self.committed()):
             try:
@@ -202,14 +210,27 @@ class CheckpointManager:
             except (ValueError, FileNotFoundError, KeyError) as exc:
                 self.warn(f"checkpoint {info.url} is damaged ({exc}); trying the previous one")
                 continue
+            fresh = sorted(name for name in participants if name not in states or name in self.fresh)
+            if fresh:
+                self.warn(f"checkpoint {info.name} holds no state for {', '.join(fresh)} (added or "
+                          "replaced since it was saved): starting it fresh")
             for name, participant in participants.items():
-                participant.load_state_dict(states[name])
+                if name in fresh:
+                    continue
+                try:
+                    participant.load_state_dict(states[name])
+                except (KeyError, ValueError, TypeError, IndexError) as exc:
+                    raise CheckpointError(
+                        f"checkpoint {info.url}: {name} cannot load the state saved there "
+                        f"({type(exc).__name__}: {exc})", where="--resume",
+                        fix="resume with the spec the checkpoint was made with, or start a new run") from None
             self.resumed_from = info.name
             return info
         return None
 
     def _read_verified(self, info: CheckpointInfo,
                        participants: Mapping[str, Participant]) -> dict[str, dict[str, Any]]:
+        """The verified states of the participants the checkpoint holds (every file is checked)."""
         cache: dict[str, bytes] = {}
 
         def read(file: str) -> bytes:
@@ -222,10 +243,7 @@ class CheckpointManager:
         for file in info.files:  # every file, so damage anywhere is found before loading
             read(file)
         saved = set(state_files.decode("_participants", read)["names"])
-        missing = sorted(set(participants) - saved)
-        if missing:
-            raise KeyError(f"it holds no state for {', '.join(missing)}")
-        return {name: state_files.decode(name, read) for name in participants}
+        return {name: state_files.decode(name, read) for name in participants if name in saved}
 
     # ------------------------------------------------------------------ retention
 

@@ -19,7 +19,11 @@ if TYPE_CHECKING:
 def _configure_run(parser: argparse.ArgumentParser) -> None:
     add_spec_arguments(parser)
     parser.add_argument("--resume", action="store_true",
-                        help="continue the run from its newest committed checkpoint")
+                        help="continue the run from its newest committed checkpoint, or start it when "
+                             "there is none: the one command for every attempt of a requeued job")
+    parser.add_argument("--allow-changes", action="store_true",
+                        help="with --resume: accept spec changes to the data order or numerics "
+                             "(seed, batch size, precision, accumulation)")
     parser.add_argument("--run-dir", metavar="DIR", help="run directory (default: <run.dir>/<run.name>)")
     parser.add_argument("--nproc", type=int, default=1, metavar="N",
                         help="train with N local processes through torchrun (needs a [strategy]; "
@@ -46,8 +50,11 @@ def run_command(args: argparse.Namespace, session: Session) -> int:
         return _launch(args)
     spec, plugins = _load(args, session)
     console = "quiet" if args.quiet else "plain" if args.plain else "auto"
+    if args.allow_changes and not args.resume:
+        raise EngineError("--allow-changes applies only to --resume", fix="add --resume, or drop --allow-changes")
     runner = execute_cv if spec.cv is not None else execute
-    result = runner(spec, plugins, resume=args.resume, run_dir=args.run_dir, console=console)
+    result = runner(spec, plugins, resume=args.resume, run_dir=args.run_dir, console=console,
+                    allow_changes=args.allow_changes)
     if result.error is not None and result.status == "failed":
         report(result.error)
     return result.exit_code

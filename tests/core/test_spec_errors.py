@@ -136,6 +136,9 @@ def test_existing_run_directory_without_resume(cli, tmp_path):
     assert sorted(p.name for p in (tmp_path / "runs" / "r").iterdir()) == before
 
 
-def test_resume_without_a_checkpoint(cli, tmp_path):
-    assert_usage_error(cli("run", write(tmp_path, GOOD), "--resume"), "nothing to resume")
-    assert not (tmp_path / "runs" / "r").exists()
+def test_resume_without_a_checkpoint_starts_the_run(cli, tmp_path):
+    """``--resume`` is the one command for every attempt: with nothing to resume it starts."""
+    result = cli("run", write(tmp_path, GOOD), "--resume", "--quiet")
+    assert result.code == 0, result
+    assert "no committed checkpoint" in result.err and "starting the run from step 0" in result.err
+    assert (tmp_path / "runs" / "r" / "summary.json").exists()

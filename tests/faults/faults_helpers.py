@@ -122,7 +122,8 @@ class Checkpoints:
         """Checkpoints half-written now (parts stored, manifest not yet), or left so by a kill."""
         if self.s3 is not None:
             keys = self._s3_keys()
-            folders = {k.split("/")[-2] for k in keys}
+            # checkpoint folders only: not objects beside them (the storage lock, .lock.json)
+            folders = {k.split("/")[-2] for k in keys if "/" in k.removeprefix(self.prefix)}
             return {f for f in folders if f"{self.prefix}{f}/MANIFEST.json" not in keys}
         folder = self.run_dir / "checkpoints"
         return {p.name for p in folder.iterdir() if ".partial-" in p.name} if folder.exists() else set()

@@ -61,10 +61,13 @@ def test_on_s3_through_the_command_line(cli, tmp_path, s3, bucket):
     assert {2, 14, 20} <= set(steps_logged(tmp_path / "runs/r"))  # logged before the move, and after
 
 
-def test_without_the_mirror_a_missing_run_directory_cannot_be_resumed(cli, tmp_path, s3, bucket):
+def test_without_the_mirror_a_missing_run_directory_resumes_from_the_checkpoints_and_says_so(
+        cli, tmp_path, s3, bucket):
     (tmp_path / "spec.toml").write_text(spec_text(f"s3://{bucket}/runs/r", endpoint=s3.endpoint, max_steps=7))
     assert cli("run", "spec.toml", "--quiet").code == 0
     shutil.rmtree(tmp_path / "runs")
-    resumed = cli("run", "spec.toml", "--resume", "--quiet")
-    assert resumed.code == 2, resumed
-    assert "does not exist, nothing to resume" in resumed.err and "Traceback" not in resumed.err
+    resumed = cli("run", "spec.toml", "--resume", "--quiet", "--set", "loop.max_steps=9")
+    assert resumed.code == 0, resumed
+    assert "holds no records of this run: resuming from" in resumed.err and "Traceback" not in resumed.err
+    assert summary(tmp_path / "runs/r")["steps"] == 9
+    assert min(steps_logged(tmp_path / "runs/r")) > 7  # the log before the move stayed on the old machine

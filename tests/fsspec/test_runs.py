@@ -33,13 +33,14 @@ def test_run_checkpoints_resume_on_s3(cli, tmp_path, s3, bucket):
     assert final_weights(run_dir) == final_weights(tmp_path / "straight")
 
 
-def test_resume_with_an_empty_bucket_is_a_clean_error(cli, tmp_path, s3, bucket):
+def test_resume_with_an_empty_bucket_starts_the_run_and_says_so(cli, tmp_path, s3, bucket):
     (tmp_path / "spec.toml").write_text(spec_text(f"s3://{bucket}/runs/r", endpoint=s3.endpoint))
     (tmp_path / "runs/r").mkdir(parents=True)
     result = cli("run", "spec.toml", "--resume", "--quiet")
-    assert result.code == 2, result
-    assert f"no committed checkpoint in s3://{bucket}/runs/r" in result.err
+    assert result.code == 0, result
+    assert f"no committed checkpoint in s3://{bucket}/runs/r: starting the run from step 0" in result.err
     assert "Traceback" not in result.err
+    assert checkpoint_names(s3.objects(bucket), "runs/r/")[-1] == "step-000000021"
 
 
 def test_the_endpoint_can_come_from_the_environment(cli, tmp_path, s3, bucket):

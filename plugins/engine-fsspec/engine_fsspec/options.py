@@ -6,7 +6,7 @@ from typing import Any
 
 import attrs
 
-from engine.spec.types import NonNegativeFloat, PositiveInt
+from engine.spec.types import NonNegativeFloat, PositiveFloat, PositiveInt
 
 
 @attrs.define
@@ -25,6 +25,12 @@ class FsspecStorageOptions:
     """Seconds before the first retry; each further retry waits twice as long (with jitter)."""
     backoff_max: NonNegativeFloat = 10.0
     """Longest wait between two tries, in seconds."""
+    lock: bool = True
+    """Keep ``<url>/.lock.json`` while a run trains, so a second process on the same run exits 2
+    (best effort on object stores: see docs/restarts.md)."""
+    lock_heartbeat: PositiveFloat = 20.0
+    """Seconds between two refreshes of the lock; a lock not refreshed for three periods is
+    taken to be left by a dead process."""
     mirror_run_dir: bool = False
     """Also keep the run directory (spec, environment, metrics log, summary, exported models) at
     ``<url>/run/``: copied in the background after every committed checkpoint and once more when

@@ -113,6 +113,17 @@ class FsspecStorage:
                 with contextlib.suppress(Exception):
                     self._remove(marker)
 
+    # ------------------------------------------------------------------ the lock
+
+    def acquire_lock(self, holder: dict[str, Any], warn: Callable[[str], None]) -> Callable[[], None] | None:
+        """Lock the storage for one run's lifetime, best effort (see :mod:`engine_fsspec.lock`);
+        returns the release. No lock with ``lock = false`` or on ``memory://`` (one process's own)."""
+        if not self.options.lock or urls.protocols(self.options.url)[-1] == "memory":
+            return None
+        from engine_fsspec.lock import StorageLock
+
+        return StorageLock(self, warn, self.options.lock_heartbeat).acquire(holder)
+
     # ------------------------------------------------------------------ the run directory
 
     def write_run_file(self, relative: str, data: bytes) -> None:

@@ -7,6 +7,17 @@ from typing import Any
 import attrs
 from engine_tabular.options import TabularDataOptions
 
+from engine.resume_changes import NUMERICS_RULE, STRUCTURAL_RULE, by_key
+
+#: ``params`` keys whose change a resume refuses (the saved trees do not fit) or needs
+#: ``--allow-changes`` for (sampling: the rounds after the resume differ).
+PARAMS_ON_RESUME = by_key(
+    boosting=STRUCTURAL_RULE, objective=STRUCTURAL_RULE, num_class=STRUCTURAL_RULE,
+    seed=NUMERICS_RULE, bagging_seed=NUMERICS_RULE, feature_fraction_seed=NUMERICS_RULE,
+    data_random_seed=NUMERICS_RULE, bagging_fraction=NUMERICS_RULE, bagging_freq=NUMERICS_RULE,
+    feature_fraction=NUMERICS_RULE, feature_fraction_bynode=NUMERICS_RULE, extra_trees=NUMERICS_RULE,
+)
+
 
 @attrs.define
 class LightGBMOptions:
@@ -14,7 +25,7 @@ class LightGBMOptions:
 
     data: TabularDataOptions
     """The training (and validation) data: ``[backend.data]``."""
-    params: dict[str, Any] = attrs.field(factory=dict)
+    params: dict[str, Any] = attrs.field(factory=dict, metadata=PARAMS_ON_RESUME)
     """LightGBM parameters, passed through as to ``lgb.train`` (``seed`` defaults to ``run.seed``,
     ``verbosity`` to -1). The number of rounds is ``loop.max_steps``; early stopping is ``[early_stop]``."""
     eval_train: bool = False

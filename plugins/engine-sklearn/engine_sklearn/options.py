@@ -7,6 +7,7 @@ from typing import Any, Literal
 import attrs
 from engine_tabular.options import TabularDataOptions
 
+from engine.resume_changes import NUMERICS, STRUCTURAL
 from engine.spec.types import ImportPath, PositiveInt
 
 
@@ -14,13 +15,13 @@ from engine.spec.types import ImportPath, PositiveInt
 class SklearnOptions:
     """[backend] use = "sklearn": an estimator by import path, trained step by step where it can be."""
 
-    estimator: ImportPath
+    estimator: ImportPath = attrs.field(metadata=STRUCTURAL)
     """e.g. ``"sklearn.ensemble:RandomForestClassifier"``."""
     data: TabularDataOptions
     """The training (and validation) data: ``[backend.data]``."""
     params: dict[str, Any] = attrs.field(factory=dict)
     """Constructor parameters (``random_state`` defaults to ``run.seed`` where the estimator has one)."""
-    estimators_per_step: PositiveInt = 10
+    estimators_per_step: PositiveInt = attrs.field(default=10, metadata=NUMERICS)
     """Warm-start ensembles (random forest, extra trees, gradient boosting) grow by this many per step."""
     metrics: list[str] = attrs.field(factory=list)
     """scikit-learn scorer names (``accuracy``, ``f1_macro``, ``neg_log_loss``, ``r2`` ...).

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import attrs
 
+from engine.resume_changes import NUMERICS, STRUCTURAL, STRUCTURAL_RULE, by_key
 from engine.spec.types import ImportPath, NonNegativeInt, PositiveFloat, PositiveInt
 
 #: Loss names understood without an import path, and the ``torch.nn.functional`` function of each.
@@ -40,16 +41,16 @@ class TorchOptions:
     #: Precision modes this backend can run (engine-precision checks a spec against it).
     precisions: ClassVar[tuple[str, ...]] = ("32-true", "64-true", "16-mixed", "bf16-mixed", "bf16-true")
 
-    model: ImportPath
+    model: ImportPath = attrs.field(metadata=STRUCTURAL)
     """``module:attribute`` of a ``torch.nn.Module`` class or a factory returning one."""
     data: ImportPath
     """``module:attribute`` of a function returning ``{"train": ..., "val": ..., "test": ...}``
     (datasets, or ready DataLoaders; ``test`` is optional)."""
-    model_args: dict[str, Any] = attrs.field(factory=dict)
+    model_args: dict[str, Any] = attrs.field(factory=dict, metadata=STRUCTURAL)
     """Keyword arguments for the model class or factory."""
     data_args: dict[str, Any] = attrs.field(factory=dict)
     """Keyword arguments for the data function."""
-    batch_size: PositiveInt = 32
+    batch_size: PositiveInt = attrs.field(default=32, metadata=NUMERICS)
     eval_batch_size: PositiveInt | None = None
     """Batch size for evaluation (default: ``batch_size``)."""
     shuffle: bool = True
@@ -60,7 +61,7 @@ class TorchOptions:
     """DataLoader worker processes; 0 fetches batches in the training process."""
     pin_memory: bool = False
     """Pin host memory of batches before copying them to a CUDA device."""
-    optimizer: dict[str, Any] = attrs.field(factory=_default_optimizer)
+    optimizer: dict[str, Any] = attrs.field(factory=_default_optimizer, metadata=by_key(use=STRUCTURAL_RULE))
     """``use`` = any ``torch.optim`` class by name (``adamw``, ``sgd``, ...) and its options."""
     decay_bias_and_norm: bool = False
     """Apply weight decay to biases and normalisation weights too (off by default)."""
@@ -73,7 +74,7 @@ class TorchOptions:
     metrics: list[str] = attrs.field(factory=list)
     """Validation metrics besides ``val/loss``: ``accuracy``, ``f1``, ``mse``, ``mae`` or an
     import path of ``metric(outputs, targets) -> Tensor`` (a batch mean)."""
-    accumulate: PositiveInt = 1
+    accumulate: PositiveInt = attrs.field(default=1, metadata=NUMERICS)
     """Micro-batches per optimizer step (gradient accumulation)."""
     clip_norm: PositiveFloat | None = None
     """Clip the gradients' global 2-norm to this value."""

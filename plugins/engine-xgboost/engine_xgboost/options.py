@@ -7,6 +7,17 @@ from typing import Any
 import attrs
 from engine_tabular.options import TabularDataOptions
 
+from engine.resume_changes import NUMERICS_RULE, STRUCTURAL_RULE, by_key
+
+#: ``params`` keys whose change a resume refuses (the saved trees do not fit) or needs
+#: ``--allow-changes`` for (sampling: the rounds after the resume differ).
+PARAMS_ON_RESUME = by_key(
+    booster=STRUCTURAL_RULE, objective=STRUCTURAL_RULE, num_class=STRUCTURAL_RULE,
+    num_parallel_tree=STRUCTURAL_RULE, multi_strategy=STRUCTURAL_RULE,
+    seed=NUMERICS_RULE, subsample=NUMERICS_RULE, sampling_method=NUMERICS_RULE,
+    colsample_bytree=NUMERICS_RULE, colsample_bylevel=NUMERICS_RULE, colsample_bynode=NUMERICS_RULE,
+)
+
 
 @attrs.define
 class XGBoostOptions:
@@ -14,7 +25,7 @@ class XGBoostOptions:
 
     data: TabularDataOptions
     """The training (and validation) data: ``[backend.data]``."""
-    params: dict[str, Any] = attrs.field(factory=dict)
+    params: dict[str, Any] = attrs.field(factory=dict, metadata=PARAMS_ON_RESUME)
     """XGBoost parameters, passed through as to ``xgb.train`` (``seed`` defaults to ``run.seed``)."""
     device: str = ""
     """``cpu``, ``cuda`` or ``cuda:<n>``; passed through as the ``device`` parameter."""
