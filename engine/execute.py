@@ -123,8 +123,10 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
 def set_up(spec: Spec, plugins: Plugins, directory: Path, *, fold: tuple[int, int] | None = None,
            console: str = "auto", shared: dict[str, Any] | None = None) -> Run:
     """The whole set-up of a run, writing nothing: storage, components, strategy, backend
-    (model and data). ``engine run`` and ``engine check`` both start here, so whatever a run
-    would refuse before training, ``check`` refuses too.
+    (model and data), then :func:`engine.preflight.preflight` (monitored metrics, one batch).
+    ``engine run`` and ``engine check`` both start here, so whatever a run would refuse
+    before training, ``check`` refuses too. A failure gives back what was taken
+    (:func:`tear_down`); ``check`` calls it itself.
     """
     storage = build_storage(spec, directory)
     manager = CheckpointManager(storage, asynchronous=spec.checkpoint.asynchronous)
