@@ -151,3 +151,18 @@ def test_without_the_xgboost_package_check_names_it(csvs, tmp_path):
 def test_thousands_of_threads_are_refused(csvs, tmp_path, capfd, key):
     line = run_cli(tmp_path, {"train": str(csvs[0])}, {"objective": "binary:logistic", key: 100000}, capfd=capfd)
     assert f"backend.params.{key}: {key} = 100000 is more than this machine can run" in line
+
+
+def test_a_library_failure_during_training_is_one_line_without_its_native_trace(csvs, tmp_path, capfd):
+    three = [i % 3 for i in range(len(pd.read_csv(csvs[0])))]
+    data = {"train": _with(csvs[0], tmp_path, "d.csv", lambda f: f.__setitem__("label", three))}
+    spec = {"loop": {"max_steps": 3}, "backend": {"use": "xgboost", "params": {"objective": "reg:logistic"},
+                                                  "data": data}}
+    (tmp_path / "spec.toml").write_text(dump_toml(spec))
+    capfd.readouterr()
+    status = cli_in_process(["run", "spec.toml", "--run-dir", str(tmp_path / "run"), "-q"], tmp_path)
+    stderr = capfd.readouterr().err
+    lines = stderr.strip().splitlines()
+    assert status == 1 and len(lines) == 1, stderr
+    assert lines[0].startswith("engine: error: xgboost failed in round 1: ") and "base_score" in lines[0]
+    assert "[bt]" not in stderr and "Stack trace" not in stderr and ".cu:" not in lines[0]

@@ -35,6 +35,7 @@ from torch.utils.data._utils.pin_memory import pin_memory as pin
 from torch.utils.data.distributed import DistributedSampler
 
 from engine.errors import UserCodeError
+from engine.resources import pool_error
 from engine_torch.usercode import user_traceback
 
 Batch = Any
@@ -163,7 +164,13 @@ class DatasetBatches:
             loader = DataLoader(self.dataset, batch_sampler=[b.tolist() for b in batches],
                                 num_workers=self.num_workers, pin_memory=self.pin_memory,
                                 generator=torch.Generator().manual_seed(epoch_seed(seed, epoch)))
-            return iter(loader)
+            try:
+                return iter(loader)
+            except (RuntimeError, OSError) as exc:  # the worker processes could not start
+                error = pool_error(exc, where="backend.num_workers", what=f"{self.num_workers} data loader workers")
+                if error is None:
+                    raise
+                raise error from None
         fetch = self.fetch
         if self.pin_memory:
             return (pin(fetch(index)) for index in batches)
