@@ -33,8 +33,8 @@ def usable_cores() -> int:
 
 
 def hard_limit() -> int:
-    """The largest count accepted: :data:`OVERSUBSCRIPTION` times the cores, at least 8."""
-    return max(OVERSUBSCRIPTION * usable_cores(), 8)
+    """The largest count accepted: :data:`OVERSUBSCRIPTION` times the cores, at least 16."""
+    return max(OVERSUBSCRIPTION * usable_cores(), 16)
 
 
 def _counts(values: Mapping[str, Any]) -> dict[str, int]:

@@ -85,7 +85,8 @@ def _leaves(batch: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
 
 def _finite(split: str, named: list[tuple[str, Any]], *, rows: str) -> None:
     for label, tensor in named:
-        if not isinstance(tensor, torch.Tensor) or not tensor.is_floating_point() or tensor.numel() == 0:
+        if not isinstance(tensor, torch.Tensor) or not tensor.is_floating_point() or tensor.ndim == 0 \
+                or tensor.numel() == 0:
             continue
         bad = ~torch.isfinite(tensor)
         if not bool(bad.any()):
