@@ -166,3 +166,9 @@ def test_a_library_failure_during_training_is_one_line_without_its_native_trace(
     assert status == 1 and len(lines) == 1, stderr
     assert lines[0].startswith("engine: error: xgboost failed in round 1: ") and "base_score" in lines[0]
     assert "[bt]" not in stderr and "Stack trace" not in stderr and ".cu:" not in lines[0]
+
+
+def test_validation_rows_wider_than_the_training_rows(csvs, tmp_path, capfd):
+    data = {"train": str(csvs[0]), "valid": _with(csvs[1], tmp_path, "v.csv", lambda f: f.__setitem__("extra", 1.0))}
+    line = run_cli(tmp_path, data, capfd=capfd)
+    assert "backend.data.valid" in line and "has 31 feature columns, the training data 30: it also has 'extra'" in line

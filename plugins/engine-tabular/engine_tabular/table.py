@@ -91,6 +91,12 @@ def prepare(frame: pd.DataFrame, options: TabularDataOptions, *, source: str,
         if missing:
             raise EngineError(f"{source} lacks the training columns {', '.join(map(repr, missing))}",
                               where="backend.data.valid", fix="give it the same columns as the training data")
+        extra = [str(c) for c in features.columns if str(c) not in like.feature_names]
+        if extra:
+            raise EngineError(f"{source} has {len(features.columns)} feature columns, the training data "
+                              f"{len(like.feature_names)}: it also has {', '.join(map(repr, extra[:5]))}"
+                              f"{', ...' if len(extra) > 5 else ''}", where="backend.data.valid",
+                              fix="give it the same feature columns as the training data")
         features = features[like.features.columns]
     features = _encode_features(features, options, source, like)
     label, classes = _encode_label(frame[options.label], like, source)
