@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine import rundir
 from engine.lock import LOCK_FILE, RunDirectoryLock
+from engine.restart import print_notice
 
 if TYPE_CHECKING:
     from engine.execute import RunResult
@@ -66,7 +67,7 @@ def execute_cv(spec: Spec, plugins: Plugins, *, resume: bool = False,
     folds = spec.cv.folds
     created = not directory.exists()
     rundir.prepare(directory, resume=resume)
-    lock = RunDirectoryLock.acquire(directory, _warn)  # one process per cross-validation
+    lock = RunDirectoryLock.acquire(directory, _warn, print_notice)  # one process per cross-validation
     try:
         return _run_folds(spec, plugins, directory, folds, resume=resume, console=console,
                           allow_changes=allow_changes)

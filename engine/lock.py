@@ -3,7 +3,7 @@
 The lock is ``fcntl.flock`` on ``<run dir>/.lock``, a file that also names its holder (PID,
 host, start time) and is removed when the run ends. The operating system releases a flock
 when its holder dies, however it dies, so a lock file left by a killed process is simply
-taken over (with a warning naming it).
+taken over (with a notice naming it).
 Where the file system has no locks (some network and FUSE mounts), the run goes on with a
 warning: nothing then stops two processes from training the same run. See docs/restarts.md.
 """
@@ -50,8 +50,14 @@ class RunDirectoryLock:
         self._handle = handle
 
     @classmethod
-    def acquire(cls, directory: Path, warn: Callable[[str], None]) -> RunDirectoryLock:
-        """Lock ``directory`` (which exists) or raise an :class:`EngineError` naming the holder."""
+    def acquire(cls, directory: Path, warn: Callable[[str], None],
+                notice: Callable[[str], None] | None = None) -> RunDirectoryLock:
+        """Lock ``directory`` (which exists) or raise an :class:`EngineError` naming the holder.
+
+        A lock file left by a dead holder is taken over with a ``notice`` (a warning without
+        one): the kernel released its lock, so the holder is certainly gone — the normal
+        case of every attempt after a kill.
+        """
         path = directory / LOCK_FILE
         while True:
             try:
@@ -81,8 +87,8 @@ class RunDirectoryLock:
             handle.close()  # the holder removed the file as it released it: lock the new one
         previous = _read(handle)
         if previous and previous.get("pid") != os.getpid():
-            warn(f"took over the lock of run directory {directory} left by {describe(previous)}, "
-                 "which is no longer running")
+            (notice or warn)(f"took over the lock of run directory {directory} left by "
+                             f"{describe(previous)}, which is no longer running")
         handle.seek(0)
         handle.truncate()
         handle.write(json.dumps(holder_record()) + "\n")

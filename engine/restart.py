@@ -65,10 +65,10 @@ def begin(run: Run, *, resume: bool, allow_changes: bool,
     rundir.prepare(directory, resume=resume)
     attempt = Attempt(resume=resume, write_spec=not resume, created=not existed or not resume)
     try:
-        attempt.releases.append(RunDirectoryLock.acquire(directory, warn).release)
+        attempt.releases.append(RunDirectoryLock.acquire(directory, warn, notice).release)
         acquire = getattr(manager.storage, "acquire_lock", None)
         if callable(acquire):
-            release = acquire(holder_record(), warn)
+            release = acquire(holder_record(), warn, notice)
             if callable(release):
                 attempt.releases.append(release)
         if resume:

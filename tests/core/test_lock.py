@@ -10,7 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import read_json
+
+def summary_of(path: Path) -> dict[str, object]:
+    return dict(json.loads(path.read_text()))
+
 
 SPEC = """
 [run]
@@ -63,7 +66,7 @@ def test_a_second_process_on_a_training_run_exits_2_naming_the_holder(cli, tmp_p
         assert len(second.error_lines) == 1 and f"in use by process {first.pid}" in second.error_lines[0], second
     _, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
-    summary = read_json(tmp_path / "runs/r/summary.json")
+    summary = summary_of(tmp_path / "runs/r/summary.json")
     assert summary["status"] == "completed" and summary["steps"] == 40
     assert not lock.exists()
 
@@ -77,4 +80,4 @@ def test_a_lock_left_by_a_killed_process_is_taken_over_with_a_warning(cli, tmp_p
     assert resumed.code == 0, resumed
     warnings = [line for line in resumed.err.splitlines() if "took over the lock" in line]
     assert len(warnings) == 1 and f"process {left['pid']}" in warnings[0], resumed
-    assert read_json(tmp_path / "runs/r/summary.json")["steps"] == 10
+    assert summary_of(tmp_path / "runs/r/summary.json")["steps"] == 10

@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import read_json
+
+def summary_of(path: Path) -> dict[str, object]:
+    return dict(json.loads(path.read_text()))
+
 
 SPEC = """
 [run]
@@ -60,7 +63,7 @@ def test_a_run_killed_before_its_first_checkpoint_starts_again_with_resume(cli, 
     assert restarted.code == 0, restarted
     notices = [line for line in restarted.err.splitlines() if "no committed checkpoint" in line]
     assert len(notices) == 1 and "starting the run from step 0" in notices[0], restarted
-    summary = read_json(run_dir / "summary.json")
+    summary = summary_of(run_dir / "summary.json")
     assert summary["status"] == "completed" and summary["steps"] == 12
     steps = logged_steps(run_dir)
     assert steps == sorted(steps) and steps[-1] == 12  # the dead attempt's lines are gone
@@ -77,7 +80,7 @@ def test_resume_continues_from_the_newest_checkpoint_and_again_after_the_end(cli
     assert steps == sorted(steps) and set(steps) == set(range(1, 13))
     again = cli("run", "spec.toml", "--resume", "--quiet")  # a requeue after the end: nothing to do
     assert again.code == 0, again
-    assert read_json(tmp_path / "runs/r/summary.json")["steps"] == 12
+    assert summary_of(tmp_path / "runs/r/summary.json")["steps"] == 12
 
 
 def test_resume_refuses_a_finished_run_without_checkpoints(cli, tmp_path):
@@ -121,5 +124,5 @@ def test_cross_validation_resumes_with_the_same_command(cli, tmp_path):
     for _ in range(2):
         result = cli("run", "spec.toml", "--resume", "--quiet")
         assert result.code == 0, result
-    summary = read_json(tmp_path / "runs/r/summary.json")
+    summary = summary_of(tmp_path / "runs/r/summary.json")
     assert summary["status"] == "completed" and summary["folds"] == 2

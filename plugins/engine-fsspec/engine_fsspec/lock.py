@@ -49,11 +49,14 @@ def describe(record: dict[str, Any]) -> str:
 class StorageLock:
     """The lock object of one storage, held from :meth:`acquire` until the returned release."""
 
-    def __init__(self, storage: FsspecStorage, warn: Callable[[str], None], heartbeat: float):
+    def __init__(self, storage: FsspecStorage, warn: Callable[[str], None], heartbeat: float,
+                 notice: Callable[[str], None] | None = None):
         from engine_fsspec import urls
 
         self.storage = storage
         self.warn = warn
+        #: For a takeover that is certain (the holder ran here and is gone): not a warning.
+        self.notice = notice or warn
         self.heartbeat = heartbeat
         self.path = urls.join(storage.root, LOCK_OBJECT)
         self.where = urls.join(storage.url, LOCK_OBJECT)
@@ -94,7 +97,7 @@ class StorageLock:
             if found["pid"] == os.getpid():
                 return  # this process's own, left by a run it ended without releasing
             if not _alive(found["pid"]):
-                self.warn(f"took over the lock of checkpoint storage {self.storage.url} left by "
+                self.notice(f"took over the lock of checkpoint storage {self.storage.url} left by "
                           f"{describe(found)}, which is no longer running")
                 return
         period = float(found.get("period", self.heartbeat))

@@ -115,14 +115,15 @@ class FsspecStorage:
 
     # ------------------------------------------------------------------ the lock
 
-    def acquire_lock(self, holder: dict[str, Any], warn: Callable[[str], None]) -> Callable[[], None] | None:
+    def acquire_lock(self, holder: dict[str, Any], warn: Callable[[str], None],
+                     notice: Callable[[str], None] | None = None) -> Callable[[], None] | None:
         """Lock the storage for one run's lifetime, best effort (see :mod:`engine_fsspec.lock`);
         returns the release. No lock with ``lock = false`` or on ``memory://`` (one process's own)."""
         if not self.options.lock or urls.protocols(self.options.url)[-1] == "memory":
             return None
         from engine_fsspec.lock import StorageLock
 
-        return StorageLock(self, warn, self.options.lock_heartbeat).acquire(holder)
+        return StorageLock(self, warn, self.options.lock_heartbeat, notice).acquire(holder)
 
     # ------------------------------------------------------------------ the run directory
 
