@@ -61,6 +61,7 @@ def begin(run: Run, *, resume: bool, allow_changes: bool,
         if attempt.resume and (directory / rundir.SPEC_FILE).exists():
             manager.fresh = set(compare(directory / rundir.SPEC_FILE, run.spec, run.plugins).fresh)
         return attempt
+    manager.notice = notice  # the main process speaks for the run
     existed = directory.exists()
     rundir.prepare(directory, resume=resume)
     attempt = Attempt(resume=resume, write_spec=not resume, created=not existed or not resume)

@@ -65,6 +65,8 @@ class CheckpointManager:
         self.resumed_from: str | None = None
         #: Participants that start fresh on resume (their component was replaced in the spec).
         self.fresh: set[str] = set()
+        #: Where a resume says which participants start fresh (a changed spec, not a problem).
+        self.notice: Warn = log.info
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="engine-checkpoint") if asynchronous else None
         self._pending: Future[CheckpointInfo | SaveFailure] | None = None
         self._finished: list[CheckpointInfo | SaveFailure] = []
@@ -212,7 +214,7 @@ class CheckpointManager:
                 continue
             fresh = sorted(name for name in participants if name not in states or name in self.fresh)
             if fresh:
-                self.warn(f"checkpoint {info.name} holds no state for {', '.join(fresh)} (added or "
+                self.notice(f"checkpoint {info.name} holds no state for {', '.join(fresh)} (added or "
                           "replaced since it was saved): starting it fresh")
             for name, participant in participants.items():
                 if name in fresh:

@@ -62,7 +62,10 @@ class Counter:
 
 @hookimpl
 def engine_register_components(registry):
+    from engine.builtin.testing_backend import TestingBackendOptions
+
     registry.add("tracker", "counter", Counter, options=CounterOptions)
+    registry.add("backend", "other", "engine.testing.backend:TestingBackend", options=TestingBackendOptions)
 """
 
 
@@ -109,6 +112,14 @@ def test_a_structural_change_is_refused_even_with_allow_changes(cli, killed):
         assert result.code == 2 and len(result.error_lines) == 1, result
         assert "cannot resume: backend.dim 4 -> 5" in result.error_lines[0], result
     assert (run_dir / "spec.toml").read_text() == before and not (run_dir / "summary.json").exists()
+
+
+def test_another_backend_is_refused_naming_backend_use(cli, killed):
+    killed()
+    result = cli("run", "spec.toml", "--resume", "--allow-changes", "--quiet", "--set", 'backend.use="other"')
+    assert result.code == 2 and len(result.error_lines) == 1, result
+    assert "cannot resume: backend.use 'testing' -> 'other'" in result.error_lines[0], result
+    assert "Traceback" not in result.err
 
 
 def test_other_changes_are_listed_in_one_line_and_resume(cli, killed):
