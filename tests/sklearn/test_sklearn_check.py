@@ -22,6 +22,8 @@ MISTAKES: list[tuple[str, str, dict[str, Any], dict[str, Any], dict[str, Any], l
      ["checkpoint.monitor: 'val/auc'", "it reports: val/f1, val/roc_auc"]),
     ("no predict_proba, no log_loss", "sklearn.linear_model:RidgeClassifier", {}, {},
      {"early_stop": {"monitor": "val/log_loss"}}, ["it reports: val/accuracy"]),
+    ("scorer the estimator cannot serve", "sklearn.linear_model:RidgeClassifier", {"metrics": ["neg_log_loss"]},
+     {}, {}, ["backend.metrics[0]", "scorer 'neg_log_loss' needs predict_proba", "RidgeClassifier"]),
     ("parameter out of range", TREE, {"params": {"max_depth": -1}}, {}, {}, ["backend.params.max_depth"]),
     ("val_fraction 0", TREE, {}, {"val_fraction": 0.0}, {}, ["backend.data.val_fraction"]),
     ("val_fraction 1.5", TREE, {}, {"val_fraction": 1.5}, {}, ["backend.data.val_fraction"]),
@@ -59,6 +61,16 @@ def test_the_reported_metrics_are_the_ones_evaluated(csvs, tmp_path: Path, capfd
             "backend": {"use": "sklearn", "estimator": estimator,
                         "data": {"train": str(csvs[0]), "valid": str(csvs[1])}},
             "early_stop": {"monitor": monitor}}
+    (tmp_path / "spec.toml").write_text(dump_toml(spec))
+    assert cli_in_process(["check", "spec.toml"], tmp_path) == 0, capfd.readouterr().err
+    assert cli_in_process(["run", "spec.toml", "-q"], tmp_path) == 0, capfd.readouterr().err
+
+
+def test_a_scorer_served_by_another_method_passes(csvs, tmp_path: Path, capfd) -> None:
+    spec = {"loop": {"max_steps": 1},
+            "backend": {"use": "sklearn", "estimator": "sklearn.linear_model:RidgeClassifier",
+                        "metrics": ["roc_auc"], "data": {"train": str(csvs[0]), "valid": str(csvs[1])}},
+            "early_stop": {"monitor": "val/roc_auc"}}
     (tmp_path / "spec.toml").write_text(dump_toml(spec))
     assert cli_in_process(["check", "spec.toml"], tmp_path) == 0, capfd.readouterr().err
     assert cli_in_process(["run", "spec.toml", "-q"], tmp_path) == 0, capfd.readouterr().err

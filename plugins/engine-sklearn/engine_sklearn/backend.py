@@ -112,6 +112,16 @@ class SklearnBackend:
         return [name for split in splits
                 for name in scoring.metric_names(self.estimator, split, classifier=classifier, names=names)]
 
+    def dry_run(self, run: Run) -> None:
+        """Refuse a scorer the estimator cannot serve (no fitting: that would be training)."""
+        for index, name in enumerate(self.options.metrics):
+            method = scoring.missing_method(self.estimator, name)
+            if method is not None:
+                raise EngineError(f"scorer {name!r} needs {method}, which {type(self.estimator).__name__} "
+                                  "does not have with these parameters", where=f"backend.metrics[{index}]",
+                                  fix="choose a scorer that uses predict (accuracy, f1, r2, ...), "
+                                      "or an estimator that has the method")
+
     def state_dict(self) -> dict[str, Any]:
         return {"steps": self.steps}
 

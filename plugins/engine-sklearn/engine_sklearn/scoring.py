@@ -43,6 +43,17 @@ def metric_names(estimator: Any, split: str, *, classifier: bool, names: list[st
     return [metric_name(split, name) for name in chosen]
 
 
+def missing_method(estimator: Any, name: str) -> str | None:
+    """The method scorer ``name`` calls that ``estimator`` lacks (``predict_proba`` for
+    ``neg_log_loss`` on a ``RidgeClassifier``), or None: the scorer would fail at the first
+    evaluation, after training."""
+    wanted = getattr(m.get_scorer(name), "_response_method", None)
+    methods = (wanted,) if isinstance(wanted, str) else tuple(wanted or ())
+    if methods and not any(callable(getattr(estimator, method, None)) for method in methods):
+        return " or ".join(methods)
+    return None
+
+
 def check_names(names: list[str]) -> list[str]:
     """Names that are not scikit-learn scorers."""
     known = set(m.get_scorer_names())
