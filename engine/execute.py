@@ -84,11 +84,13 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
         for name, plugin, origin in _run_plugins(run):
             plugins.register(plugin, name, origin)
             registered.append(name)
-    except BaseException:
+    except BaseException as exc:
         _unregister(plugins, registered)
         attempt.release()
         if (attempt.created or not resume) and main:  # a run that never started leaves nothing behind
             shutil.rmtree(directory, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise restart.unwritable(directory, exc) from None
         raise
 
     error: EngineError | None = None

@@ -193,7 +193,7 @@ def train(run: Run, *, resume: bool) -> None:
         if info is None:
             raise CheckpointError("no usable checkpoint to resume from (all were damaged)",
                                   where=run.checkpoints.storage.url,
-                                  fix="drop --resume and start a new run directory")
+                                  fix="start a new run (another run.name or --run-dir)")
         run.last_checkpoint_step = run.step
         hook.on_resume(run=run, checkpoint=info)
 

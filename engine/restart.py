@@ -21,10 +21,13 @@ from typing import TYPE_CHECKING
 import attrs
 
 from engine import rundir
+from engine.errors import EngineError
 from engine.lock import LOCK_FILE, RunDirectoryLock, holder_record
 from engine.resume_changes import compare
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from engine.run import Run
 
 
@@ -74,12 +77,20 @@ def begin(run: Run, *, resume: bool, allow_changes: bool,
                 attempt.releases.append(release)
         if resume:
             _resume_or_start(run, attempt, allow_changes=allow_changes, notice=notice)
-    except BaseException:
+    except BaseException as exc:
         attempt.release()
         if attempt.created:
             shutil.rmtree(directory, ignore_errors=True)
+        if isinstance(exc, OSError):  # a full disk, a read-only mount: the run cannot start here
+            raise unwritable(directory, exc) from None
         raise
     return attempt
+
+
+def unwritable(directory: Path, exc: OSError) -> EngineError:
+    """The one-line error for a run directory this process cannot write."""
+    return EngineError(f"cannot write the run directory {str(directory)!r}: {exc.strerror or exc}",
+                       where="run.dir", fix="free space on it, or choose another run.dir or --run-dir")
 
 
 def _resume_or_start(run: Run, attempt: Attempt, *, allow_changes: bool,

@@ -77,7 +77,8 @@ class LoopOptions:
     log_every: Every = attrs.field(default=Every("steps", 10))
     """How often training metrics reach the host and the trackers."""
     on_nan: Literal["stop", "continue"] = "stop"
-    """``stop``: a non-finite loss ends the run (exit 1) keeping the last good checkpoint."""
+    """``stop``: a non-finite loss or model fails the run (exit 1) at any step, naming the last good
+    checkpoint; nothing non-finite is checkpointed or exported. ``continue``: train on."""
 
 
 @attrs.define

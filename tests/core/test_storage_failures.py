@@ -4,6 +4,7 @@ the exit status, the console and summary.json name only what was really written.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import textwrap
@@ -225,3 +226,18 @@ def test_check_refuses_a_storage_that_cannot_be_written_and_writes_nothing(cli, 
     accepted = cli("check", spec)
     assert accepted.code == 0, accepted
     assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.toml"]  # the probe left no folder
+
+
+def test_a_run_directory_on_a_full_disk_is_one_line_and_leaves_nothing(cli, tmp_path, small_disk):
+    with contextlib.suppress(OSError), (small_disk / "filler").open("wb", buffering=0) as filler:
+        while True:  # fill the disk to its last byte
+            filler.write(b"\0" * 4096)
+    spec = write_spec(tmp_path, run_dir="disk")
+    for resume in ([], ["--resume"]):
+        result = cli("run", spec, "--quiet", *resume)
+        assert result.code == 2, result
+        assert result.error_lines == [
+            "engine: error: run.dir: cannot write the run directory 'disk/r': No space left on device "
+            "— free space on it, or choose another run.dir or --run-dir"], result
+        assert "Traceback" not in result.err
+        assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]

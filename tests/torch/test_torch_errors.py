@@ -105,14 +105,15 @@ def test_cuda_where_there_is_none(cli_main: Any) -> None:
     assert_one_clean_line(code, lines, stderr, "'cuda'", "backend.device", "cpu")
 
 
-def test_resuming_with_a_checkpoint_of_another_model_names_the_keys(cli_main: Any) -> None:
+def test_resuming_with_another_model_shape_names_the_changed_key(cli_main: Any) -> None:
     spec = base_spec()
     spec["loop"]["max_epochs"] = 1
     assert cli_main(spec)[0] == 0
     spec["loop"]["max_epochs"] = 2
     spec["backend"]["model_args"] = {"hidden": 32}
     code, lines, stderr = cli_main(spec, "--resume")
-    assert_one_clean_line(code, lines, stderr, "inp.weight (16, 8) vs (32, 8)", "norm.weight", "--resume")
+    assert_one_clean_line(code, lines, stderr, "cannot resume", "backend.model_args.hidden = 32",
+                          "start a new run")
 
 
 # ---------------------------------------------------------------- bad data is refused at start-up
