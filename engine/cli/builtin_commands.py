@@ -75,6 +75,11 @@ def _launch(args: argparse.Namespace) -> int:
     if args.nproc < 1:
         raise EngineError(f"--nproc {args.nproc}: the number of processes must be at least 1",
                           fix="pass --nproc 2 or more, or leave it out")
+    from engine.resources import parallelism_problems, usable_cores
+
+    if parallelism_problems({"nproc": args.nproc}, where="run"):
+        raise EngineError(f"--nproc {args.nproc}: more processes than this machine can run",
+                          fix=f"pass at most {usable_cores()} (its cores)")
     if "TORCHELASTIC_RUN_ID" in os.environ or "WORLD_SIZE" in os.environ:
         raise EngineError("--nproc was given to a process that torchrun already started",
                           fix="drop --nproc from the command torchrun runs")

@@ -219,6 +219,9 @@ def _walk(exc: BaseException, cl: Any, path: str, out: list[tuple[str, str]]) ->
     if isinstance(exc, ValueProblemError):
         out.append((path, str(exc)))
         return
+    if isinstance(exc, ValueError) and attrs.has(cl) and str(exc):
+        out.append((path, str(exc)))  # the options class's own check of its values, as it says it
+        return
     if isinstance(exc, (ValueError, TypeError)):
         expected = _type_name(cl)
         out.append((path, f"expected {expected}" if expected else str(exc)))

@@ -123,3 +123,13 @@ def test_ranking_on_dask_is_one_clear_error(csvs: tuple[Path, Path], tmp_path: P
     with pytest.raises(EngineError, match=r"ranking .* is not supported with the dask strategy"):
         run_spec(spec, tmp_path / "run")
     assert not (tmp_path / "run").exists()  # a run that never started leaves nothing behind
+
+
+def test_more_dask_workers_than_the_machine_can_run_is_a_spec_error(csvs: tuple[Path, Path], tmp_path: Path) -> None:
+    from engine.errors import SpecError
+
+    bad = spec("xgboost", {"objective": "binary:logistic"}, csvs, strategy=True)
+    bad["strategy"] = {**DASK, "workers": 100000}
+    with pytest.raises(SpecError, match=r"strategy.*workers = 100000 is more than this machine can run"):
+        run_spec(bad, tmp_path / "run")
+    assert not (tmp_path / "run").exists()

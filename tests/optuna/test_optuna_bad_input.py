@@ -55,6 +55,7 @@ def test_engine_check_reports_space_errors(cli, tmp_path: Path) -> None:
 @pytest.mark.parametrize("flags, expected", [
     (["--trials", "0"], "--trials 0: expected a positive integer"),
     (["--timeout", "soon"], "--timeout soon"),
+    (["--workers", "100000"], "tune.workers: workers = 100000 is more than this machine can run"),
 ])
 def test_bad_command_line(cli, tmp_path: Path, flags: list[str], expected: str) -> None:
     (tmp_path / "spec.toml").write_text(tune_spec())

@@ -6,6 +6,8 @@ from typing import Literal
 
 import attrs
 
+from engine.resources import parallelism_problems
+
 
 @attrs.define
 class TorchDistributedOptions:
@@ -60,3 +62,7 @@ class DaskOptions:
     def __attrs_post_init__(self) -> None:
         if self.workers < 1 or self.threads_per_worker < 1:
             raise ValueError("workers and threads_per_worker must be at least 1")
+        problems = parallelism_problems({"workers": self.workers, "threads_per_worker": self.threads_per_worker},
+                                        where="strategy")
+        if problems:
+            raise ValueError(problems[0].split(": ", 1)[1])

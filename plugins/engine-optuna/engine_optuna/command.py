@@ -13,6 +13,7 @@ from engine.cadence import parse_duration
 from engine.cli.session import Session
 from engine.errors import EXIT_FAILED, EXIT_OK, EngineError, SpecError
 from engine.plugins import Plugins
+from engine.resources import parallelism_problems
 from engine.rundir import run_dir_for
 from engine.spec.load import RawSpec, read_raw, structure_spec
 from engine_optuna import factories, results
@@ -89,6 +90,9 @@ def _budget(args: argparse.Namespace, options: TuneOptions) -> tuple[int, float 
     for flag, value in (("--trials", n_trials), ("--workers", workers)):
         if value < 1:
             raise EngineError(f"{flag} {value}: expected a positive integer", fix=f"pass {flag} 1 or more")
+    problems = parallelism_problems({"workers": workers}, where="tune")
+    if problems:
+        raise EngineError(problems[0])
     return n_trials, timeout, workers
 
 

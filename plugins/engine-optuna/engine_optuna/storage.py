@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import EngineError
+from engine.redact import hide_url_userinfo
 
 DB_FILE = "study.db"
 JOURNAL_FILE = "study.journal"
@@ -79,13 +80,8 @@ def _create_rdb(create: Callable[[], Any], attempts: int = 5) -> Any:
 
 
 def redact_url(url: str) -> str:
-    """The URL without its password."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest:
-        return url
-    credentials, _, host = rest.rpartition("@")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
+    """The URL without its user-info (a password may hold any character, ``/`` and ``@`` too)."""
+    return hide_url_userinfo(url)
 
 
 def _first_line(exc: BaseException) -> str:
