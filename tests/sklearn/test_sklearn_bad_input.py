@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from engine_tabular.testing import cli_in_process, engine_cli_without
+from engine_tabular.testing import cli_in_process
 
 from engine.spec.toml_text import dump_toml
+from engine.testing.without import engine_without
 
 
 def run_cli(tmp_path: Path, data: dict, params: dict | None = None, *, capfd: pytest.CaptureFixture) -> str:
@@ -104,7 +105,7 @@ def test_without_scikit_learn_check_names_it(csvs, tmp_path):
     spec = {"loop": {"max_steps": 3}, "backend": {"use": "sklearn", "estimator": "sklearn.tree:DecisionTreeClassifier",
                                                   "data": {"train": str(csvs[0])}}}
     (tmp_path / "spec.toml").write_text(dump_toml(spec))
-    result = engine_cli_without(["sklearn"], ["check", "spec.toml"], tmp_path)
+    result = engine_without(["sklearn"], ["check", "spec.toml"], cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "needs the Python package 'sklearn'" in lines[0] and "scikit-learn" in lines[0]

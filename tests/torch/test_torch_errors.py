@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from torch_helpers import base_spec, engine, engine_without, error_lines, toml_spec
+from torch_helpers import base_spec, cli_env, engine, error_lines, toml_spec
 
 from engine.cli.main import main
+from engine.testing.without import engine_without
 
 
 def run(tmp_path: Path, spec: dict[str, Any], *extra: str) -> tuple[int, list[str], str]:
@@ -219,7 +220,7 @@ def test_more_threads_than_cores_is_a_warning(tmp_path: Path, cli_main: Any) -> 
 
 def test_without_torch_check_names_the_package(tmp_path: Path) -> None:
     (tmp_path / "spec.toml").write_text(toml_spec(base_spec()))
-    result = engine_without(["torch"], "check", "spec.toml", cwd=tmp_path)
+    result = engine_without(["torch"], ["check", "spec.toml"], cwd=tmp_path, env=cli_env(tmp_path))
     assert result.returncode == 2, result.stderr
     lines = error_lines(result.stderr)
     assert len(lines) == 1 and "needs the Python package 'torch'" in lines[0] and "pip install torch" in lines[0]

@@ -63,22 +63,3 @@ def error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("engine: error:")]
 
 
-_WITHOUT = """
-import importlib.abc, sys
-blocked = set(sys.argv[1].split(","))
-class Blocked(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in blocked:
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-        return None
-sys.meta_path.insert(0, Blocked())
-from engine.cli.main import main
-sys.exit(main(sys.argv[2:]))
-"""
-
-
-def engine_without(modules: list[str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """``engine ARGS`` in a subprocess where ``modules`` cannot be imported (as if not installed)."""
-    environment = {**os.environ, **cli_env(cwd)}
-    return subprocess.run([sys.executable, "-c", _WITHOUT, ",".join(modules), *args], cwd=cwd, env=environment,
-                          capture_output=True, text=True, timeout=120, check=False)

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from engine_tabular.testing import cli_in_process, engine_cli_without
+from engine_tabular.testing import cli_in_process
 
 from engine.spec.toml_text import dump_toml
+from engine.testing.without import engine_without
 
 
 def run_cli(tmp_path: Path, data: dict, params: dict | None = None, *, capfd: pytest.CaptureFixture) -> str:
@@ -138,7 +139,7 @@ def test_without_the_xgboost_package_check_names_it(csvs, tmp_path):
     spec = {"loop": {"max_steps": 3}, "backend": {"use": "xgboost", "data": {"train": str(csvs[0])}}}
     (tmp_path / "spec.toml").write_text(dump_toml(spec))
     for command in (["check", "spec.toml"], ["run", "spec.toml", "--run-dir", "run"]):
-        result = engine_cli_without(["xgboost"], command, tmp_path)
+        result = engine_without(["xgboost"], command, cwd=tmp_path)
         assert result.returncode == 2, result.stderr
         assert "Traceback" not in result.stderr and "traceback from your code" not in result.stderr
         lines = result.stderr.strip().splitlines()

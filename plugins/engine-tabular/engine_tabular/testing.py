@@ -125,21 +125,3 @@ def interrupted_run(tmp_path: Path, run: dict[str, Any], capfd: Any) -> tuple[Pa
     return directory, stderr
 
 
-_WITHOUT = """
-import importlib.abc, sys
-blocked = set(sys.argv[1].split(","))
-class Blocked(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in blocked:
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-        return None
-sys.meta_path.insert(0, Blocked())
-from engine.cli.main import main
-sys.exit(main(sys.argv[2:]))
-"""
-
-
-def engine_cli_without(modules: Sequence[str], args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """``engine <args>`` in a subprocess where ``modules`` cannot be imported (as if not installed)."""
-    return subprocess.run([sys.executable, "-c", _WITHOUT, ",".join(modules), *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=120, env=_env())
