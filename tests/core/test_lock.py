@@ -10,10 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-
-def summary_of(path: Path) -> dict[str, object]:
-    return dict(json.loads(path.read_text()))
-
+from engine.testing.restarts import read_summary, write_kill_plugin
 
 SPEC = """
 [run]
@@ -31,19 +28,10 @@ step_seconds = {step_seconds}
 [checkpoint]
 storage_options = {{ fsync = false }}
 """
-KILLER = """
-import os, signal
-from engine import hookimpl
-
-@hookimpl
-def on_step(run):
-    if run.step == int(os.environ.get("KILL_AT", "0") or 0):
-        os.kill(os.getpid(), signal.SIGKILL)
-"""
 
 
 def write_spec(tmp_path: Path, max_steps: int, step_seconds: float) -> None:
-    (tmp_path / "killer.py").write_text(KILLER)
+    write_kill_plugin(tmp_path)
     (tmp_path / "spec.toml").write_text(SPEC.format(max_steps=max_steps, step_seconds=step_seconds))
 
 
@@ -66,7 +54,7 @@ def test_a_second_process_on_a_training_run_exits_2_naming_the_holder(cli, tmp_p
         assert len(second.error_lines) == 1 and f"in use by process {first.pid}" in second.error_lines[0], second
     _, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
-    summary = summary_of(tmp_path / "runs/r/summary.json")
+    summary = read_summary(tmp_path / "runs/r")
     assert summary["status"] == "completed" and summary["steps"] == 40
     assert not lock.exists()
 
@@ -80,4 +68,4 @@ def test_a_lock_left_by_a_killed_process_is_taken_over_with_a_warning(cli, tmp_p
     assert resumed.code == 0, resumed
     warnings = [line for line in resumed.err.splitlines() if "took over the lock" in line]
     assert len(warnings) == 1 and f"process {left['pid']}" in warnings[0], resumed
-    assert summary_of(tmp_path / "runs/r/summary.json")["steps"] == 10
+    assert read_summary(tmp_path / "runs/r")["steps"] == 10

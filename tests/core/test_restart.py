@@ -6,10 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-
-def summary_of(path: Path) -> dict[str, object]:
-    return dict(json.loads(path.read_text()))
-
+from engine.testing.restarts import read_summary, write_kill_plugin
 
 SPEC = """
 [run]
@@ -28,20 +25,10 @@ use = "testing"
 [checkpoint]
 storage_options = {{ fsync = false }}
 """
-#: A run plugin that SIGKILLs its own process at step $KILL_AT (unset: does nothing).
-KILLER = """
-import os, signal
-from engine import hookimpl
-
-@hookimpl
-def on_step(run):
-    if run.step == int(os.environ.get("KILL_AT", "0") or 0):
-        os.kill(os.getpid(), signal.SIGKILL)
-"""
 
 
 def write_spec(tmp_path: Path, checkpoint_every: str = "") -> None:
-    (tmp_path / "killer.py").write_text(KILLER)
+    write_kill_plugin(tmp_path)
     (tmp_path / "spec.toml").write_text(SPEC.format(checkpoint_every=checkpoint_every))
 
 
@@ -63,7 +50,7 @@ def test_a_run_killed_before_its_first_checkpoint_starts_again_with_resume(cli, 
     assert restarted.code == 0, restarted
     notices = [line for line in restarted.err.splitlines() if "no committed checkpoint" in line]
     assert len(notices) == 1 and "starting the run from step 0" in notices[0], restarted
-    summary = summary_of(run_dir / "summary.json")
+    summary = read_summary(run_dir)
     assert summary["status"] == "completed" and summary["steps"] == 12
     steps = logged_steps(run_dir)
     assert steps == sorted(steps) and steps[-1] == 12  # the dead attempt's lines are gone
@@ -80,7 +67,7 @@ def test_resume_continues_from_the_newest_checkpoint_and_again_after_the_end(cli
     assert steps == sorted(steps) and set(steps) == set(range(1, 13))
     again = cli("run", "spec.toml", "--resume", "--quiet")  # a requeue after the end: nothing to do
     assert again.code == 0, again
-    assert summary_of(tmp_path / "runs/r/summary.json")["steps"] == 12
+    assert read_summary(tmp_path / "runs/r")["steps"] == 12
 
 
 def test_resume_refuses_a_finished_run_without_checkpoints(cli, tmp_path):
@@ -124,5 +111,5 @@ def test_cross_validation_resumes_with_the_same_command(cli, tmp_path):
     for _ in range(2):
         result = cli("run", "spec.toml", "--resume", "--quiet")
         assert result.code == 0, result
-    summary = summary_of(tmp_path / "runs/r/summary.json")
+    summary = read_summary(tmp_path / "runs/r")
     assert summary["status"] == "completed" and summary["folds"] == 2

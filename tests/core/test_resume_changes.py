@@ -4,16 +4,12 @@ added since the checkpoint starts fresh, and is never called damage."""
 
 from __future__ import annotations
 
-import json
 import tomllib
 from pathlib import Path
 
 import pytest
 
-
-def summary_of(path: Path) -> dict[str, object]:
-    return dict(json.loads(path.read_text()))
-
+from engine.testing.restarts import KILL_AT_PLUGIN, read_summary
 
 SPEC = """
 [run]
@@ -35,15 +31,8 @@ storage_options = {{ fsync = false }}
 {extra}
 """
 #: A killer (SIGKILL at step $KILL_AT) and a stateful tracker whose option is a secret.
-HELPERS = """
-import os, signal
+HELPERS = KILL_AT_PLUGIN + """
 import attrs
-from engine import hookimpl
-
-@hookimpl
-def on_step(run):
-    if run.step == int(os.environ.get("KILL_AT", "0") or 0):
-        os.kill(os.getpid(), signal.SIGKILL)
 
 @attrs.define
 class CounterOptions:
@@ -101,7 +90,7 @@ def test_a_change_to_the_numerics_needs_allow_changes(cli, killed, setting, show
     key, value = setting.split("=")
     section, name = key.split(".")
     assert tomllib.loads((run_dir / "spec.toml").read_text())[section][name] == int(value)
-    assert summary_of(run_dir / "summary.json")["steps"] == 12
+    assert read_summary(run_dir)["steps"] == 12
 
 
 def test_a_structural_change_is_refused_even_with_allow_changes(cli, killed):
@@ -129,7 +118,7 @@ def test_other_changes_are_listed_in_one_line_and_resume(cli, killed):
     assert result.code == 0, result
     assert change_lines(result.err) == [
         "engine: resuming with changes: loop.eval_every '4 steps' -> '5 steps', loop.max_steps 12 -> 15"], result
-    assert summary_of(run_dir / "summary.json")["steps"] == 15
+    assert read_summary(run_dir)["steps"] == 15
 
 
 def test_components_added_before_resume_start_fresh_and_are_not_damage(cli, killed, tmp_path):
@@ -143,7 +132,7 @@ def test_components_added_before_resume_start_fresh_and_are_not_damage(cli, kill
     assert len(fresh) == 1 and "run:early-stop" in fresh[0] and "tracker[0]" in fresh[0], result
     assert "early_stop = '[early_stop]' (added)" in result.err, result
     assert "tracker[0] = 'counter' (added)" in result.err, result
-    assert summary_of(run_dir / "summary.json")["steps"] == 12
+    assert read_summary(run_dir)["steps"] == 12
 
 
 def test_a_redacted_secret_is_not_a_change(cli, killed):

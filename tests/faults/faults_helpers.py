@@ -18,6 +18,15 @@ from engine_fsspec.testing import CREDENTIALS, S3Server
 #: This folder: its helper modules (``faults_kill``, ``faults_data``) resolve in ``engine run``.
 HERE = Path(__file__).resolve().parent
 
+#: The ``[run]`` table of the backend fault tests' specs: run ``r``, seed 7, and the run plugin
+#: ``faults_kill`` that kills or preempts it at step ``$FAULTS_KILL_AT``.
+KILLED_RUN = """
+[run]
+name = "r"
+seed = 7
+plugins = ["faults_kill"]
+"""
+
 
 def start(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """``python -m engine ARGS`` in ``cwd``, with ``env`` added to this process's environment."""

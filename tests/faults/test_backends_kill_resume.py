@@ -17,14 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faults_helpers import Checkpoints, final_state, kill, s3_storage, start, wait_until
+from faults_helpers import KILLED_RUN, Checkpoints, final_state, kill, s3_storage, start, wait_until
 
-SPEC = """
-[run]
-name = "r"
-seed = 7
-plugins = ["faults_kill"]
-
+SPEC = KILLED_RUN + """
 [loop]
 max_steps = {max_steps}
 eval_every = "10 steps"

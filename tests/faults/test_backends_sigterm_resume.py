@@ -21,17 +21,12 @@ from typing import Any
 
 import attrs
 import pytest
-from faults_helpers import Checkpoints, metrics_log, outcome, start
+from faults_helpers import KILLED_RUN, Checkpoints, metrics_log, outcome, start
 from test_backends_kill_resume import LIGHTGBM, TORCH, XGBOOST
 
 from engine.errors import EXIT_SIGTERM
 
-SPEC = """
-[run]
-name = "r"
-seed = 7
-plugins = ["faults_kill"]
-
+SPEC = KILLED_RUN + """
 [loop]
 max_steps = 200
 eval_every = "{eval_every} steps"

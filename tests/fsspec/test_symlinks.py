@@ -5,19 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-SPEC = """
-[loop]
-max_steps = 4
-eval_every = "never"
-checkpoint_every = "2 steps"
-
-[backend]
-use = "testing"
-
-[checkpoint]
-storage = "local://{root}"
-keep_last = 1
-"""
+from engine.testing.restarts import checkpointed_spec
 
 
 def test_saving_over_planted_symlinks_touches_nothing_outside(cli, tmp_path: Path) -> None:
@@ -30,7 +18,7 @@ def test_saving_over_planted_symlinks_touches_nothing_outside(cli, tmp_path: Pat
     (root / "step-000000002").mkdir(parents=True)
     (root / "step-000000002" / "backend.json").symlink_to(outside / "precious.txt")
     (root / "step-000000004").symlink_to(outside, target_is_directory=True)
-    (tmp_path / "s.toml").write_text(SPEC.format(root=root.as_posix()))
+    (tmp_path / "s.toml").write_text(checkpointed_spec(f"local://{root.as_posix()}"))
 
     result = cli("run", "s.toml", "--quiet")
 
@@ -49,7 +37,7 @@ def test_the_run_directory_mirror_writes_through_no_planted_symlink(cli, tmp_pat
     (root / "run").mkdir(parents=True)
     (root / "run" / "summary.json").symlink_to(outside / "precious.txt")
     (root / "run" / "model").symlink_to(outside, target_is_directory=True)
-    spec = SPEC.format(root=root.as_posix()) + "storage_options = { mirror_run_dir = true }\n"
+    spec = checkpointed_spec(f"local://{root.as_posix()}") + "storage_options = { mirror_run_dir = true }\n"
     (tmp_path / "s.toml").write_text(spec)
 
     result = cli("run", "s.toml", "--quiet")

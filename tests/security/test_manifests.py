@@ -9,25 +9,14 @@ import json
 import shutil
 from pathlib import Path
 
-SPEC = """
-[loop]
-max_steps = 4
-eval_every = "never"
-checkpoint_every = "2 steps"
-
-[backend]
-use = "testing"
-
-[checkpoint]
-keep_last = 1
-"""
+from engine.testing.restarts import checkpointed_spec
 
 CHECKPOINTS = Path("runs/s/checkpoints")
 
 
 def first_run(cli, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
     """A finished run whose checkpoint root holds step-000000004 only; returns that root."""
-    (tmp_path / "s.toml").write_text(SPEC)
+    (tmp_path / "s.toml").write_text(checkpointed_spec())
     assert cli("run", "s.toml", "--quiet").code == 0
     root = tmp_path / CHECKPOINTS
     assert sorted(p.name for p in root.iterdir()) == ["step-000000004"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from engine_tabular.testing import cli_in_process
+from engine_tabular.testing import cli_in_process, refused_run_line
 
 from engine.spec.toml_text import dump_toml
 from engine.testing.without import engine_without
@@ -18,16 +18,7 @@ def run_cli(tmp_path: Path, data: dict, params: dict | None = None, *, capfd: py
         "backend": {"use": "sklearn", "estimator": "sklearn.tree:DecisionTreeClassifier",
                     "params": params or {}, "data": data},
     }
-    (tmp_path / "spec.toml").write_text(dump_toml(spec))
-    capfd.readouterr()
-    status = cli_in_process(["run", "spec.toml", "--run-dir", str(tmp_path / "run")], tmp_path)
-    stderr = capfd.readouterr().err
-    assert status == 2, stderr
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, stderr
-    assert "Traceback" not in stderr
-    assert not (tmp_path / "run").exists()  # a run that never started leaves nothing behind
-    return lines[0]
+    return refused_run_line(spec, tmp_path, capfd)
 
 
 def test_missing_label_column(csvs, tmp_path, capfd):

@@ -7,9 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_tabular.testing import cli_in_process
-
-from engine.spec.toml_text import dump_toml
+from engine_tabular.testing import passed_by_check_and_run, refused_by_check_and_run
 
 TREE = "sklearn.tree:DecisionTreeClassifier"
 
@@ -39,16 +37,7 @@ def test_check_and_run_refuse_the_mistake_before_anything_is_written(csvs, tmp_p
             "backend": {"use": "sklearn", "estimator": estimator, "data": {"train": str(csvs[0]), **data},
                         **options},
             **sections}
-    (tmp_path / "spec.toml").write_text(dump_toml(spec))
-    for command in ("check", "run"):
-        capfd.readouterr()
-        status = cli_in_process([command, "spec.toml"], tmp_path)
-        stderr = capfd.readouterr().err
-        errors = [line for line in stderr.splitlines() if line.startswith("engine: error:")]
-        assert status == 2 and len(errors) == 1 and "Traceback" not in stderr, stderr
-        for word in words:
-            assert word in errors[0], errors[0]
-        assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.toml"], f"{command} wrote files"
+    refused_by_check_and_run(spec, tmp_path, capfd, words)
 
 
 @pytest.mark.parametrize(("estimator", "monitor"), [
@@ -61,9 +50,7 @@ def test_the_reported_metrics_are_the_ones_evaluated(csvs, tmp_path: Path, capfd
             "backend": {"use": "sklearn", "estimator": estimator,
                         "data": {"train": str(csvs[0]), "valid": str(csvs[1])}},
             "early_stop": {"monitor": monitor}}
-    (tmp_path / "spec.toml").write_text(dump_toml(spec))
-    assert cli_in_process(["check", "spec.toml"], tmp_path) == 0, capfd.readouterr().err
-    assert cli_in_process(["run", "spec.toml", "-q"], tmp_path) == 0, capfd.readouterr().err
+    passed_by_check_and_run(spec, tmp_path, capfd)
 
 
 def test_a_scorer_served_by_another_method_passes(csvs, tmp_path: Path, capfd) -> None:
@@ -71,6 +58,4 @@ def test_a_scorer_served_by_another_method_passes(csvs, tmp_path: Path, capfd) -
             "backend": {"use": "sklearn", "estimator": "sklearn.linear_model:RidgeClassifier",
                         "metrics": ["roc_auc"], "data": {"train": str(csvs[0]), "valid": str(csvs[1])}},
             "early_stop": {"monitor": "val/roc_auc"}}
-    (tmp_path / "spec.toml").write_text(dump_toml(spec))
-    assert cli_in_process(["check", "spec.toml"], tmp_path) == 0, capfd.readouterr().err
-    assert cli_in_process(["run", "spec.toml", "-q"], tmp_path) == 0, capfd.readouterr().err
+    passed_by_check_and_run(spec, tmp_path, capfd)

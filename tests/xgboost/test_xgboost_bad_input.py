@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from engine_tabular.testing import cli_in_process
+from engine_tabular.testing import changed_csv, cli_in_process, refused_run_line
 
 from engine.spec.toml_text import dump_toml
 from engine.testing.without import engine_without
@@ -17,16 +17,7 @@ def run_cli(tmp_path: Path, data: dict, params: dict | None = None, *, capfd: py
         "loop": {"max_steps": 5},
         "backend": {"use": "xgboost", "params": params or {"objective": "binary:logistic"}, "data": data},
     }
-    (tmp_path / "spec.toml").write_text(dump_toml(spec))
-    capfd.readouterr()
-    status = cli_in_process(["run", "spec.toml", "--run-dir", str(tmp_path / "run")], tmp_path)
-    stderr = capfd.readouterr().err
-    assert status == 2, stderr
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, stderr
-    assert "Traceback" not in stderr
-    assert not (tmp_path / "run").exists()  # a run that never started leaves nothing behind
-    return lines[0]
+    return refused_run_line(spec, tmp_path, capfd)
 
 
 def test_missing_label_column(csvs, tmp_path, capfd):
@@ -71,33 +62,25 @@ def test_csv_with_a_ragged_row_names_the_line(tmp_path, capfd):
     assert "'ragged.csv' line 4 has 4 fields, the header has 3" in line
 
 
-def _with(csv: Path, tmp_path: Path, name: str, change) -> str:
-    """A copy of ``csv`` changed by ``change(frame)``, written to ``tmp_path / name``."""
-    frame = pd.read_csv(csv)
-    change(frame)
-    frame.to_csv(tmp_path / name, index=False)
-    return name
-
-
 def test_an_infinite_label_is_refused(csvs, tmp_path, capfd):
     def inf(frame):
         frame["label"] = frame["label"].astype(float)
         frame.loc[4, "label"] = float("inf")
-    data = {"train": _with(csvs[0], tmp_path, "d.csv", inf)}
+    data = {"train": changed_csv(csvs[0], tmp_path, "d.csv", inf)}
     line = run_cli(tmp_path, data, {"objective": "reg:squarederror"}, capfd=capfd)
     assert "backend.data.label" in line and "1 infinite value(s) (first in data row 5)" in line
 
 
 def test_an_infinite_feature_is_refused_and_named(csvs, tmp_path, capfd):
-    data = {"train": str(csvs[0]), "valid": _with(csvs[1], tmp_path, "v.csv",
-                                                  lambda f: f.__setitem__("mean_area", f["mean_area"].where(
-                                                      f.index != 2, float("-inf"))))}
+    data = {"train": str(csvs[0]), "valid": changed_csv(csvs[1], tmp_path, "v.csv",
+                                                        lambda f: f.__setitem__("mean_area", f["mean_area"].where(
+                                                            f.index != 2, float("-inf"))))}
     line = run_cli(tmp_path, data, capfd=capfd)
     assert "column 'mean_area' of validation data 'v.csv'" in line and "infinite" in line
 
 
 def test_missing_feature_values_still_train(csvs, tmp_path):
-    name = _with(csvs[0], tmp_path, "d.csv", lambda f: f.__setitem__("mean_area", f["mean_area"].where(
+    name = changed_csv(csvs[0], tmp_path, "d.csv", lambda f: f.__setitem__("mean_area", f["mean_area"].where(
         f.index % 3 != 0)))
     spec = {"loop": {"max_steps": 3},
             "backend": {"use": "xgboost", "params": {"objective": "binary:logistic"}, "data": {"train": name}}}
@@ -106,14 +89,14 @@ def test_missing_feature_values_still_train(csvs, tmp_path):
 
 
 def test_one_class_classification_data_is_refused(csvs, tmp_path, capfd):
-    data = {"train": _with(csvs[0], tmp_path, "d.csv", lambda f: f.__setitem__("label", 1))}
+    data = {"train": changed_csv(csvs[0], tmp_path, "d.csv", lambda f: f.__setitem__("label", 1))}
     line = run_cli(tmp_path, data, capfd=capfd)
     assert "backend.data.label" in line and "one class of label 'label' (1.0)" in line
 
 
 def test_a_binary_objective_on_three_string_classes(csvs, tmp_path, capfd):
-    data = {"train": _with(csvs[0], tmp_path, "d.csv",
-                           lambda f: f.__setitem__("label", [("a", "b", "c")[i % 3] for i in range(len(f))]))}
+    data = {"train": changed_csv(csvs[0], tmp_path, "d.csv",
+                                 lambda f: f.__setitem__("label", [("a", "b", "c")[i % 3] for i in range(len(f))]))}
     line = run_cli(tmp_path, data, capfd=capfd)
     assert line.startswith("engine: error: backend.params.objective: objective 'binary:logistic' needs labels 0 and 1")
     assert "3 distinct values ('a', 'b', 'c')" in line and "multi:softprob" in line and "num_class = 3" in line
@@ -121,7 +104,7 @@ def test_a_binary_objective_on_three_string_classes(csvs, tmp_path, capfd):
 
 def test_too_few_classes_for_the_labels(csvs, tmp_path, capfd):
     three = [i % 3 for i in range(len(pd.read_csv(csvs[0])))]
-    data = {"train": _with(csvs[0], tmp_path, "d.csv", lambda f: f.__setitem__("label", three))}
+    data = {"train": changed_csv(csvs[0], tmp_path, "d.csv", lambda f: f.__setitem__("label", three))}
     line = run_cli(tmp_path, data, {"objective": "multi:softprob", "num_class": 2}, capfd=capfd)
     assert "backend.params.num_class" in line and "set num_class = 3" in line and "[bt]" not in line
 
@@ -156,7 +139,7 @@ def test_thousands_of_threads_are_refused(csvs, tmp_path, capfd, key):
 
 def test_a_library_failure_during_training_is_one_line_without_its_native_trace(csvs, tmp_path, capfd):
     three = [i % 3 for i in range(len(pd.read_csv(csvs[0])))]
-    data = {"train": _with(csvs[0], tmp_path, "d.csv", lambda f: f.__setitem__("label", three))}
+    data = {"train": changed_csv(csvs[0], tmp_path, "d.csv", lambda f: f.__setitem__("label", three))}
     spec = {"loop": {"max_steps": 3}, "backend": {"use": "xgboost", "params": {"objective": "reg:logistic"},
                                                   "data": data}}
     (tmp_path / "spec.toml").write_text(dump_toml(spec))
@@ -170,6 +153,7 @@ def test_a_library_failure_during_training_is_one_line_without_its_native_trace(
 
 
 def test_validation_rows_wider_than_the_training_rows(csvs, tmp_path, capfd):
-    data = {"train": str(csvs[0]), "valid": _with(csvs[1], tmp_path, "v.csv", lambda f: f.__setitem__("extra", 1.0))}
+    data = {"train": str(csvs[0]),
+            "valid": changed_csv(csvs[1], tmp_path, "v.csv", lambda f: f.__setitem__("extra", 1.0))}
     line = run_cli(tmp_path, data, capfd=capfd)
     assert "backend.data.valid" in line and "has 31 feature columns, the training data 30: it also has 'extra'" in line

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_tabular.testing import cli_in_process
+from engine_tabular.testing import cli_in_process, passed_by_check_and_run, refused_by_check_and_run
 
 from engine.spec.toml_text import dump_toml
 
@@ -35,16 +35,7 @@ def test_check_and_run_refuse_the_mistake_before_anything_is_written(csvs, tmp_p
     spec = {"loop": {"max_steps": 5},
             "backend": {"use": "xgboost", "params": params, "data": {"train": str(csvs[0]), **data}},
             **sections}
-    (tmp_path / "spec.toml").write_text(dump_toml(spec))
-    for command in ("check", "run"):
-        capfd.readouterr()
-        status = cli_in_process([command, "spec.toml"], tmp_path)
-        stderr = capfd.readouterr().err
-        errors = [line for line in stderr.splitlines() if line.startswith("engine: error:")]
-        assert status == 2 and len(errors) == 1 and "Traceback" not in stderr, stderr
-        for word in words:
-            assert word in errors[0], errors[0]
-        assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.toml"], f"{command} wrote files"
+    refused_by_check_and_run(spec, tmp_path, capfd, words)
 
 
 def test_the_reported_metrics_are_xgboosts_own_names(csvs, tmp_path: Path, capfd) -> None:
@@ -52,9 +43,7 @@ def test_the_reported_metrics_are_xgboosts_own_names(csvs, tmp_path: Path, capfd
             "backend": {"use": "xgboost", "params": {**PARAMS, "eval_metric": ["auc", "logloss"]},
                         "data": {"train": str(csvs[0]), "valid": str(csvs[1])}, "eval_train": True},
             "early_stop": {"monitor": "train/auc"}, "checkpoint": {"monitor": "val/logloss", "save_top_k": 1}}
-    (tmp_path / "spec.toml").write_text(dump_toml(spec))
-    assert cli_in_process(["check", "spec.toml"], tmp_path) == 0, capfd.readouterr().err
-    assert cli_in_process(["run", "spec.toml", "-q"], tmp_path) == 0, capfd.readouterr().err
+    passed_by_check_and_run(spec, tmp_path, capfd)
 
 
 def test_reading_the_metric_names_leaves_the_model_bit_identical(csvs, tmp_path: Path, capfd) -> None:

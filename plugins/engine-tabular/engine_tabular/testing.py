@@ -1,6 +1,7 @@
 """Helpers for testing tabular backends through the real CLI (used by tests/xgboost, ...).
 
-Nothing here imports pytest; scikit-learn is needed only by :func:`write_breast_cancer`.
+Nothing here imports pytest (a ``capfd`` argument is pytest's fixture of that name); scikit-learn
+is needed only by :func:`write_breast_cancer`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +126,55 @@ def interrupted_run(tmp_path: Path, run: dict[str, Any], capfd: Any) -> tuple[Pa
     return directory, stderr
 
 
+def refused_by_check_and_run(spec: dict[str, Any], cwd: Path, capfd: Any, words: Sequence[str]) -> None:
+    """``engine check`` and ``engine run`` of ``spec`` (written to ``cwd/spec.toml``) each exit 2 with
+    one ``engine: error:`` line that holds every one of ``words``, no traceback, and write nothing."""
+    from engine.spec.toml_text import dump_toml
+
+    (cwd / "spec.toml").write_text(dump_toml(spec))
+    for command in ("check", "run"):
+        capfd.readouterr()
+        status = cli_in_process([command, "spec.toml"], cwd)
+        stderr = capfd.readouterr().err
+        errors = [line for line in stderr.splitlines() if line.startswith("engine: error:")]
+        assert status == 2 and len(errors) == 1 and "Traceback" not in stderr, stderr
+        for word in words:
+            assert word in errors[0], errors[0]
+        assert sorted(p.name for p in cwd.iterdir()) == ["spec.toml"], f"{command} wrote files"
+
+
+def passed_by_check_and_run(spec: dict[str, Any], cwd: Path, capfd: Any) -> None:
+    """``engine check`` of ``spec`` (written to ``cwd/spec.toml``) and then ``engine run -q`` both exit 0."""
+    from engine.spec.toml_text import dump_toml
+
+    (cwd / "spec.toml").write_text(dump_toml(spec))
+    assert cli_in_process(["check", "spec.toml"], cwd) == 0, capfd.readouterr().err
+    assert cli_in_process(["run", "spec.toml", "-q"], cwd) == 0, capfd.readouterr().err
+
+
+def refused_run_line(spec: dict[str, Any], cwd: Path, capfd: Any) -> str:
+    """The one line on stderr of ``engine run`` of ``spec`` (written to ``cwd/spec.toml``) that must
+    exit 2 without a traceback, before its run directory ``cwd/run`` exists."""
+    from engine.spec.toml_text import dump_toml
+
+    (cwd / "spec.toml").write_text(dump_toml(spec))
+    capfd.readouterr()
+    status = cli_in_process(["run", "spec.toml", "--run-dir", str(cwd / "run")], cwd)
+    stderr = capfd.readouterr().err
+    assert status == 2, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    assert not (cwd / "run").exists()  # a run that never started leaves nothing behind
+    return lines[0]
+
+
+def changed_csv(csv: Path, directory: Path, name: str, change: Callable[[Any], object]) -> str:
+    """A copy of ``csv`` changed by ``change(frame)`` (a pandas DataFrame), written to
+    ``directory / name``; returns ``name``."""
+    import pandas as pd
+
+    frame = pd.read_csv(csv)
+    change(frame)
+    frame.to_csv(directory / name, index=False)
+    return name
