@@ -6,11 +6,30 @@ from __future__ import annotations
 from fsspec_helpers import spec_text
 
 
+FAILING_COMMIT = """
+import errno
+from fsspec.implementations.local import LocalFileSystem
+
+from engine.checkpoint.manifest import MANIFEST
+
+stored = LocalFileSystem.pipe_file
+
+
+def pipe_file(self, path, value, *args, **kwargs):
+    if "step-000000007" in str(path) and str(path).endswith(MANIFEST):  # every part is stored by now
+        raise OSError(errno.ENOSPC, "No space left on device")
+    return stored(self, path, value, *args, **kwargs)
+
+
+LocalFileSystem.pipe_file = pipe_file
+"""
+
+
 def test_a_failed_save_removes_the_parts_it_stored(cli, tmp_path):
     store = tmp_path / "store"
-    (store / "step-000000007/backend.json").mkdir(parents=True)  # where a part should go: it fails there
+    (tmp_path / "failcommit.py").write_text(FAILING_COMMIT)
     (tmp_path / "spec.toml").write_text(spec_text(f"local://{store}", max_steps=21, every=7))
-    result = cli("run", "spec.toml", "--quiet")
+    result = cli("run", "spec.toml", "--quiet", "-p", "failcommit")
     assert result.code == 0, result
     assert result.err.count("could not write the checkpoint of step 7") == 1, result
     assert sorted(p.name for p in store.iterdir()) == ["step-000000014", "step-000000021"]
