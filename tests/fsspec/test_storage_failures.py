@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from fsspec_helpers import spec_text
 
-
 FAILING_COMMIT = """
 import errno
 from fsspec.implementations.local import LocalFileSystem
