@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import shutil
@@ -13,8 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine import rundir
+from engine.errors import EXIT_FAILED, TrainingError
 from engine.lock import LOCK_FILE, RunDirectoryLock
-from engine.restart import print_notice
+from engine.restart import print_notice, unwritable
+from engine.storage_policy import FIX, describe
 
 if TYPE_CHECKING:
     from engine.execute import RunResult
@@ -67,7 +70,12 @@ def execute_cv(spec: Spec, plugins: Plugins, *, resume: bool = False,
     folds = spec.cv.folds
     created = not directory.exists()
     rundir.prepare(directory, resume=resume)
-    lock = RunDirectoryLock.acquire(directory, _warn, print_notice)  # one process per cross-validation
+    try:
+        lock = RunDirectoryLock.acquire(directory, _warn, print_notice)  # one process per cross-validation
+    except OSError as exc:  # a full disk, a read-only mount
+        if created:
+            shutil.rmtree(directory, ignore_errors=True)
+        raise unwritable(directory, exc) from None
     try:
         return _run_folds(spec, plugins, directory, folds, resume=resume, console=console,
                           allow_changes=allow_changes)
@@ -96,9 +104,19 @@ def _run_folds(spec: Spec, plugins: Plugins, directory: Path, folds: int, *, res
         if result.exit_code != 0:
             break
     summary = summarise(spec, results)
-    rundir.write_json(directory / rundir.SUMMARY_FILE, summary)
     worst = max(results, key=lambda r: r.exit_code)
-    return RunResult(summary["status"], worst.exit_code, directory, summary, worst.error)
+    exit_code, error = worst.exit_code, worst.error
+    path = directory / rundir.SUMMARY_FILE
+    try:
+        rundir.write_json(path, summary)
+    except OSError as exc:  # the storage policy, as for one run's summary
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)  # an earlier attempt's summary would tell an old story
+        message = f"could not write {path}: {describe(exc)}"
+        _warn(f"{message}; each fold's own summary.json is in its fold-<k> folder")
+        if spec.checkpoint.on_error == "fail" and exit_code == 0:
+            summary["status"], exit_code, error = "failed", EXIT_FAILED, TrainingError(message, fix=FIX)
+    return RunResult(summary["status"], exit_code, directory, summary, error)
 
 
 def _warn(message: str) -> None:

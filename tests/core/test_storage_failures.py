@@ -203,6 +203,27 @@ def test_a_summary_that_cannot_be_written_says_why(cli, tmp_path):
     assert partial_files(tmp_path / "runs") == []
 
 
+def test_a_cross_validation_summary_that_cannot_be_written_follows_on_error(cli, tmp_path):
+    (tmp_path / "blockcvsummary.py").write_text(textwrap.dedent('''
+        from engine import hookimpl
+
+        @hookimpl
+        def on_run_start(run):
+            (run.dir.parent / "summary.json").mkdir(exist_ok=True)
+    '''))
+    spec = write_spec(tmp_path, max_steps=8)
+    with (tmp_path / spec).open("a") as text:
+        text.write("\n[cv]\nfolds = 2\n")
+    for policy, code in (("warn", 0), ("fail", 1)):
+        shutil.rmtree(tmp_path / "runs", ignore_errors=True)
+        result = cli("run", spec, "--quiet", "-p", "blockcvsummary", "--set", f'checkpoint.on_error="{policy}"')
+        assert result.code == code, result
+        assert "could not write runs/r/summary.json: IsADirectoryError" in result.err, result
+        assert "Traceback" not in result.err
+        assert all((tmp_path / f"runs/r/fold-{k}/summary.json").is_file() for k in range(2))
+        assert partial_files(tmp_path / "runs") == []
+
+
 def test_a_run_whose_every_save_failed_exits_1(cli, tmp_path):
     spec = write_spec(tmp_path, max_steps=20)
     result = cli("run", spec, "--quiet", "--set", 'checkpoint.storage="/proc/nope"')
