@@ -19,7 +19,8 @@ from typing import Any
 
 __all__ = ["KILL_AT_PLUGIN", "checkpointed_spec", "read_summary", "write_kill_plugin"]
 
-#: Source of a run plugin that SIGKILLs its own process at step ``$KILL_AT`` (unset or 0: never).
+#: Source of a run plugin that sends its own process ``$KILL_SIGNAL`` (a name; SIGKILL when
+#: unset, SIGTERM for a preemption) at the end of step ``$KILL_AT`` (unset or 0: never).
 KILL_AT_PLUGIN = """
 import os, signal
 from engine import hookimpl
@@ -27,7 +28,7 @@ from engine import hookimpl
 @hookimpl
 def on_step(run):
     if run.step == int(os.environ.get("KILL_AT", "0") or 0):
-        os.kill(os.getpid(), signal.SIGKILL)
+        os.kill(os.getpid(), getattr(signal, os.environ.get("KILL_SIGNAL") or "SIGKILL"))
 """
 
 _FOUR_STEPS = """

@@ -17,26 +17,13 @@ import pandas as pd
 import skops.io as sio
 
 from engine.errors import EXIT_SIGTERM
-
-#: A run plugin: this process sends itself SIGTERM at the end of step ``$SIGTERM_AT``.
-PLUGIN = '''
-import os
-import signal
-
-from engine import hookimpl
-
-
-@hookimpl
-def on_step(run):
-    if run.step == int(os.environ.get("SIGTERM_AT", "0") or 0):
-        os.kill(os.getpid(), signal.SIGTERM)
-'''
+from engine.testing.restarts import write_kill_plugin
 
 SPEC = """
 [run]
 name = "r"
 seed = 3
-plugins = ["sigterm_at"]
+plugins = ["killer"]
 
 [loop]
 max_steps = 60
@@ -79,7 +66,7 @@ def log(run_dir: Path) -> list[dict[str, Any]]:
 
 
 def test_preempted_by_sigterm_ten_times_then_resumed_ends_identical(csvs, tmp_path, cli):
-    (tmp_path / "sigterm_at.py").write_text(PLUGIN)
+    write_kill_plugin(tmp_path)
     (tmp_path / "spec.toml").write_text(SPEC.format(train=csvs[0], valid=csvs[1]))
     reference = cli("run", "spec.toml", "--quiet", "--run-dir", "reference")
     assert reference.code == 0, reference
@@ -90,7 +77,7 @@ def test_preempted_by_sigterm_ten_times_then_resumed_ends_identical(csvs, tmp_pa
     job = tmp_path / "runs/r"
     for number, step in enumerate(steps, 1):
         attempt = cli("run", "spec.toml", "--quiet", *(["--resume"] if number > 1 else []),
-                      env={"SIGTERM_AT": str(step)})
+                      env={"KILL_AT": str(step), "KILL_SIGNAL": "SIGTERM"})
         where = f"attempt {number} of the job preempted at steps {steps}"
         assert attempt.code == EXIT_SIGTERM, f"{where}: {attempt}"
         summary = json.loads((job / "summary.json").read_text())
