@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 import random
 import shutil
@@ -17,7 +16,7 @@ from engine import rundir
 from engine.errors import EXIT_FAILED, TrainingError
 from engine.lock import LOCK_FILE, RunDirectoryLock
 from engine.restart import print_notice, unwritable
-from engine.storage_policy import FIX, describe
+from engine.storage_policy import FIX, write_record
 
 if TYPE_CHECKING:
     from engine.execute import RunResult
@@ -106,13 +105,8 @@ def _run_folds(spec: Spec, plugins: Plugins, directory: Path, folds: int, *, res
     summary = summarise(spec, results)
     worst = max(results, key=lambda r: r.exit_code)
     exit_code, error = worst.exit_code, worst.error
-    path = directory / rundir.SUMMARY_FILE
-    try:
-        rundir.write_json(path, summary)
-    except OSError as exc:  # the storage policy, as for one run's summary
-        with contextlib.suppress(OSError):
-            path.unlink(missing_ok=True)  # an earlier attempt's summary would tell an old story
-        message = f"could not write {path}: {describe(exc)}"
+    message = write_record(directory / rundir.SUMMARY_FILE, summary)
+    if message is not None:  # the storage policy, as for one run's summary
         _warn(f"{message}; each fold's own summary.json is in its fold-<k> folder")
         if spec.checkpoint.on_error == "fail" and exit_code == 0:
             summary["status"], exit_code, error = "failed", EXIT_FAILED, TrainingError(message, fix=FIX)

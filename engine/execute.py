@@ -33,7 +33,7 @@ from engine.preflight import preflight
 from engine.redact import redact_text
 from engine.run import Run
 from engine.spec.model import Configured, Spec
-from engine.storage_policy import describe, write_failed
+from engine.storage_policy import describe, write_failed, write_record
 from engine.tracking import guard
 
 ERROR_LOG = "error.log"
@@ -197,13 +197,8 @@ def _write_summary(run: Run) -> dict[str, Any]:
     summary = run.summary()
     if not run.is_main_process:
         return summary
-    path = run.dir / rundir.SUMMARY_FILE
-    try:
-        rundir.write_json(path, summary)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            path.unlink(missing_ok=True)  # an earlier attempt's summary would tell an old story
-        message = f"could not write {path}: {describe(exc)}"
+    message = write_record(run.dir / rundir.SUMMARY_FILE, summary)
+    if message is not None:
         if run.spec.checkpoint.on_error == "fail" and run.status != "failed":
             run.status, run.stop_reason, run.exit_code = "failed", message, EXIT_FAILED
         warn(run, f"{message}; this output is the only record of how the run ended")
@@ -300,7 +295,7 @@ def _failure(run: Run, exc: BaseException) -> EngineError:
     trace = "".join(traceback.format_exception(exc))
     with contextlib.suppress(OSError):
         log_name = ERROR_LOG if run.is_main_process else f"error-rank{run.rank}.log"
-        (run.dir / log_name).write_text(redact_text(trace))
+        rundir.write_atomic(run.dir / log_name, redact_text(trace))  # whole, or none on a full disk
     if isinstance(exc, EngineError):
         run.stop_reason = redact_text(str(exc))
         return exc

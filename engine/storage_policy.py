@@ -7,9 +7,12 @@ or becomes one warning saying what is lost and training goes on (``warn``, the d
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import contextlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import TrainingError
+from engine.rundir import write_json
 
 if TYPE_CHECKING:
     from engine.run import Run
@@ -33,3 +36,15 @@ def write_failed(run: Run, message: str, consequence: str) -> None:
     from engine.execute import warn
 
     warn(run, f"{message}; {consequence}")
+
+
+def write_record(path: Path, document: Any) -> str | None:
+    """Write a JSON record of how a run ended (``summary.json``) whole, or return why it could
+    not be; then no earlier one is left at ``path``, since it would tell an old story."""
+    try:
+        write_json(path, document)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+        return f"could not write {path}: {describe(exc)}"
+    return None
