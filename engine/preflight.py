@@ -80,9 +80,9 @@ def monitor_problem(path: str, metric: str, reported: Iterable[str]) -> str | No
 
 def _top_k_problems(run: Run) -> list[str]:
     checkpoint = run.spec.checkpoint
-    if checkpoint.save_top_k and not checkpoint.monitor:
+    if checkpoint.save_top_k and not run.spec.checkpoint_monitor:
         return [f"checkpoint.save_top_k: keeping the {checkpoint.save_top_k} best checkpoints needs a metric "
-                '— set checkpoint.monitor (e.g. "val/loss"), or save_top_k = 0']
+                '— set checkpoint.monitor (e.g. "val/loss") or early_stop.monitor, or save_top_k = 0']
     return []
 
 

@@ -24,7 +24,7 @@ class CheckpointPolicy:
     def __init__(self, run: Run):
         options = run.spec.checkpoint
         self.options = options
-        self.monitor = options.monitor or (run.spec.early_stop.monitor if run.spec.early_stop else "")
+        self.monitor = run.spec.checkpoint_monitor
         self.mode = resolve_mode(options.mode, self.monitor)
         self.best: dict[str, Any] = {}
 

@@ -189,6 +189,12 @@ class Spec:
         value = self.components.get("tracker") or []
         return value if isinstance(value, list) else [value]
 
+    @property
+    def checkpoint_monitor(self) -> str:
+        """The metric that ranks checkpoints and picks the best model: ``checkpoint.monitor``,
+        else ``early_stop.monitor``; empty when neither is set."""
+        return self.checkpoint.monitor or (self.early_stop.monitor if self.early_stop else "")
+
 
 def resolve_mode(mode: str, metric: str) -> Literal["min", "max"]:
     """``auto`` means ``max`` for metrics that grow when better (accuracy, f1, auc, ...)."""

@@ -62,6 +62,13 @@ def test_check_and_run_refuse_the_mistake_with_one_line_and_write_nothing(cli, t
         assert not (tmp_path / "runs").exists(), f"{command} left {list((tmp_path / 'runs').iterdir())}"
 
 
+def test_save_top_k_ranks_by_the_early_stop_monitor_when_the_checkpoint_names_none(cli, tmp_path):
+    (tmp_path / "s.toml").write_text(BASE + '[checkpoint]\nstorage = "ckpt"\nsave_top_k = 1\n'
+                                            '[early_stop]\nmonitor = "val/loss"\n')
+    result = cli("check", "s.toml")
+    assert result.code == 0, result
+
+
 def test_check_sets_up_the_run_and_writes_nothing(cli, tmp_path):
     (tmp_path / "s.toml").write_text(BASE + '[checkpoint]\nstorage = "ckpt"\nmonitor = "val/mae"\nsave_top_k = 1\n'
                                             '[early_stop]\nmonitor = "val/loss"\n')
