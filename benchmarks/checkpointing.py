@@ -28,8 +28,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from engine.checkpoint.manager import CheckpointManager
-from engine.checkpoint.storage import CheckpointStorage, LocalStorage, LocalStorageOptions
+from engine._core.checkpoint.manager import CheckpointManager
+from engine._core.checkpoint.storage import CheckpointStorage, LocalStorage, LocalStorageOptions
 
 
 class BigState:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import hookimpl
-from engine.spec.toml_text import parse_toml
+from engine._core.spec.toml_text import parse_toml
 from engine.testing import run_spec
 
 REPO = Path(__file__).resolve().parent.parent

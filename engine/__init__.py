@@ -1,6 +1,6 @@
 """engine: a plugin-based training engine.
 
-Plugins implement hooks from :mod:`engine.hookspecs` with the :data:`hookimpl` marker::
+Plugins implement hooks from :mod:`engine._core.hookspecs` with the :data:`hookimpl` marker::
 
     import engine
 

@@ -1,6 +1,6 @@
 """``python -m engine`` is the ``engine`` command (also what torchrun launches)."""
 
-from engine.cli.main import console_script
+from engine._core.cli.main import console_script
 
 if __name__ == "__main__":
     console_script()

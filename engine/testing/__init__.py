@@ -23,12 +23,12 @@ from typing import Any
 import attrs
 
 from engine import hookimpl
-from engine.execute import RunResult, execute
-from engine.plugins import Plugins, load_plugins
-from engine.spec.load import RawSpec, read_raw, structure_spec
-from engine.spec.model import Spec
-from engine.spec.overrides import apply_overrides
-from engine.spec.toml_text import dump_toml
+from engine._core.execute import RunResult, execute
+from engine._core.plugins import Plugins, load_plugins
+from engine._core.spec.load import RawSpec, read_raw, structure_spec
+from engine._core.spec.model import Spec
+from engine._core.spec.overrides import apply_overrides
+from engine._core.spec.toml_text import dump_toml
 
 __all__ = ["HookCall", "HookRecorder", "RunResult", "load_spec_for_test", "run_spec"]
 
@@ -57,7 +57,7 @@ def run_spec(spec: str | Mapping[str, Any], directory: str | Path, *, overrides:
     """Run a spec (TOML text or dict) with its run directory at ``directory``."""
     structured, loaded = load_spec_for_test(spec, overrides=overrides, plugins=plugins, blocked=blocked)
     if structured.cv is not None:
-        from engine.cv import execute_cv
+        from engine._core.cv import execute_cv
 
         return execute_cv(structured, loaded, resume=resume, run_dir=directory, console=console)
     return execute(structured, loaded, resume=resume, run_dir=directory, console=console)

@@ -15,12 +15,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from engine.cv import fold_indices
-from engine.run import Run
-from engine.rundir import write_atomic
+from engine._core.cv import fold_indices
+from engine._core.run import Run
+from engine._core.rundir import write_atomic
 
 __all__ = ["TestingBackend", "TestingBackendOptions"]
-from engine.builtin.testing_backend import TestingBackendOptions
+from engine._core.builtin.testing_backend import TestingBackendOptions
 
 
 class TestingBackend:

@@ -27,7 +27,7 @@ from typing import Any
 
 import attrs
 import engine
-from engine.tracking import TrackerOptions
+from engine._core.tracking import TrackerOptions
 
 
 @attrs.define(kw_only=True)

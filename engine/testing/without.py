@@ -26,7 +26,7 @@ class Blocked(importlib.abc.MetaPathFinder):
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         return None
 sys.meta_path.insert(0, Blocked())
-from engine.cli.main import main
+from engine._core.cli.main import main
 sys.exit(main(sys.argv[2:]))
 """
 

@@ -89,7 +89,7 @@ def test_check_reports_an_error_in_the_users_code_as_theirs(cli, tmp_path):
         "        raise RuntimeError('my bug')\n"
         "@engine.hookimpl\n"
         "def engine_register_components(registry):\n"
-        "    from engine.builtin.testing_backend import TestingBackendOptions\n"
+        "    from engine._core.builtin.testing_backend import TestingBackendOptions\n"
         "    registry.add('backend', 'failing', 'plug:Failing', options=TestingBackendOptions)\n")
     for command in ("check", "run"):
         result = cli(command, "s.toml", "--set", "backend.use=failing")
@@ -108,7 +108,7 @@ def test_a_monitor_known_only_at_the_first_evaluation_fails_the_run_there_with_e
         "        return None  # not known before the first evaluation\n"
         "@engine.hookimpl\n"
         "def engine_register_components(registry):\n"
-        "    from engine.builtin.testing_backend import TestingBackendOptions\n"
+        "    from engine._core.builtin.testing_backend import TestingBackendOptions\n"
         "    registry.add('backend', 'unsure', 'plug:Unsure', options=TestingBackendOptions)\n")
     (tmp_path / "s.toml").write_text(BASE.replace('"testing"', '"unsure"')
                                      + '[run]\nplugins = ["plug"]\n[early_stop]\nmonitor = "val/acc"\n')

@@ -40,7 +40,7 @@ def test_schema_validates_an_example_spec(cli, tmp_path):
 
 
 def test_hooks_lists_every_hook(cli):
-    from engine import hookspecs
+    from engine._core import hookspecs
 
     out = cli("hooks").out
     for name in hookspecs._all_specs():

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from engine import hookimpl
-from engine.checkpoint.manager import CheckpointManager
-from engine.checkpoint.storage import LocalStorage, LocalStorageOptions
+from engine._core.checkpoint.manager import CheckpointManager
+from engine._core.checkpoint.storage import LocalStorage, LocalStorageOptions
 from engine.testing import run_spec
 
 FILE = "test-plugin-0.0.bin"  # the first bytes value of the first extra plugin

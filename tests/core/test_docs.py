@@ -5,8 +5,8 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
-from engine import hookspecs
-from engine.reference import hook_signature, hooks_markdown, spec_markdown
+from engine._core import hookspecs
+from engine._core.reference import hook_signature, hooks_markdown, spec_markdown
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -18,7 +18,7 @@ def test_every_hook_is_documented_with_its_current_signature():
         assert len(doc) > 40, f"hook {name} needs a real docstring"
         assert f"### `{name}`" in text, f"{name} is missing from docs/reference/hooks.md"
         assert hook_signature(name) in text, f"the documented signature of {name} is out of date"
-    assert text == hooks_markdown(), "regenerate: python -m engine.reference docs/reference"
+    assert text == hooks_markdown(), "regenerate: python -m engine._core.reference docs/reference"
 
 
 def test_every_event_appears_in_the_loop_pseudocode():
@@ -29,4 +29,4 @@ def test_every_event_appears_in_the_loop_pseudocode():
 
 def test_the_spec_reference_covers_the_core_sections():
     text = (DOCS / "reference/spec.md").read_text()
-    assert text.startswith(spec_markdown(None).rstrip()), "regenerate: python -m engine.reference docs/reference"
+    assert text.startswith(spec_markdown(None).rstrip()), "regenerate: python -m engine._core.reference docs/reference"

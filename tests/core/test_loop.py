@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine.cadence import Every, parse_every
+from engine._core.cadence import Every, parse_every
 from engine.testing import HookRecorder, run_spec
 
 
@@ -101,7 +101,7 @@ def test_early_stopping_after_patience(tmp_path):
 def test_early_stopping_on_a_metric_that_is_not_evaluated_is_refused_before_the_run(tmp_path):
     s = spec(max_epochs=3)
     s["early_stop"] = {"monitor": "val/acc"}
-    with pytest.raises(engine.errors.SpecError, match=r"early_stop\.monitor: 'val/acc' is not a metric"):
+    with pytest.raises(engine._core.errors.SpecError, match=r"early_stop\.monitor: 'val/acc' is not a metric"):
         run_spec(s, tmp_path / "r")
     assert not (tmp_path / "r").exists()
 

@@ -51,7 +51,7 @@ class Counter:
 
 @hookimpl
 def engine_register_components(registry):
-    from engine.builtin.testing_backend import TestingBackendOptions
+    from engine._core.builtin.testing_backend import TestingBackendOptions
 
     registry.add("tracker", "counter", Counter, options=CounterOptions)
     registry.add("backend", "other", "engine.testing.backend:TestingBackend", options=TestingBackendOptions)

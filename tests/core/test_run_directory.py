@@ -48,7 +48,7 @@ storage_options = { fsync = false }
 def test_secrets_are_redacted_in_the_recorded_spec(tmp_path):
     spec = {"backend": {"use": "testing"}, "loop": {"max_steps": 2},
             "checkpoint": {"storage_options": {"fsync": False}}, "run": {"description": "x"}}
-    from engine.spec.toml_text import redact
+    from engine._core.spec.toml_text import redact
 
     assert redact({"storage_options": {"secret_access_key": "k", "key": 1, "token": "t"}}) == {
         "storage_options": {"secret_access_key": "***", "key": "***", "token": "***"}}
@@ -97,7 +97,7 @@ def test_the_folds_of_a_cross_validation_share_run_shared(tmp_path):
 
 
 def test_fold_indices_are_seeded_disjoint_and_stratified():
-    from engine.cv import fold_indices
+    from engine._core.cv import fold_indices
 
     labels = [0] * 30 + [1] * 10
     seen = []

@@ -72,7 +72,7 @@ def on_step(run):
 FLAKY_STORAGE = '''
 import errno
 from engine import hookimpl
-from engine.checkpoint.storage import LocalStorage, LocalStorageOptions
+from engine._core.checkpoint.storage import LocalStorage, LocalStorageOptions
 
 FAIL = {fail!r}
 

@@ -31,7 +31,7 @@ def torch_spec(name: str, strategy: str | None, **loop: Any) -> dict[str, Any]:
 
 
 def write_spec(directory: Path, spec: dict[str, Any], file: str = "spec.toml") -> Path:
-    from engine.spec.toml_text import dump_toml
+    from engine._core.spec.toml_text import dump_toml
 
     path = directory / file
     path.write_text(dump_toml(copy.deepcopy(spec)))

@@ -112,7 +112,7 @@ def test_dask_cannot_train_torch_and_says_so(tmp_path: Path) -> None:
 def test_ranking_on_dask_is_one_clear_error(csvs: tuple[Path, Path], tmp_path: Path, backend: str) -> None:
     import pandas as pd
 
-    from engine.errors import EngineError
+    from engine._core.errors import EngineError
 
     ranked = tmp_path / "ranked.csv"
     frame = pd.read_csv(csvs[0])
@@ -126,7 +126,7 @@ def test_ranking_on_dask_is_one_clear_error(csvs: tuple[Path, Path], tmp_path: P
 
 
 def test_more_dask_workers_than_the_machine_can_run_is_a_spec_error(csvs: tuple[Path, Path], tmp_path: Path) -> None:
-    from engine.errors import SpecError
+    from engine._core.errors import SpecError
 
     bad = spec("xgboost", {"objective": "binary:logistic"}, csvs, strategy=True)
     bad["strategy"] = {**DASK, "workers": 100000}

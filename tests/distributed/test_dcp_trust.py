@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import CheckpointError
+from engine._core.errors import CheckpointError
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def load_in_subprocess(tmp_path: Path, files: dict[str, bytes]) -> subprocess.Co
     script = textwrap.dedent(f"""
         import pickle, warnings, torch
         warnings.simplefilter("ignore")
-        from engine.errors import EngineError
+        from engine._core.errors import EngineError
         from engine_distributed import sharded_files
         files = pickle.loads(open({str(tmp_path / 'files.pkl')!r}, "rb").read())
         state = {{"model": torch.nn.Linear(3, 2).state_dict()}}

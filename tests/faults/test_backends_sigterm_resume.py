@@ -24,7 +24,7 @@ import pytest
 from faults_helpers import KILLED_RUN, Checkpoints, metrics_log, outcome, start
 from test_backends_kill_resume import LIGHTGBM, TORCH, XGBOOST
 
-from engine.errors import EXIT_SIGTERM
+from engine._core.errors import EXIT_SIGTERM
 
 SPEC = KILLED_RUN + """
 [loop]

@@ -13,7 +13,7 @@ from engine_fsspec.options import FsspecStorageOptions
 from engine_fsspec.storage import FsspecStorage
 from faults_helpers import Checkpoints, StderrReader, final_state, kill, start, wait_until
 
-from engine.checkpoint.manager import CheckpointManager
+from engine._core.checkpoint.manager import CheckpointManager
 from engine.testing import run_spec
 
 SPEC = """
@@ -68,7 +68,7 @@ def verify_all(s3, bucket: str) -> list[int]:
     steps = []
     for info in manager.committed():
         for file in info.files:
-            from engine.checkpoint.manifest import verify
+            from engine._core.checkpoint.manifest import verify
 
             verify(info, file, storage.read(info.name, file))
         steps.append(info.step)

@@ -8,8 +8,8 @@ import pytest
 from engine_fsspec.options import FsspecStorageOptions
 from engine_fsspec.storage import FsspecStorage, StorageError
 
-from engine.checkpoint.manager import CheckpointManager
-from engine.checkpoint.storage import LocalStorage, LocalStorageOptions
+from engine._core.checkpoint.manager import CheckpointManager
+from engine._core.checkpoint.storage import LocalStorage, LocalStorageOptions
 
 
 class Participant:

@@ -9,7 +9,7 @@ FAILING_COMMIT = """
 import errno
 from fsspec.implementations.local import LocalFileSystem
 
-from engine.checkpoint.manifest import MANIFEST
+from engine._core.checkpoint.manifest import MANIFEST
 
 stored = LocalFileSystem.pipe_file
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from engine_tabular.testing import cli_in_process, passed_by_check_and_run, refused_by_check_and_run
 
-from engine.spec.toml_text import dump_toml
+from engine._core.spec.toml_text import dump_toml
 
 PARAMS = {"objective": "binary", "num_threads": 1}
 

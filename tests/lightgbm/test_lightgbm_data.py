@@ -33,7 +33,7 @@ def test_categorical_and_weight_columns(tmp_path):
 
 
 def test_entry_point_does_not_import_lightgbm_or_pandas():
-    code = ("import sys; from engine.plugins import load_plugins; p = load_plugins(); "
+    code = ("import sys; from engine._core.plugins import load_plugins; p = load_plugins(); "
             "assert 'lightgbm' in p.registry.of_kind('backend'); "
             "print(sorted(m for m in ('lightgbm', 'pandas', 'numpy', 'fsspec') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from engine import hookimpl
-from engine.components import ComponentRegistry
+from engine._core.components import ComponentRegistry
 from engine.testing import run_spec
 
 PARAMS = {"objective": "binary", "metric": "binary_logloss", "num_leaves": 15, "learning_rate": 0.1,

@@ -6,7 +6,7 @@ from mlflow.tracking import MlflowClient
 from mltools import artifact_paths, history, logged, only_run
 
 from engine import hookimpl
-from engine.run import Run
+from engine._core.run import Run
 from engine.testing import run_spec
 
 SPEC = {

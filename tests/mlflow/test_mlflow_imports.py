@@ -8,7 +8,7 @@ import sys
 
 def test_cli_start_does_not_import_mlflow():
     code = ("import sys, contextlib, io\n"
-            "from engine.cli.main import main\n"
+            "from engine._core.cli.main import main\n"
             "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
             "    main(['plugins'])\n"
             "assert 'mlflow' in out.getvalue(), out.getvalue()\n"

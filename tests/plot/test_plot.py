@@ -68,7 +68,7 @@ def test_unknown_metric_and_missing_run_are_one_line_errors(cli, tmp_path, two_r
 
 def test_engine_help_does_not_import_matplotlib():
     code = ("import sys, contextlib, io\n"
-            "from engine.cli.main import main\n"
+            "from engine._core.cli.main import main\n"
             "with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit):\n"
             "    main(['--help'])\n"
             "assert 'plot' in out.getvalue()\n"

@@ -10,7 +10,7 @@ import torch
 from engine_precision.modes import supports
 from torch_helpers import assert_bit_identical, base_spec, engine, error_lines, toml_spec, weights
 
-from engine.errors import EngineError
+from engine._core.errors import EngineError
 from engine.testing import run_spec
 
 WEIGHT_DTYPES = {"64-true": torch.float64, "16-mixed": torch.float32, "bf16-mixed": torch.float32,

@@ -55,7 +55,7 @@ def test_warmup_multiplies_the_reduction(tmp_path):
 
 
 def test_unknown_monitor_is_refused_before_the_run_naming_the_key(tmp_path):
-    from engine.errors import SpecError
+    from engine._core.errors import SpecError
 
     with pytest.raises(SpecError, match=r"scheduler\.monitor: 'val/accuracy' is not a metric the backend reports"):
         _run(tmp_path, STALLED, {"monitor": "val/accuracy"}, steps=3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 PLUGIN = """
 import engine
-from engine.builtin.testing_backend import TestingBackendOptions
+from engine._core.builtin.testing_backend import TestingBackendOptions
 
 
 @engine.hookimpl

@@ -109,7 +109,7 @@ def test_an_unusable_storage_url_with_credentials_is_reported_without_them(cli, 
 
 
 def test_the_documented_key_list_is_the_one_in_force():
-    from engine import redact
+    from engine._core import redact
 
     text = (Path(__file__).parents[2] / "docs" / "security.md").read_text()
     section = text.split("## Redaction", 1)[1].split("\n## ", 1)[0]

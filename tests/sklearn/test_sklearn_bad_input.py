@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from engine_tabular.testing import cli_in_process, refused_run_line
 
-from engine.spec.toml_text import dump_toml
+from engine._core.spec.toml_text import dump_toml
 from engine.testing.without import engine_without
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from engine.spec.toml_text import dump_toml
+from engine._core.spec.toml_text import dump_toml
 
 
 def test_an_export_that_does_not_fit_leaves_nothing_and_is_not_named(cli, csvs, tmp_path, small_disk):

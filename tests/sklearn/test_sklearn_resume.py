@@ -9,7 +9,7 @@ import pandas as pd
 import skops.io as sio
 from engine_tabular.testing import cli_in_process, kill_after_checkpoint, write_slowdown_plugin
 
-from engine.spec.toml_text import dump_toml
+from engine._core.spec.toml_text import dump_toml
 from engine.testing import run_spec
 
 

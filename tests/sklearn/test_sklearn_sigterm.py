@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 import skops.io as sio
 
-from engine.errors import EXIT_SIGTERM
+from engine._core.errors import EXIT_SIGTERM
 from engine.testing.restarts import write_kill_plugin
 
 SPEC = """

@@ -20,7 +20,7 @@ def load_in_subprocess(tmp_path: Path, call: str) -> subprocess.CompletedProcess
     """``engine_torch.load_model`` as a user's script calls it, in a fresh process."""
     script = textwrap.dedent(f"""
         import sys
-        from engine.errors import EngineError
+        from engine._core.errors import EngineError
         from engine_torch import load_model
         try:
             model = {call}

@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch_helpers import assert_bit_identical, base_spec, engine, error_lines, toml_spec, weights
 
-from engine.cli.main import main
+from engine._core.cli.main import main
 from engine.testing import run_spec
 
 METRICS_MODULE = "def broken(outputs, targets):\n    raise ValueError('my metric is broken')\n"

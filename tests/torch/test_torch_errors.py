@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from torch_helpers import base_spec, cli_env, engine, error_lines, toml_spec
 
-from engine.cli.main import main
+from engine._core.cli.main import main
 from engine.testing.without import engine_without
 
 

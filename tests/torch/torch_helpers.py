@@ -31,7 +31,7 @@ def base_spec(**backend: Any) -> dict[str, Any]:
 
 
 def toml_spec(spec: dict[str, Any]) -> str:
-    from engine.spec.toml_text import dump_toml
+    from engine._core.spec.toml_text import dump_toml
 
     return dump_toml(copy.deepcopy(spec))
 

@@ -10,7 +10,7 @@ import pandas as pd
 import xgboost as xgb
 
 from engine import hookimpl
-from engine.components import ComponentRegistry
+from engine._core.components import ComponentRegistry
 from engine.testing import run_spec
 
 PARAMS = {"objective": "binary:logistic", "eval_metric": "logloss", "max_depth": 3, "eta": 0.3, "seed": 7, "nthread": 1}

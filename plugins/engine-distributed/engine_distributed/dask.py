@@ -13,8 +13,8 @@ import warnings
 from typing import Any
 
 from engine import hookimpl
-from engine.errors import EngineError
-from engine.run import Run
+from engine._core.errors import EngineError
+from engine._core.run import Run
 from engine_distributed.options import DaskOptions
 
 #: LightGBM parameters the dask strategy sets itself, or that LightGBM on Dask ignores.

@@ -8,8 +8,8 @@ from __future__ import annotations
 import importlib.util
 
 from engine import hookimpl
-from engine.components import ComponentRegistry
-from engine.spec.model import Spec
+from engine._core.components import ComponentRegistry
+from engine._core.spec.model import Spec
 from engine_distributed.options import DaskOptions, DdpOptions, FsdpOptions
 
 TORCH_STRATEGIES = ("ddp", "fsdp")

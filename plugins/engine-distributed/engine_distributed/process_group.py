@@ -9,8 +9,8 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from engine.errors import EngineError
-from engine.run import Run
+from engine._core.errors import EngineError
+from engine._core.run import Run
 from engine_distributed.options import TorchDistributedOptions
 
 

@@ -10,9 +10,9 @@ from engine import hookimpl
 from engine_fsspec.options import FsspecStorageOptions
 
 if TYPE_CHECKING:
-    from engine.components import ComponentRegistry
-    from engine.run import Run
-    from engine.spec.model import Spec
+    from engine._core.components import ComponentRegistry
+    from engine._core.run import Run
+    from engine._core.spec.model import Spec
 
 FACTORY = "engine_fsspec.storage:FsspecStorage"
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from engine import hookimpl
 
 if TYPE_CHECKING:
-    from engine.run import Run
+    from engine._core.run import Run
     from engine_fsspec.storage import FsspecStorage
 
 #: The folder next to the checkpoints that holds the copy (checkpoints are ``step-…``).
@@ -87,7 +87,7 @@ class RunDirMirror:
             self._report(run, pending.result)
 
     def _report(self, run: Run, finish: Callable[[], object]) -> None:
-        from engine.execute import warn
+        from engine._core.execute import warn
 
         try:
             finish()

@@ -7,7 +7,7 @@ from typing import Any
 import attrs
 from engine_tabular.options import TabularDataOptions
 
-from engine.resume_changes import NUMERICS_RULE, STRUCTURAL_RULE, by_key
+from engine._core.resume_changes import NUMERICS_RULE, STRUCTURAL_RULE, by_key
 
 #: ``params`` keys whose change a resume refuses (the saved trees do not fit) or needs
 #: ``--allow-changes`` for (sampling: the rounds after the resume differ).

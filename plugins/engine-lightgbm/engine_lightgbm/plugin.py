@@ -5,8 +5,8 @@ from __future__ import annotations
 from engine_tabular.params import spec_problems
 
 from engine import hookimpl
-from engine.components import ComponentRegistry
-from engine.spec.model import Spec
+from engine._core.components import ComponentRegistry
+from engine._core.spec.model import Spec
 from engine_lightgbm.options import LightGBMOptions
 
 

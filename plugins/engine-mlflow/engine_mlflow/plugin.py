@@ -9,7 +9,7 @@ from engine import hookimpl
 from engine_mlflow.options import MlflowOptions
 
 if TYPE_CHECKING:
-    from engine.components import ComponentRegistry
+    from engine._core.components import ComponentRegistry
 
 
 @hookimpl

@@ -24,10 +24,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from engine.checkpoint.manifest import CheckpointInfo
-from engine.redact import redact
-from engine.run import Run
-from engine.rundir import ENV_FILE, SPEC_FILE, SUMMARY_FILE, metadata_version
+from engine._core.checkpoint.manifest import CheckpointInfo
+from engine._core.redact import redact
+from engine._core.run import Run
+from engine._core.rundir import ENV_FILE, SPEC_FILE, SUMMARY_FILE, metadata_version
 from engine_mlflow.options import MlflowOptions
 from engine_mlflow.params import flat_params, metric_key
 from engine_mlflow.store import MAX_PARAM_LENGTH, MlflowRun, Point, tracking_uri
@@ -147,7 +147,7 @@ class MlflowTracker:
 
 def _engine_tags(run: Run) -> dict[str, str]:
     tags = {"engine.run_name": run.spec.run.name, "engine.run_dir": str(run.dir.resolve()),
-            "engine.backend": run.spec.backend.name, "engine.version": metadata_version("engine") or ""}
+            "engine._core.backend": run.spec.backend.name, "engine.version": metadata_version("engine") or ""}
     if run.spec.run.description:
         tags["mlflow.note.content"] = run.spec.run.description
     if run.fold:

@@ -7,10 +7,10 @@ from typing import Any
 
 from cattrs.errors import BaseValidationError
 
-from engine.plugins import Plugins
-from engine.spec.convert import converter, problems_of
-from engine.spec.model import CORE_SECTIONS, Configured, Spec
-from engine.spec.overrides import set_path
+from engine._core.plugins import Plugins
+from engine._core.spec.convert import converter, problems_of
+from engine._core.spec.model import CORE_SECTIONS, Configured, Spec
+from engine._core.spec.overrides import set_path
 from engine_optuna import factories
 from engine_optuna.objectives import objectives
 from engine_optuna.options import TuneOptions
@@ -61,8 +61,8 @@ def check_set_up(spec: Spec, plugins: Plugins) -> None:
     """Set the tuned spec up as a trial would and give it back, writing nothing: what every
     trial would refuse (a tune metric the backend does not report, data it cannot load) is
     refused before the study or any trial exists."""
-    from engine.execute import set_up, tear_down
-    from engine.rundir import run_dir_for
+    from engine._core.execute import set_up, tear_down
+    from engine._core.rundir import run_dir_for
 
     tear_down(set_up(spec, plugins, run_dir_for(spec), console="quiet"), status="completed")
 

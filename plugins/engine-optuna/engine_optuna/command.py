@@ -9,13 +9,13 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from engine.cadence import parse_duration
-from engine.cli.session import Session
-from engine.errors import EXIT_FAILED, EXIT_OK, EngineError, SpecError
-from engine.plugins import Plugins
-from engine.resources import parallelism_problems
-from engine.rundir import run_dir_for
-from engine.spec.load import RawSpec, read_raw, structure_spec
+from engine._core.cadence import parse_duration
+from engine._core.cli.session import Session
+from engine._core.errors import EXIT_FAILED, EXIT_OK, EngineError, SpecError
+from engine._core.plugins import Plugins
+from engine._core.resources import parallelism_problems
+from engine._core.rundir import run_dir_for
+from engine._core.spec.load import RawSpec, read_raw, structure_spec
 from engine_optuna import factories, results
 from engine_optuna.check import check_set_up
 from engine_optuna.objectives import objectives

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 import attrs
 
-from engine.spec.types import Duration, NonNegativeInt, PositiveInt
+from engine._core.spec.types import Duration, NonNegativeInt, PositiveInt
 
 SamplerName = Literal["tpe", "random", "cmaes", "gp", "nsga2", "grid", "qmc"]
 PrunerName = Literal["none", "median", "percentile", "successive-halving", "hyperband", "wilcoxon"]
@@ -53,7 +53,7 @@ class TuneOptions:
 
     def monitored_metrics(self) -> dict[str, str]:
         """The metrics the study optimises, checked against the backend's before any trial
-        (:mod:`engine.preflight`)."""
+        (:mod:`engine._core.preflight`)."""
         if isinstance(self.metric, str):
             return {"tune.metric": self.metric}
         metrics = self.metric if isinstance(self.metric, list) else []

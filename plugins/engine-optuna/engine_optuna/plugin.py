@@ -9,14 +9,14 @@ import argparse
 from typing import TYPE_CHECKING
 
 from engine import hookimpl
-from engine.cli.commands import add_spec_arguments
+from engine._core.cli.commands import add_spec_arguments
 from engine_optuna.options import TuneOptions
 
 if TYPE_CHECKING:
-    from engine.cli.commands import CommandRegistry
-    from engine.cli.session import Session
-    from engine.components import ComponentRegistry
-    from engine.spec.model import Spec
+    from engine._core.cli.commands import CommandRegistry
+    from engine._core.cli.session import Session
+    from engine._core.components import ComponentRegistry
+    from engine._core.spec.model import Spec
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -6,8 +6,8 @@ from typing import Any
 
 import attrs
 
-from engine.spec.model import CORE_SECTIONS, Configured, Spec
-from engine.spec.overrides import split_path
+from engine._core.spec.model import CORE_SECTIONS, Configured, Spec
+from engine._core.spec.overrides import split_path
 
 
 def path_problem(spec: Spec, path: str) -> str | None:

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engine.errors import EngineError
-from engine.redact import hide_url_userinfo
+from engine._core.errors import EngineError
+from engine._core.redact import hide_url_userinfo
 
 DB_FILE = "study.db"
 JOURNAL_FILE = "study.journal"

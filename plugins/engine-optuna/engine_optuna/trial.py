@@ -11,11 +11,11 @@ from typing import Any
 import attrs
 
 from engine import hookimpl
-from engine.errors import EngineError
-from engine.execute import execute
-from engine.plugins import Plugins
-from engine.run import Run
-from engine.spec.load import RawSpec, structure_spec
+from engine._core.errors import EngineError
+from engine._core.execute import execute
+from engine._core.plugins import Plugins
+from engine._core.run import Run
+from engine._core.spec.load import RawSpec, structure_spec
 from engine_optuna.space import Param, suggest
 from engine_optuna.trial_spec import trial_raw
 

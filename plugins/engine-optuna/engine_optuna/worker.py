@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from engine.processes import process_alive
+from engine._core.processes import process_alive
 from engine_optuna.trial import TrialFailedError
 
 POLL_SECONDS = 0.5

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import attrs
 
-from engine.errors import EngineError
-from engine.rundir import METRICS_FILE
+from engine._core.errors import EngineError
+from engine._core.rundir import METRICS_FILE
 
 _NOT_METRICS = frozenset({"step", "epoch", "time"})
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from engine.errors import EngineError
+from engine._core.errors import EngineError
 
 
 class Mode:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from engine import hookimpl
-from engine.components import ComponentRegistry
-from engine.spec.model import Spec
+from engine._core.components import ComponentRegistry
+from engine._core.spec.model import Spec
 
 #: Mode name -> (class in engine_precision.modes, description).
 MODES: dict[str, tuple[str, str]] = {

@@ -10,9 +10,9 @@ import math
 from typing import Any
 
 from engine import hookimpl
-from engine.errors import EngineError
-from engine.run import Run
-from engine.spec.model import resolve_mode
+from engine._core.errors import EngineError
+from engine._core.run import Run
+from engine._core.spec.model import resolve_mode
 from engine_schedulers.options import PlateauOptions
 from engine_schedulers.schedules import Schedule
 
@@ -38,7 +38,7 @@ class ReduceOnPlateau(Schedule):
 
     def monitored_metrics(self) -> dict[str, str]:
         """The metric it watches, checked against the backend's before the run starts
-        (:mod:`engine.preflight`)."""
+        (:mod:`engine._core.preflight`)."""
         return {"scheduler.monitor": self.options.monitor}
 
     @hookimpl

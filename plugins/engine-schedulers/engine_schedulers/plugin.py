@@ -8,14 +8,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from engine import hookimpl
-from engine.errors import SpecError
+from engine._core.errors import SpecError
 from engine_schedulers import options as o
 from engine_schedulers.checks import problems, step_total
 
 if TYPE_CHECKING:
-    from engine.components import ComponentRegistry
-    from engine.run import Run
-    from engine.spec.model import Configured, Spec
+    from engine._core.components import ComponentRegistry
+    from engine._core.run import Run
+    from engine._core.spec.model import Configured, Spec
 
 _PKG = "engine_schedulers"
 SCHEDULES: dict[str, tuple[str, type]] = {
@@ -62,7 +62,7 @@ def engine_check(spec: Spec) -> list[str] | None:
 @hookimpl
 def engine_run_plugins(run: Run) -> None:
     """Check the warmup against the run's length once the backend knows its steps per epoch."""
-    from engine.loop import step_limit
+    from engine._core.loop import step_limit
 
     configured = _ours(run.spec)
     if configured is None:

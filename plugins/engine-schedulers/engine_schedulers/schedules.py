@@ -9,8 +9,8 @@ from __future__ import annotations
 import bisect
 from typing import Any
 
-from engine.loop import step_limit
-from engine.run import Run
+from engine._core.loop import step_limit
+from engine._core.run import Run
 from engine_schedulers import curves
 from engine_schedulers.lengths import Lengths, resolve
 

@@ -7,8 +7,8 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from engine.errors import EngineError
-from engine.rundir import write_atomic
+from engine._core.errors import EngineError
+from engine._core.rundir import write_atomic
 
 
 def format_for(choice: str) -> str:

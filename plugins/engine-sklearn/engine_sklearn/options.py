@@ -7,8 +7,8 @@ from typing import Any, Literal
 import attrs
 from engine_tabular.options import TabularDataOptions
 
-from engine.resume_changes import NUMERICS, STRUCTURAL
-from engine.spec.types import ImportPath, PositiveInt
+from engine._core.resume_changes import NUMERICS, STRUCTURAL
+from engine._core.spec.types import ImportPath, PositiveInt
 
 
 @attrs.define

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import EngineError
-from engine.requirements import check_libraries
-from engine.resources import parallelism_problems
+from engine._core.errors import EngineError
+from engine._core.requirements import check_libraries
+from engine._core.resources import parallelism_problems
 
 if TYPE_CHECKING:
-    from engine.spec.model import Spec
+    from engine._core.spec.model import Spec
 
 _SCALARS = (str, int, float, bool)
 

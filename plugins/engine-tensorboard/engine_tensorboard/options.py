@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import attrs
 
-from engine.spec.types import PositiveFloat, PositiveInt
-from engine.tracking import TrackerOptions
+from engine._core.spec.types import PositiveFloat, PositiveInt
+from engine._core.tracking import TrackerOptions
 
 
 @attrs.define(kw_only=True)

@@ -9,7 +9,7 @@ from engine import hookimpl
 from engine_tensorboard.options import TensorBoardOptions
 
 if TYPE_CHECKING:
-    from engine.components import ComponentRegistry
+    from engine._core.components import ComponentRegistry
 
 
 @hookimpl

@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 
 import attrs
 
-from engine.resume_changes import NUMERICS, STRUCTURAL, STRUCTURAL_RULE, by_key
-from engine.spec.types import ImportPath, NonNegativeInt, PositiveFloat, PositiveInt
+from engine._core.resume_changes import NUMERICS, STRUCTURAL, STRUCTURAL_RULE, by_key
+from engine._core.spec.types import ImportPath, NonNegativeInt, PositiveFloat, PositiveInt
 
 #: Loss names understood without an import path, and the ``torch.nn.functional`` function of each.
 LOSSES: dict[str, str] = {

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from engine import hookimpl
-from engine.components import ComponentRegistry
-from engine.requirements import check_libraries
-from engine.resources import parallelism_problems
-from engine.spec.model import Spec
+from engine._core.components import ComponentRegistry
+from engine._core.requirements import check_libraries
+from engine._core.resources import parallelism_problems
+from engine._core.spec.model import Spec
 from engine_torch.options import TorchOptions, check
 
 

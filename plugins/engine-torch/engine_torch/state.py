@@ -1,7 +1,7 @@
 """Torch state as JSON values and safetensors bytes: model, optimizer, RNGs. Never pickle.
 
 Tensors are snapshotted as deferred bytes (:class:`TensorSnapshot`, see
-:mod:`engine.checkpoint.state`): ``state_dict`` only copies them into host buffers, and the
+:mod:`engine._core.checkpoint.state`): ``state_dict`` only copies them into host buffers, and the
 checkpoint's background thread turns the copies into safetensors bytes.
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 import safetensors.torch
 import torch
 
-from engine.errors import CheckpointError
+from engine._core.errors import CheckpointError
 
 
 def host_tensors(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -7,8 +7,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from engine.components import resolve_import_path
-from engine.errors import EngineError, UserCodeError
+from engine._core.components import resolve_import_path
+from engine._core.errors import EngineError, UserCodeError
 
 _PACKAGE = tuple({str(Path(__file__).parent) + os.sep, str(Path(__file__).resolve().parent) + os.sep})
 

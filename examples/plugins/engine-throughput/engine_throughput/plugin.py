@@ -7,7 +7,7 @@ from typing import Any
 import attrs
 
 import engine
-from engine.spec.types import PositiveInt
+from engine._core.spec.types import PositiveInt
 
 
 @attrs.define

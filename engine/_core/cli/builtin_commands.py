@@ -1,0 +1,238 @@
+"""Built-in commands: run, check, schema, plugins, hooks, checkpoints."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from engine._core.hookspecs import hookimpl
+from engine._core.cli.commands import CommandRegistry, add_spec_arguments
+from engine._core.errors import EXIT_OK, EngineError
+
+if TYPE_CHECKING:
+    from engine._core.cli.session import Session
+
+
+def _configure_run(parser: argparse.ArgumentParser) -> None:
+    add_spec_arguments(parser)
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run from its newest committed checkpoint, or start it when "
+                             "there is none: the one command for every attempt of a requeued job")
+    parser.add_argument("--allow-changes", action="store_true",
+                        help="with --resume: accept spec changes to the data order or numerics "
+                             "(seed, batch size, precision, accumulation)")
+    parser.add_argument("--run-dir", metavar="DIR", help="run directory (default: <run.dir>/<run.name>)")
+    parser.add_argument("--nproc", type=int, default=1, metavar="N",
+                        help="train with N local processes through torchrun (needs a [strategy]; "
+                             "engine-distributed[torch])")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors and warnings")
+    output.add_argument("--plain", action="store_true", help="periodic lines instead of a progress bar")
+
+
+def _load(args: argparse.Namespace, session: Session):  # type: ignore[no-untyped-def]
+    from engine._core.spec.load import read_raw, structure_spec
+
+    raw = read_raw(args.spec, overrides=args.set)
+    plugins = session.plugins_for(raw.local_plugins)
+    return structure_spec(raw, plugins), plugins
+
+
+def run_command(args: argparse.Namespace, session: Session) -> int:
+    from engine._core.cli.main import report
+    from engine._core.cv import execute_cv
+    from engine._core.execute import execute
+
+    if args.nproc != 1:
+        return _launch(args)
+    spec, plugins = _load(args, session)
+    console = "quiet" if args.quiet else "plain" if args.plain else "auto"
+    if args.allow_changes and not args.resume:
+        raise EngineError("--allow-changes applies only to --resume", fix="add --resume, or drop --allow-changes")
+    runner = execute_cv if spec.cv is not None else execute
+    result = runner(spec, plugins, resume=args.resume, run_dir=args.run_dir, console=console,
+                    allow_changes=args.allow_changes)
+    if result.error is not None and result.status == "failed":
+        report(result.error)
+    return result.exit_code
+
+
+def _launch(args: argparse.Namespace) -> int:
+    """``engine run --nproc N``: this same command in N processes under torchrun.
+
+    A thin delegation: ``python -m engine_distributed.launch`` runs torch's elastic launcher
+    (torchrun) on this machine, which starts ``python -m engine run ...`` without ``--nproc``
+    N times with ``RANK``/``WORLD_SIZE`` set; the runs read them (see ``engine._core.run.Run``).
+    """
+    import importlib.util
+    import os
+    import signal
+    import subprocess
+
+    if args.nproc < 1:
+        raise EngineError(f"--nproc {args.nproc}: the number of processes must be at least 1",
+                          fix="pass --nproc 2 or more, or leave it out")
+    from engine._core.resources import parallelism_problems, usable_cores
+
+    if parallelism_problems({"nproc": args.nproc}, where="run"):
+        raise EngineError(f"--nproc {args.nproc}: more processes than this machine can run",
+                          fix=f"pass at most {usable_cores()} (its cores)")
+    if "TORCHELASTIC_RUN_ID" in os.environ or "WORLD_SIZE" in os.environ:
+        raise EngineError("--nproc was given to a process that torchrun already started",
+                          fix="drop --nproc from the command torchrun runs")
+    for module, what in (("torch", "torch"), ("engine_distributed", "engine-distributed")):
+        if importlib.util.find_spec(module) is None:
+            raise EngineError(f"--nproc {args.nproc} needs {what}, which is not installed",
+                              fix="pip install 'engine-distributed[torch]', or drop --nproc")
+    rest = _without_nproc(list(getattr(args, "argv", sys.argv[1:])))
+    command = [sys.executable, "-m", "engine_distributed.launch", "--nproc", str(args.nproc), "--", *rest]
+    launcher = subprocess.Popen(command)
+    # Ctrl-C reaches the workers from the terminal; a SIGTERM sent to this process is passed on
+    previous = {signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
+                signal.SIGTERM: signal.signal(signal.SIGTERM, lambda signum, _: launcher.send_signal(signum))}
+    try:
+        return launcher.wait()
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _without_nproc(argv: list[str]) -> list[str]:
+    out: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--nproc":
+            skip = True
+        elif not arg.startswith("--nproc="):
+            out.append(arg)
+    return out
+
+
+def check_command(args: argparse.Namespace, session: Session) -> int:
+    """Everything a run does before its first step (structure, components, strategy, model,
+    data, monitored metrics, one batch), then give it back: nothing trained, nothing written."""
+    from engine._core.checkpoint.storage import check_writable
+    from engine._core.execute import build_storage, set_up, tear_down
+    from engine._core.rundir import run_dir_for
+    from engine._core.spec.toml_text import dump_toml, redact
+
+    spec, plugins = _load(args, session)
+    check_writable(build_storage(spec, run_dir_for(spec)))  # a run would only warn at each save
+    fold = (0, spec.cv.folds) if spec.cv is not None else None
+    tear_down(set_up(spec, plugins, run_dir_for(spec), fold=fold, console="quiet"), status="completed")
+    sys.stdout.write(dump_toml(redact(spec.raw)))
+    print(f"# {spec.source}: OK — backend {spec.backend.name!r}, run directory "
+          f"{Path(spec.run.dir) / spec.run.name}", file=sys.stderr)
+    return EXIT_OK
+
+
+def schema_command(args: argparse.Namespace, session: Session) -> int:
+    from engine._core.spec.schema import spec_schema
+
+    text = json.dumps(spec_schema(session.plugins.registry), indent=2, default=str)
+    if args.output:
+        Path(args.output).write_text(text + "\n")
+    else:
+        print(text)
+    return EXIT_OK
+
+
+def plugins_command(args: argparse.Namespace, session: Session) -> int:
+    rows = session.plugins.describe()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    for row in rows:
+        print(f"{row['name']}  ({row['origin']})")
+        if row["components"]:
+            print(f"    provides: {', '.join(row['components'])}")
+        hooks = [h for h in row["hooks"] if not h.startswith("engine_")]
+        if hooks:
+            print(f"    events:   {', '.join(hooks)}")
+    return EXIT_OK
+
+
+def hooks_command(args: argparse.Namespace, session: Session) -> int:
+    from engine._core import hookspecs
+
+    for name, function in hookspecs._all_specs().items():
+        doc = (function.__doc__ or "").strip().splitlines()[0]
+        print(f"{name}: {doc}")
+    return EXIT_OK
+
+
+def checkpoints_command(args: argparse.Namespace, session: Session) -> int:
+    """List a run's committed checkpoints, reading its spec as data: an inspection imports none
+    of the run's code (not its ``[run] plugins`` modules), only the installed storage plugin."""
+    import attrs
+
+    from engine._core.checkpoint.manager import CheckpointManager
+    from engine._core.rundir import SPEC_FILE
+    from engine._core.spec.load import read_raw, structure_storage
+
+    target = Path(args.target)
+    run_dir = target if target.is_dir() else None
+    spec_path = target / SPEC_FILE if target.is_dir() else target
+    if not spec_path.exists():
+        raise EngineError(f"{args.target!r} is neither a spec file nor a run directory with {SPEC_FILE}",
+                          fix="pass the spec you ran, or its run directory")
+    run, storage = structure_storage(read_raw(spec_path), session.plugins.registry)
+    directory = run_dir or Path(run.dir) / run.name
+    url = storage.options.url or str(directory / "checkpoints")
+    manager = CheckpointManager(storage.component.build(attrs.evolve(storage.options, url=url)))
+    infos = manager.committed()
+    if not infos:
+        print(f"no committed checkpoints in {manager.storage.url}")
+        return EXIT_OK
+    for info in infos:
+        metrics = "  ".join(f"{k}={v:.5g}" for k, v in sorted(info.metrics.items()))
+        print(f"{info.name}  step {info.step}  epoch {info.epoch}  {info.size / 1e6:.2f} MB  {metrics}")
+        print(f"    {info.url}")
+    return EXIT_OK
+
+
+def new_plugin_command(args: argparse.Namespace, session: Session) -> int:
+    from engine._core.scaffold import new_plugin
+
+    root = new_plugin(args.name, Path(args.dir))
+    print(f"wrote {root}: pip install -e {root}[test] && pytest {root}")
+    return EXIT_OK
+
+
+@hookimpl
+def engine_add_commands(commands: CommandRegistry) -> None:
+    commands.add("run", help="train from a spec", configure=_configure_run, handler=run_command)
+    commands.add("check", help="validate a spec as a run would and print the effective spec",
+                 configure=add_spec_arguments, handler=check_command)
+
+    def configure_schema(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--output", "-o", metavar="FILE", help="write the schema to FILE")
+
+    commands.add("schema", help="print the JSON Schema of the spec for the installed plugins",
+                 configure=configure_schema, handler=schema_command)
+
+    def configure_plugins(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+    commands.add("plugins", help="list plugins, what they provide and the events they implement",
+                 configure=configure_plugins, handler=plugins_command)
+    commands.add("hooks", help="list the hooks a plugin can implement",
+                 configure=lambda parser: None, handler=hooks_command)
+
+    def configure_checkpoints(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("target", metavar="SPEC_OR_RUN_DIR")
+
+    commands.add("checkpoints", help="list the committed checkpoints of a run",
+                 configure=configure_checkpoints, handler=checkpoints_command)
+
+    def configure_new_plugin(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("name", metavar="NAME", help="plugin name, e.g. csv (package engine-csv)")
+        parser.add_argument("--dir", default=".", help="where to write the package (default: here)")
+
+    commands.add("new-plugin", help="write a pip-installable plugin package with tests",
+                 configure=configure_new_plugin, handler=new_plugin_command)

@@ -1,0 +1,108 @@
+"""The ``engine`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, NoReturn
+
+from engine._core import __version__
+from engine._core.errors import EXIT_USAGE, EngineError, SpecError, UserCodeError
+
+if TYPE_CHECKING:
+    from engine._core.cli.commands import Command
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad command line as one line and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"engine: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _plugin_args(argv: Sequence[str]) -> list[str]:
+    """``-p`` values, read before the full parser exists (plugins add commands to it)."""
+    found = []
+    for index, arg in enumerate(argv):
+        if arg == "-p" and index + 1 < len(argv):
+            found.append(argv[index + 1])
+        elif arg.startswith("-p") and len(arg) > 2:
+            found.append(arg[2:])
+    return found
+
+
+def build_parser(commands: Mapping[str, Command]) -> argparse.ArgumentParser:
+    parser = _Parser(prog="engine", description="A plugin-based training engine.")
+    parser.add_argument("--version", action="version", version=f"engine {__version__}")
+    parser.add_argument("-p", metavar="NAME", action="append", default=[], dest="plugin_args",
+                        help="load plugin module NAME, or block plugin NAME with no:NAME (repeatable)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, command in sorted(commands.items()):
+        sub_parser = sub.add_parser(name, help=command.help, description=command.help)
+        command.configure(sub_parser)
+        sub_parser.add_argument("-p", metavar="NAME", action="append", default=[], dest="plugin_args_after",
+                                help="as before the command: load or block (no:NAME) a plugin")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    from engine._core.cli.commands import collect
+    from engine._core.cli.session import Session
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if os.getcwd() not in sys.path:  # import paths like "examples.digits:MLP" resolve from here
+        sys.path.insert(0, os.getcwd())
+    try:
+        session = Session(_plugin_args(argv))
+        commands = collect(session.plugins.pm).commands
+        parser = build_parser(commands)
+        args = parser.parse_args(argv)
+        args.argv = argv  # the command line as given, for commands that re-launch themselves
+        if args.command is None:
+            parser.print_help()
+            return EXIT_USAGE
+        return int(commands[args.command].handler(args, session))
+    except EngineError as exc:
+        report(exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("engine: interrupted", file=sys.stderr)
+        return 130
+
+
+def report(exc: EngineError) -> None:
+    """Print an engine error: one line per problem, the user's traceback when it is theirs.
+
+    Secrets (see :mod:`engine._core.redact`) are hidden, also in the traceback and library messages.
+    """
+    from engine._core.redact import redact_text
+
+    if isinstance(exc, UserCodeError) and exc.user_traceback:
+        print("---- traceback from your code ----", file=sys.stderr)
+        print(redact_text(exc.user_traceback.rstrip()), file=sys.stderr)
+        print("----------------------------------", file=sys.stderr)
+    for line in error_lines(exc):
+        print(f"engine: error: {redact_text(line)}", file=sys.stderr)
+
+
+def error_lines(exc: EngineError) -> list[str]:
+    """One line per problem of a spec error; one line for any other error.
+
+    A message of several lines (a library's text with a native stack trace) keeps its first
+    non-empty line; the place and the fix stay on that line.
+    """
+    if isinstance(exc, SpecError) or type(exc).__str__ is not EngineError.__str__:
+        return [line for line in str(exc).splitlines() if line.strip()]
+    first = next((line.strip() for line in str(exc.message).splitlines() if line.strip()), type(exc).__name__)
+    return [str(EngineError(first, where=exc.where, fix=exc.fix))]
+
+
+def console_script() -> NoReturn:
+    from engine._core.redact import redact_process_output
+
+    redact_process_output()  # library warnings and log lines too, not only engine's own
+    raise SystemExit(main())

@@ -1,0 +1,144 @@
+"""Cross-validation through the core: k seeded folds, one run per fold, mean ± std."""
+
+from __future__ import annotations
+
+import math
+import random
+import shutil
+import statistics
+import sys
+from collections import defaultdict
+from collections.abc import Hashable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine._core import rundir
+from engine._core.errors import EXIT_FAILED, TrainingError
+from engine._core.lock import LOCK_FILE, RunDirectoryLock
+from engine._core.restart import print_notice, unwritable
+from engine._core.storage_policy import FIX, write_record
+
+if TYPE_CHECKING:
+    from engine._core.execute import RunResult
+    from engine._core.plugins import Plugins
+    from engine._core.spec.model import Spec
+
+
+def fold_indices(n: int, folds: int, fold: int, seed: int,
+                 labels: Sequence[Hashable] | None = None) -> tuple[list[int], list[int]]:
+    """Train and validation row indices of ``fold`` (0-based) out of ``folds``.
+
+    Rows are shuffled with ``seed``; with ``labels`` every class is spread evenly over the
+    folds (stratified). The same arguments always give the same split.
+    """
+    if not 0 <= fold < folds or folds < 2 or n < folds:
+        raise ValueError(f"cannot make fold {fold} of {folds} from {n} rows")
+    rng = random.Random(seed)
+    assignment = [0] * n
+    if labels is None:
+        order = list(range(n))
+        rng.shuffle(order)
+        for position, row in enumerate(order):
+            assignment[row] = position % folds
+    else:
+        by_class: dict[Hashable, list[int]] = defaultdict(list)
+        for row, label in enumerate(labels):
+            by_class[label].append(row)
+        offset = 0
+        for label in sorted(by_class, key=repr):
+            rows = by_class[label]
+            rng.shuffle(rows)
+            for position, row in enumerate(rows):
+                assignment[row] = (position + offset) % folds
+            offset += len(rows)
+    val = [row for row in range(n) if assignment[row] == fold]
+    train = [row for row in range(n) if assignment[row] != fold]
+    return train, val
+
+
+def execute_cv(spec: Spec, plugins: Plugins, *, resume: bool = False,
+               run_dir: str | Path | None = None, console: str = "auto",
+               allow_changes: bool = False) -> RunResult:
+    """Run every fold in ``<run dir>/fold-<k>`` and summarise them in ``<run dir>/summary.json``.
+
+    With ``resume``, finished folds are kept, the interrupted one resumes from its newest
+    checkpoint (or starts, with none) and the rest start: one command for every attempt.
+    """
+    assert spec.cv is not None
+    directory = rundir.run_dir_for(spec, str(run_dir) if run_dir else None)
+    folds = spec.cv.folds
+    created = not directory.exists()
+    rundir.prepare(directory, resume=resume)
+    try:
+        lock = RunDirectoryLock.acquire(directory, _warn, print_notice)  # one process per cross-validation
+    except OSError as exc:  # a full disk, a read-only mount
+        if created:
+            shutil.rmtree(directory, ignore_errors=True)
+        raise unwritable(directory, exc) from None
+    try:
+        return _run_folds(spec, plugins, directory, folds, resume=resume, console=console,
+                          allow_changes=allow_changes)
+    finally:
+        lock.release()
+        if created and {entry.name for entry in directory.iterdir()} <= {LOCK_FILE}:
+            shutil.rmtree(directory, ignore_errors=True)  # no fold started: nothing left behind
+
+
+def _run_folds(spec: Spec, plugins: Plugins, directory: Path, folds: int, *, resume: bool,
+               console: str, allow_changes: bool) -> RunResult:
+    from engine._core.execute import RunResult, execute
+
+    results = []
+    shared: dict[str, Any] = {}  # what the folds load once (Run.shared)
+    for fold in range(folds):
+        fold_dir = directory / f"fold-{fold}"
+        if resume and (fold_dir / rundir.SUMMARY_FILE).exists():
+            done = _read_summary(fold_dir)
+            if done.get("status") in ("completed", "stopped"):
+                results.append(RunResult(done["status"], 0, fold_dir, done))
+                continue
+        result = execute(spec, plugins, resume=resume, run_dir=fold_dir, console=console,
+                         fold=(fold, folds), shared=shared, allow_changes=allow_changes)
+        results.append(result)
+        if result.exit_code != 0:
+            break
+    summary = summarise(spec, results)
+    worst = max(results, key=lambda r: r.exit_code)
+    exit_code, error = worst.exit_code, worst.error
+    message = write_record(directory / rundir.SUMMARY_FILE, summary)
+    if message is not None:  # the storage policy, as for one run's summary
+        _warn(f"{message}; each fold's own summary.json is in its fold-<k> folder")
+        if spec.checkpoint.on_error == "fail" and exit_code == 0:
+            summary["status"], exit_code, error = "failed", EXIT_FAILED, TrainingError(message, fix=FIX)
+    return RunResult(summary["status"], exit_code, directory, summary, error)
+
+
+def _warn(message: str) -> None:
+    print(f"engine: warning: {message}", file=sys.stderr, flush=True)
+
+
+def summarise(spec: Spec, results: Sequence[RunResult]) -> dict[str, Any]:
+    """Mean and standard deviation of every final metric across folds."""
+    values: dict[str, list[float]] = defaultdict(list)
+    for result in results:
+        for name, value in result.summary.get("metrics", {}).items():
+            if isinstance(value, (int, float)) and math.isfinite(value):
+                values[name].append(float(value))
+    complete = len(results) == (spec.cv.folds if spec.cv else 0) and all(r.exit_code == 0 for r in results)
+    return {
+        "name": spec.run.name,
+        "status": "completed" if complete else "failed",
+        "folds": len(results),
+        "metrics": {
+            name: {"mean": statistics.fmean(v), "std": statistics.pstdev(v) if len(v) > 1 else 0.0,
+                   "values": v}
+            for name, v in sorted(values.items())
+        },
+        "fold_dirs": [str(r.dir) for r in results],
+    }
+
+
+def _read_summary(directory: Path) -> dict[str, Any]:
+    import json
+
+    return dict(json.loads((directory / rundir.SUMMARY_FILE).read_text()))

@@ -1,0 +1,224 @@
+"""Hook specifications: the whole contract between the engine and its plugins.
+
+A plugin is a module or object with functions marked ``@engine.hookimpl`` whose names match
+the specs below. Implement only the hooks you need, and only with the arguments you need:
+pluggy passes arguments by name, so ``def on_step(run): ...`` is a valid implementation.
+
+There are two kinds of hooks.
+
+**Registration hooks** (``engine_*``) run once, when the plugin manager is set up, before any
+spec is read: they declare named components, spec sections and CLI commands.
+
+**Events** (``on_*``) are broadcast to every implementation while a run is alive. They receive
+the :class:`engine._core.run.Run`, which carries the state (``run.step``, ``run.epoch``,
+``run.metrics``, ``run.spec``, ``run.dir``) and the actions (``run.log(...)``,
+``run.stop(reason)``, ``run.request_checkpoint()``). Their return values are ignored.
+Components configured in the spec (a tracker, a scheduler, ...) are registered as plugins
+for the run's lifetime, so a component receives events by implementing them as methods.
+
+Where each event fires, as pseudocode of :func:`engine._core.loop.train`::
+
+    on_run_start(run)
+    if resuming:
+        restore every participant from the newest committed checkpoint
+        on_resume(run, checkpoint)
+    try:
+        while not run.should_stop:
+            if run.step_in_epoch == 0:
+                on_epoch_start(run)
+            backend.train_step(run)              # one optimizer step / one boosting round
+            run.step += 1
+            on_step(run)
+            if log is due:                       # "log_every"
+                on_log(run, metrics, step)       # training metrics reach the host only here
+            if eval is due:                      # "eval_every", in steps, epochs or time
+                metrics = backend.evaluate(run)
+                on_log(run, metrics, step)
+                on_eval(run, metrics)            # early stopping and pruning decide here
+            if the epoch is complete:
+                on_epoch_end(run); run.epoch += 1
+            if a limit is reached: run.stop(...)  # max_steps, max_epochs, max_time
+            if checkpoint is due, requested, or the run is stopping:
+                save every participant's state, commit the manifest
+                on_checkpoint(run, checkpoint)
+    except BaseException as exc:
+        on_exception(run, exc)
+        raise
+    finally:
+        on_run_end(run, status)                  # always, with "completed", "stopped",
+                                                 # "failed" or "interrupted"
+
+Plugins that keep state across a resume implement two plain methods (not hooks):
+``state_dict() -> dict`` and ``load_state_dict(state: dict) -> None``. The state holds
+JSON values and ``bytes`` only; the engine stores it without pickle. A bytes value may be
+deferred: an object with ``__bytes__``, a private host copy that becomes bytes later, in the
+background; the plugin must not change it after ``state_dict`` returns.
+
+Order between implementations is never registration order: use ``tryfirst``/``trylast``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from engine._core.checkpoint.manifest import CheckpointInfo
+    from engine._core.cli.commands import CommandRegistry
+    from engine._core.components import ComponentRegistry
+    from engine._core.run import Run
+    from engine._core.spec.model import Spec
+
+hookspec = pluggy.HookspecMarker("engine")
+#: Marker for hook implementations; public as ``engine.hookimpl``.
+hookimpl = pluggy.HookimplMarker("engine")
+
+
+# --------------------------------------------------------------------------- registration
+
+
+@hookspec
+def engine_register_components(registry: ComponentRegistry) -> None:
+    """Declare the named components this plugin provides.
+
+    Call ``registry.add(kind, name, factory, options=OptionsClass, description=...)`` for
+    each. ``kind`` is one of ``backend``, ``strategy``, ``precision``, ``scheduler``,
+    ``tracker``, ``storage`` (or a kind another plugin declared with
+    ``registry.add_kind``). ``factory`` is a callable or an import path
+    ``"package.module:Class"``; an import path keeps heavy libraries unimported until a spec
+    selects the component. It is called with one argument, the structured options instance.
+
+    ``registry.add_section(name, options)`` declares a top-level spec section such as
+    ``[tune]``.
+
+    Two plugins adding the same kind and name is an error naming both distributions.
+    """
+
+
+@hookspec
+def engine_add_commands(commands: CommandRegistry) -> None:
+    """Add sub-commands to the ``engine`` CLI.
+
+    Call ``commands.add(name, help=..., configure=..., handler=...)``: ``configure`` receives
+    the sub-command's ``argparse`` parser; ``handler(args, session)`` runs it and returns the
+    exit status. Keep imports inside the handler so ``engine --help`` stays fast.
+    """
+
+
+@hookspec
+def engine_run_plugins(run: Run) -> list[tuple[str, object]] | None:
+    """Return ``(name, plugin)`` pairs to register for this run only.
+
+    Use it for per-run state (a console, an early-stopping counter): the objects receive
+    events like any plugin, go into checkpoints if they have ``state_dict`` and
+    ``load_state_dict``, and are unregistered when the run ends. The name must be stable
+    across runs of the same spec, since checkpoints store state under it. Called after the
+    components are built and before ``on_run_start``.
+    """
+
+
+@hookspec
+def engine_check(spec: Spec) -> list[str] | None:
+    """Return problems with the spec that no single options class can see.
+
+    Called by ``engine check`` and before every run, after each section is structured.
+    Use it for combinations (a precision mode the selected backend cannot use, a search
+    space path that does not exist). Return one line per problem, each naming the key path
+    and the fix, or ``None``.
+    """
+
+
+# --------------------------------------------------------------------------- events
+
+
+@hookspec
+def on_run_start(run: Run) -> None:
+    """The run directory exists and every component is built; no step has run yet.
+
+    On a resumed run this fires before the state is restored; ``on_resume`` follows.
+    """
+
+
+@hookspec
+def on_resume(run: Run, checkpoint: CheckpointInfo) -> None:
+    """Every participant's state was restored from ``checkpoint``.
+
+    ``run.step`` and ``run.epoch`` are the restored values: the next step is
+    ``run.step + 1``.
+    """
+
+
+@hookspec
+def on_epoch_start(run: Run) -> None:
+    """An epoch is about to begin (``run.epoch`` is its zero-based index).
+
+    Not repeated for an epoch that a resume re-enters in the middle.
+    """
+
+
+@hookspec
+def on_step(run: Run) -> None:
+    """One training step finished; ``run.step`` counts it.
+
+    For PyTorch a step is one optimizer step (after gradient accumulation); for boosted
+    trees, one boosting round. This fires every step: keep it cheap, and do not force a
+    device sync here. Training metrics are in ``on_log`` at the log cadence.
+    """
+
+
+@hookspec
+def on_log(run: Run, metrics: dict[str, float], step: int) -> None:
+    """Metrics were logged at ``step``: training metrics at the log cadence, evaluation
+    metrics at the eval cadence, and anything a plugin passed to ``run.log``.
+
+    Trackers implement this. Names are ``train/<metric>``, ``val/<metric>`` and, for the
+    learning rate, ``lr``.
+    """
+
+
+@hookspec
+def on_eval(run: Run, metrics: dict[str, float]) -> None:
+    """An evaluation finished with ``metrics`` (``val/loss``, ``val/accuracy``, ...).
+
+    Early stopping, ``save_top_k`` and pruners decide here; call ``run.stop(reason)`` to end
+    the run after this step.
+    """
+
+
+@hookspec
+def on_checkpoint(run: Run, checkpoint: CheckpointInfo) -> None:
+    """A checkpoint was committed (its manifest written); ``checkpoint.name`` and
+    ``checkpoint.url`` locate it."""
+
+
+@hookspec
+def on_epoch_end(run: Run) -> None:
+    """The epoch ``run.epoch`` completed; evaluation for this epoch has already fired."""
+
+
+@hookspec
+def on_run_end(run: Run, status: str) -> None:
+    """The run ended; always called, also after an exception.
+
+    ``status`` is ``"completed"`` (a limit was reached), ``"stopped"`` (a plugin or early
+    stopping asked), ``"failed"`` or ``"interrupted"`` (SIGINT/SIGTERM).
+    ``run.stop_reason`` says why.
+    """
+
+
+@hookspec
+def on_exception(run: Run, exception: BaseException) -> None:
+    """Training raised ``exception``; ``on_run_end`` follows with status ``"failed"``.
+
+    Use it to flush or mark external records (a tracker run, a tuning trial) as failed.
+    """
+
+
+def event_names() -> list[str]:
+    """Names of the event hooks, in the order they are documented."""
+    return [name for name in globals() if name.startswith("on_")]
+
+
+def _all_specs() -> dict[str, Any]:
+    return {name: fn for name, fn in globals().items() if name.startswith(("on_", "engine_"))}

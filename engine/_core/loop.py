@@ -1,0 +1,299 @@
+"""The training loop: cadence, limits, stopping and the order of events (see hookspecs)."""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from typing import Any
+
+from engine._core.backend import finite_check
+from engine._core.cadence import Every
+from engine._core.checkpoint.manager import SaveFailure
+from engine._core.checkpoint.manifest import CheckpointInfo
+from engine._core.errors import CheckpointError, TrainingError
+from engine._core.run import Run
+from engine._core.storage_policy import describe, write_failed
+
+_NEVER, _STEPS, _EPOCHS, _SECONDS = 0, 1, 2, 3
+
+
+class Cadence:
+    """Decides, at the end of each step, whether an every-N action is due."""
+
+    __slots__ = ("count", "kind", "last", "seconds")
+
+    def __init__(self, every: Every | None):
+        self.kind = _NEVER
+        self.count = 0
+        self.seconds = 0.0
+        self.last = time.monotonic()
+        if every is None:
+            return
+        if every.unit == "steps":
+            self.kind, self.count = _STEPS, int(every.count)
+        elif every.unit == "epochs":
+            self.kind, self.count = _EPOCHS, int(every.count)
+        else:
+            self.kind, self.seconds = _SECONDS, float(every.count)
+
+    def due(self, step: int, epochs_done: int, epoch_ended: bool, now: float) -> bool:
+        kind = self.kind
+        if kind == _STEPS:
+            return step % self.count == 0
+        if kind == _EPOCHS:
+            return epoch_ended and epochs_done % self.count == 0
+        if kind == _SECONDS and now - self.last >= self.seconds:
+            self.last = now
+            return True
+        return False
+
+
+class PythonRandomState:
+    """Python's ``random`` module state as a checkpoint participant."""
+
+    def state_dict(self) -> dict[str, Any]:
+        version, internal, gauss = random.getstate()
+        return {"version": version, "internal": list(internal), "gauss": gauss}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        random.setstate((state["version"], tuple(state["internal"]), state["gauss"]))
+
+
+def participants(run: Run) -> dict[str, Any]:
+    """Everything whose state goes into a checkpoint, by stable name."""
+    found: dict[str, Any] = {"loop": run, "rng:python": PythonRandomState()}
+    for name, plugin in run.plugins.pm.list_name_plugin():
+        if plugin is not None and callable(getattr(plugin, "state_dict", None)) \
+                and callable(getattr(plugin, "load_state_dict", None)) and not isinstance(plugin, type):
+            found[name] = plugin
+    return found
+
+
+def step_limit(run: Run) -> float:
+    loop = run.spec.loop
+    limit = math.inf
+    if loop.max_steps is not None:
+        limit = loop.max_steps
+    if loop.max_epochs is not None:
+        limit = min(limit, loop.max_epochs * run.steps_per_epoch)
+    return limit
+
+
+def save_checkpoint(run: Run) -> None:
+    """Snapshot every participant at the current step and commit it (possibly in the background)."""
+    assert run.checkpoints is not None
+    if not run.is_main_process:  # only the main process writes; others take part if collective
+        if run.collective_checkpoints:
+            run.checkpoints.snapshot(participants(run))
+        run.last_checkpoint_step = run.step
+        return
+    run.checkpoints.submit(participants(run), step=run.step, epoch=run.epoch, metrics=dict(run.metrics))
+    run.last_checkpoint_step = run.step
+    report_saves(run, run.checkpoints.finished())
+
+
+def report_saves(run: Run, results: list[CheckpointInfo | SaveFailure]) -> None:
+    """Fire ``on_checkpoint`` for committed saves; apply ``checkpoint.on_error`` to failed ones."""
+    for result in results:
+        if isinstance(result, CheckpointInfo):
+            run.hook.on_checkpoint(run=run, checkpoint=result)
+            continue
+        assert run.checkpoints is not None
+        write_failed(run, f"could not write the checkpoint of step {result.step} to "
+                          f"{run.checkpoints.storage.url}: {describe(result.error)}",
+                     "training goes on and the next checkpoint tries again")
+
+
+def fail(run: Run, reason: str) -> None:
+    """End the run as failed after this step, whatever stop was asked for before."""
+    run.status, run.should_stop, run.stop_reason = "failed", True, reason
+
+
+def non_finite_loss(run: Run, metrics: dict[str, float]) -> bool:
+    """Apply ``loop.on_nan``: True, and the run failed, when a loss in ``metrics`` is NaN or inf."""
+    if run.spec.loop.on_nan == "stop":
+        for name, value in metrics.items():
+            if "loss" in name and not math.isfinite(value):
+                fail(run, f"{name} became {value} by step {run.step}")
+                return True
+    return False
+
+
+def collect_train_metrics(run: Run) -> None:
+    """Bring training metrics to the host, log them, and apply the non-finite loss policy."""
+    assert run.backend is not None
+    metrics = run.backend.train_metrics()
+    if metrics:
+        run.log(metrics)
+        non_finite_loss(run, metrics)
+
+
+def state_is_finite(run: Run) -> bool:
+    """Whether the backend's weights and pending loss are finite, where it can tell
+    (``is_finite``); if not, under ``loop.on_nan = "stop"``, the run fails."""
+    check = finite_check(run.backend)
+    if run.spec.loop.on_nan != "stop" or check is None or check():
+        return True
+    collect_train_metrics(run)  # names the loss when the loss is what went bad
+    if run.status != "failed":
+        fail(run, f"the model's weights became non-finite by step {run.step}")
+    return False
+
+
+def evaluate(run: Run) -> None:
+    """Evaluate a finite model; a non-finite loss among the results fails the run."""
+    assert run.backend is not None
+    if not state_is_finite(run):
+        return
+    metrics = run.backend.evaluate(run)
+    run.last_eval_step = run.step
+    run.log(metrics)
+    if not non_finite_loss(run, metrics):
+        run.hook.on_eval(run=run, metrics=metrics)
+
+
+def last_good_checkpoint(run: Run) -> str:
+    """Names the newest committed checkpoint (every one passed the non-finite checks)."""
+    try:
+        committed = run.checkpoints.committed(quiet=True) if run.checkpoints is not None else []
+    except Exception:  # the storage is unreachable: say what is known without it
+        return "the last good checkpoint is kept"
+    return f"the last good checkpoint is {committed[-1].name}" if committed else "no good checkpoint was written"
+
+
+def agree(run: Run, *due: bool) -> list[bool]:
+    """Combine this process's decisions with every other's (any process wins): the cadences
+    ``due``, and stop, signal, checkpoint and failure requests, which then hold on every one."""
+    assert run.sync_flags is not None
+    flags = run.sync_flags([*map(int, due), int(run.should_stop), run.interrupted,
+                            int(run.checkpoint_requested), int(run.status == "failed")])
+    stop, interrupted, requested, failed = flags[len(due):]
+    if failed and run.status != "failed":
+        run.status = "failed"
+        run.stop(f"another process failed by step {run.step}")
+    if stop and not run.should_stop:
+        run.stop(f"another process stopped the run at step {run.step}")
+    run.interrupted = run.interrupted or interrupted
+    run.checkpoint_requested = run.checkpoint_requested or bool(requested)
+    return [bool(flag) for flag in flags[:len(due)]]
+
+
+def train(run: Run, *, resume: bool) -> None:
+    """Run the loop until a limit, a stop request, a signal or a failure."""
+    hook = run.hook
+    backend = run.backend
+    assert backend is not None
+    loop = run.spec.loop
+
+    hook.on_run_start(run=run)
+    if resume:
+        assert run.checkpoints is not None
+        info = run.checkpoints.load_latest(participants(run))
+        if info is None:
+            raise CheckpointError("no usable checkpoint to resume from (all were damaged)",
+                                  where=run.checkpoints.storage.url,
+                                  fix="start a new run (another run.name or --run-dir)")
+        run.last_checkpoint_step = run.step
+        hook.on_resume(run=run, checkpoint=info)
+
+    log_every, eval_every = Cadence(loop.log_every), Cadence(loop.eval_every)
+    checkpoint_every = Cadence(loop.checkpoint_every)
+    limit = step_limit(run)
+    max_time = loop.max_time
+    steps_per_epoch = backend.steps_per_epoch
+    train_step = backend.train_step
+    # Per-step fast path: skip hooks nobody implements, and skip the cadence checks until
+    # the next step at which something can be due.
+    on_step = hook.on_step if hook.on_step.get_hookimpls() else None
+    every_step = [c.count for c in (log_every, eval_every, checkpoint_every) if c.kind == _STEPS]
+    # Several processes take every decision at the same step: they agree only at boundaries.
+    synced = run.sync_flags is not None
+    if synced and run.sync_every > 0:
+        every_step.append(run.sync_every)
+    clocked = max_time is not None or any(
+        c.kind == _SECONDS for c in (log_every, eval_every, checkpoint_every))
+
+    def next_due(after: int) -> float:
+        return min([(after // count + 1) * count for count in every_step] + [limit])
+
+    if run.step >= limit:
+        run.status, run.stop_reason, run.should_stop = "completed", "the step limit was already reached", True
+    upcoming = next_due(run.step)
+
+    agreed = True  # several processes leave the loop only on a stop they agreed on
+    while not run.should_stop or not agreed:
+        agreed = not synced
+        if run.step_in_epoch == 0:
+            hook.on_epoch_start(run=run)
+        train_step(run)
+        run.step = step = run.step + 1
+        run.step_in_epoch += 1
+        if on_step is not None:
+            on_step(run=run)
+        if (step < upcoming and run.step_in_epoch < steps_per_epoch and not clocked
+                and (synced or (not run.interrupted and not run.should_stop and not run.checkpoint_requested))):
+            continue
+        upcoming = next_due(step)
+        if run.checkpoints is not None and run.checkpoints.busy:
+            report_saves(run, run.checkpoints.finished())
+
+        epoch_ended = run.step_in_epoch >= steps_per_epoch
+        epochs_done = run.epoch + 1
+        now = time.monotonic()
+        log_due = log_every.due(step, epochs_done, epoch_ended, now)
+        eval_due = eval_every.due(step, epochs_done, epoch_ended, now)
+        checkpoint_due = checkpoint_every.due(step, epochs_done, epoch_ended, now)
+        time_up = max_time is not None and run.elapsed >= max_time
+        if synced:
+            log_due, eval_due, checkpoint_due, time_up = agree(run, log_due, eval_due, checkpoint_due, time_up)
+            agreed = True
+        if log_due:
+            collect_train_metrics(run)
+        if eval_due and run.status != "failed":
+            evaluate(run)
+        if epoch_ended:
+            hook.on_epoch_end(run=run)
+            run.epoch += 1
+            run.step_in_epoch = 0
+
+        if run.status != "failed":
+            if step >= limit:
+                run.stop(f"reached {'max_steps' if loop.max_steps == step else 'max_epochs'} at step {step}")
+                run.status = "completed"
+            elif time_up:
+                run.stop(f"reached max_time ({max_time:g}s) at step {step}")
+                run.status = "completed"
+        # A signal pauses a run that would go on: it adds no evaluation and no record, only a
+        # checkpoint of the state, so the resumed run goes on as if it had never stopped.
+        if run.interrupted and not run.should_stop:
+            run.stop(f"interrupted by signal {run.interrupted} at step {step}")
+            run.status = "interrupted"
+        preempted = run.status == "interrupted"
+
+        if run.should_stop and run.status != "failed" and not preempted:
+            collect_train_metrics(run)
+            if loop.eval_every is not None and run.last_eval_step != step and run.status != "failed":
+                evaluate(run)
+        if run.status == "failed":
+            break
+        due = checkpoint_due or run.checkpoint_requested
+        if due or (run.should_stop and run.spec.checkpoint.on_exit):
+            if due or not preempted:
+                collect_train_metrics(run)  # as at every checkpoint the run takes uninterrupted
+            # no checkpoint of a non-finite loss or model is committed
+            if run.status == "failed" or not state_is_finite(run):
+                break
+            run.checkpoint_requested = False
+            save_checkpoint(run)
+
+    if run.checkpoints is not None:
+        report_saves(run, run.checkpoints.drain())
+        unsaved = run.checkpoints.every_save_failed
+        if unsaved is not None and run.status not in ("failed", "interrupted"):
+            raise TrainingError(f"no checkpoint was written: every save to {run.checkpoints.storage.url} "
+                                f"failed, the last at step {unsaved.step}: {describe(unsaved.error)}",
+                                fix="make the storage writable ('engine check' tries it before training)")
+    if run.status == "failed":
+        run.stop_reason = f"{run.stop_reason}; {last_good_checkpoint(run)}"
+        raise TrainingError(run.stop_reason)

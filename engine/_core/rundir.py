@@ -1,0 +1,167 @@
+"""The run directory: effective spec, environment, metrics log and summary."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine._core.errors import EngineError
+from engine._core.spec.toml_text import dump_toml, redact, redact_argv
+
+if TYPE_CHECKING:
+    from engine._core.plugins import Plugins
+    from engine._core.spec.model import Spec
+
+SPEC_FILE = "spec.toml"
+ENV_FILE = "env.json"
+METRICS_FILE = "metrics.jsonl"
+SUMMARY_FILE = "summary.json"
+
+
+def run_dir_for(spec: Spec, override: str | None = None) -> Path:
+    return Path(override) if override else Path(spec.run.dir) / spec.run.name
+
+
+def prepare(directory: Path, *, resume: bool) -> None:
+    """Create the run directory (and its parents). A new run (not ``resume``) never writes
+    into an existing run directory; one that cannot be created is the spec's mistake."""
+    where, fix = "run.dir", "choose a writable run.dir, or pass --run-dir"
+    if directory.exists() and not directory.is_dir():
+        raise EngineError(f"run directory {str(directory)!r} is a file", where=where, fix=fix)
+    try:
+        if not resume and directory.is_dir() and any(directory.iterdir()):
+            raise EngineError(
+                f"run directory {str(directory)!r} already exists",
+                fix="use --resume to continue it, or choose another run.name or --run-dir",
+            )
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EngineError(f"cannot create run directory {str(directory)!r}: {exc.strerror or exc}",
+                          where=where, fix=fix) from None
+
+
+#: Statuses of a run that ended and has nothing left to do.
+FINISHED = ("completed", "stopped")
+
+
+def clear_unstarted(directory: Path, keep: tuple[str, ...]) -> None:
+    """Empty a run directory whose run never committed a checkpoint, for a start from step 0.
+
+    What an attempt killed before its first checkpoint left (spec, environment, metrics,
+    tracker output) is removed; ``keep`` (the lock, the checkpoint folder with its uncommitted
+    saves) stays. A directory that is not a run directory, or holds a finished run, is refused.
+    """
+    entries = [entry for entry in directory.iterdir() if entry.name not in keep]
+    if not entries:
+        return
+    fix = "choose another run.name or --run-dir"
+    if not (directory / SPEC_FILE).exists():
+        raise EngineError(f"{str(directory)!r} is not empty and holds no {SPEC_FILE}: not a run directory",
+                          where="run.dir", fix=fix)
+    summary = directory / SUMMARY_FILE
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        status = json.loads(summary.read_text(encoding="utf-8")).get("status")
+        if status in FINISHED:
+            raise EngineError(f"run directory {str(directory)!r} holds a {status} run and no checkpoint "
+                              "to resume from", fix=f"{fix} to train again")
+    for entry in entries:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def write_atomic(path: Path, data: str | bytes) -> Path:
+    """Write a file whole or not at all: ``.<name>.partial`` beside it, then a rename.
+
+    A reader, or a process killed half-way, never sees a partly written file; a write that
+    fails (a full disk) removes its partial file at once and leaves ``path`` as it was.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        if isinstance(data, str):
+            partial.write_text(data, encoding="utf-8")
+        else:
+            partial.write_bytes(data)
+        os.replace(partial, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json(path: Path, document: Any) -> None:
+    """Write JSON atomically."""
+    write_atomic(path, json.dumps(document, indent=2, allow_nan=True, default=str) + "\n")
+
+
+def write_spec(directory: Path, spec: Spec) -> None:
+    write_atomic(directory / SPEC_FILE, dump_toml(redact(spec.raw)))
+
+
+def environment(plugins: Plugins) -> dict[str, Any]:
+    """Versions of Python, the core, each plugin distribution and what it requires."""
+    distributions: dict[str, Any] = {}
+    for origin in sorted(set(plugins.origins.values())):
+        name, _, version = origin.partition(" ")
+        if not version or name in distributions:
+            continue
+        distributions[name] = {"version": version, "requires": dict(_requirement_versions(name))}
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "engine": metadata_version("engine"),
+        "engine_requires": dict(_requirement_versions("engine")),
+        "plugins": {name: origin for name, origin in sorted(plugins.origins.items())},
+        "distributions": distributions,
+        "git_commit": _git_commit(),
+        "argv": redact_argv(sys.argv),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+@functools.cache
+def metadata_version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+@functools.cache
+def _requirement_versions(distribution: str) -> dict[str, str | None]:
+    try:
+        requires = metadata.requires(distribution) or []
+    except metadata.PackageNotFoundError:
+        return {}
+    out: dict[str, str | None] = {}
+    for requirement in requires:
+        if "extra ==" in requirement:
+            continue
+        name = requirement.split(";")[0].strip()
+        for stop in "<>=!~[ (":
+            name = name.split(stop)[0]
+        out[name] = metadata_version(name)
+    return out
+
+
+@functools.cache
+def _git_commit() -> str | None:
+    try:
+        result = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                                timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None if result.returncode == 0 else None
