@@ -1,21 +1,74 @@
 """engine: a plugin-based training engine.
 
-Plugins implement hooks from :mod:`engine._core.hookspecs` with the :data:`hookimpl` marker::
+This module is the plugin API: everything a plugin may import from the core is listed in
+``__all__`` and documented in docs/plugins.md ("The plugin API"). Loading and running specs
+from a command or a tool is :mod:`engine.session`; testing a plugin is :mod:`engine.testing`.
+Everything under ``engine._core`` is private and may change in any release.
+
+A plugin implements hooks (see docs/reference/hooks.md) with the :data:`hookimpl` marker::
 
     import engine
 
     @engine.hookimpl
-    def on_eval(run, metrics):
+    def on_eval(run: engine.Run, metrics: dict[str, float]) -> None:
         print(run.step, metrics)
 """
 
 from __future__ import annotations
 
-import pluggy
+from engine._core import __version__
+from engine._core.backend import Backend
+from engine._core.checkpoint.manifest import MANIFEST, CheckpointInfo, is_plain_name
+from engine._core.checkpoint.storage import CheckpointStorage, removing_new_folders
+from engine._core.cli.commands import CommandRegistry
+from engine._core.components import ComponentRegistry, resolve_import_path
+from engine._core.cv import fold_indices
+from engine._core.errors import (
+    EXIT_FAILED,
+    EXIT_OK,
+    CheckpointError,
+    EngineError,
+    SpecError,
+    TrainingError,
+    UserCodeError,
+)
+from engine._core.hookspecs import hookimpl
+from engine._core.redact import REDACTED, redact, redact_text, redact_url
+from engine._core.requirements import check_libraries
+from engine._core.resources import parallelism_problems, pool_error, warn_parallelism
+from engine._core.resume_changes import NUMERICS, STRUCTURAL, by_key
+from engine._core.run import Run
+from engine._core.rundir import RunFiles, write_atomic
+from engine._core.schedule import Schedule
+from engine._core.spec.model import Configured, Spec, resolve_mode
+from engine._core.spec.types import (
+    Duration,
+    ImportPath,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+)
+from engine._core.status import RunStatus
+from engine._core.tracking import TrackerOptions
 
-__version__ = "0.1.0"
-
-#: Marker for hook implementations in plugins.
-hookimpl = pluggy.HookimplMarker("engine")
-
-__all__ = ["__version__", "hookimpl"]
+#: The plugin API, grouped as in docs/plugins.md. A name added or removed here is a change
+#: of the API: tests/core/test_public_face.py fails until docs/plugins.md says so too.
+__all__ = [  # noqa: RUF022 - grouped by what a plugin author is doing, not sorted
+    "__version__",
+    # every plugin: hooks, registries, the run and its spec
+    "hookimpl", "ComponentRegistry", "CommandRegistry", "resolve_import_path",
+    "Run", "RunStatus", "RunFiles", "Spec", "Configured", "resolve_mode",
+    # options classes: value types, resume rules, the tracker base
+    "PositiveInt", "NonNegativeInt", "PositiveFloat", "NonNegativeFloat", "Duration", "ImportPath",
+    "STRUCTURAL", "NUMERICS", "by_key", "TrackerOptions",
+    # errors and exit statuses
+    "EngineError", "SpecError", "UserCodeError", "CheckpointError", "TrainingError", "EXIT_OK", "EXIT_FAILED",
+    # a backend or a scheduler
+    "Backend", "Schedule", "fold_indices", "check_libraries",
+    "parallelism_problems", "warn_parallelism", "pool_error",
+    # a checkpoint storage
+    "CheckpointStorage", "CheckpointInfo", "MANIFEST", "is_plain_name", "removing_new_folders",
+    # files and secrets
+    "write_atomic", "redact", "redact_text", "redact_url", "REDACTED",
+]

@@ -7,7 +7,6 @@ import inspect
 import random
 import shutil
 import signal
-import sys
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -68,7 +67,7 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
     assert manager is not None
     try:
         attempt = restart.begin(run, resume=resume, allow_changes=allow_changes,
-                                notice=restart.print_notice, warn=lambda message: warn(run, message))
+                                notice=restart.print_notice, warn=lambda message: run.warn(message))
     except BaseException:
         tear_down(run)
         raise
@@ -134,7 +133,7 @@ def set_up(spec: Spec, plugins: Plugins, directory: Path, *, fold: tuple[int, in
     manager = CheckpointManager(storage, asynchronous=spec.checkpoint.asynchronous)
     run = Run(spec, plugins, directory, fold=fold, console=console, shared=shared)
     run.checkpoints = manager
-    manager.warn = lambda message: warn(run, message)
+    manager.warn = lambda message: run.warn(message)
     random.seed(spec.run.seed)
     try:
         _build_components(run)
@@ -201,7 +200,7 @@ def _write_summary(run: Run) -> dict[str, Any]:
     if message is not None:
         if run.spec.checkpoint.on_error == "fail" and run.status != "failed":
             run.status, run.stop_reason, run.exit_code = "failed", message, EXIT_FAILED
-        warn(run, f"{message}; this output is the only record of how the run ended")
+        run.warn(f"{message}; this output is the only record of how the run ended")
     return summary
 
 
@@ -275,13 +274,6 @@ def _run_plugins(run: Run) -> list[tuple[str, object, str]]:
 def _unregister(plugins: Plugins, names: list[str]) -> None:
     for name in reversed(names):
         plugins.unregister(name)
-
-
-def warn(run: Run, message: str) -> None:
-    """A warning on stderr (above the progress bar when there is one), secrets hidden."""
-    message = redact_text(message)
-    run.warnings.append(message)
-    print(f"engine: warning: {message}", file=sys.stderr, flush=True)
 
 
 def _failure(run: Run, exc: BaseException) -> EngineError:

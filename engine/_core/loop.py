@@ -70,16 +70,6 @@ def participants(run: Run) -> dict[str, Any]:
     return found
 
 
-def step_limit(run: Run) -> float:
-    loop = run.spec.loop
-    limit = math.inf
-    if loop.max_steps is not None:
-        limit = loop.max_steps
-    if loop.max_epochs is not None:
-        limit = min(limit, loop.max_epochs * run.steps_per_epoch)
-    return limit
-
-
 def save_checkpoint(run: Run) -> None:
     """Snapshot every participant at the current step and commit it (possibly in the background)."""
     assert run.checkpoints is not None
@@ -199,7 +189,7 @@ def train(run: Run, *, resume: bool) -> None:
 
     log_every, eval_every = Cadence(loop.log_every), Cadence(loop.eval_every)
     checkpoint_every = Cadence(loop.checkpoint_every)
-    limit = step_limit(run)
+    limit = run.step_limit
     max_time = loop.max_time
     steps_per_epoch = backend.steps_per_epoch
     train_step = backend.train_step

@@ -16,9 +16,9 @@ import traceback
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from engine._core.hookspecs import hookimpl
 from engine._core.backend import dry_run, reported_metrics
 from engine._core.errors import EngineError, SpecError, UserCodeError
+from engine._core.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from engine._core.run import Run

@@ -84,11 +84,11 @@ def redact(value: Any, key: str = "") -> Any:
     if isinstance(value, list | tuple):
         return [redact(v) for v in value]
     if isinstance(value, str):
-        return redact_text(hide_url_userinfo(value))
+        return redact_text(redact_url(value))
     return value
 
 
-def hide_url_userinfo(value: str) -> str:
+def redact_url(value: str) -> str:
     """``value`` with the user-info of a URL it starts with replaced by ``***``."""
     match = _URL_VALUE.match(value)
     if match is None:

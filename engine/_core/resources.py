@@ -73,7 +73,6 @@ def pool_error(exc: BaseException, *, where: str, what: str) -> EngineError | No
 
 def warn_parallelism(run: Any, values: Mapping[str, Any], *, where: str) -> None:
     """Warn the run (stderr and its summary) of each count above the cores of this machine."""
-    from engine._core.execute import warn
 
     for message in parallelism_warnings(values, where=where):
-        warn(run, message)
+        run.warn(message)

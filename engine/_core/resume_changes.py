@@ -45,10 +45,10 @@ STRUCTURAL: dict[str, Any] = {RESUME_RULE: STRUCTURAL_RULE}
 NUMERICS: dict[str, Any] = {RESUME_RULE: NUMERICS_RULE}
 
 
-def by_key(**rules: str) -> dict[str, Any]:
-    """Field metadata for a table option (``optimizer``, ``params``): a rule per key in it;
-    ``_any`` applies to keys not named."""
-    return {RESUME_RULE: dict(rules)}
+def by_key(**rules: str | dict[str, Any]) -> dict[str, Any]:
+    """Field metadata for a table option (``optimizer``, ``params``): a rule per key in it,
+    :data:`STRUCTURAL` or :data:`NUMERICS`; ``_any`` applies to keys not named."""
+    return {RESUME_RULE: {key: rule[RESUME_RULE] if isinstance(rule, dict) else rule for key, rule in rules.items()}}
 
 
 #: The core's own keys. ``<kind>.use`` of other components: the component starts fresh.

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from engine._core.redact import redact_text
 
 if TYPE_CHECKING:
     from engine._core.backend import Backend
@@ -105,6 +108,25 @@ class Run:
             self.stop_reason = reason
             if self.status == "running":
                 self.status = "stopped"
+
+    @property
+    def step_limit(self) -> float:
+        """How many steps this run takes at most: the smaller of ``loop.max_steps`` and
+        ``loop.max_epochs`` × :attr:`steps_per_epoch`; ``inf`` with neither (``max_time`` only)."""
+        loop = self.spec.loop
+        limit = math.inf
+        if loop.max_steps is not None:
+            limit = loop.max_steps
+        if loop.max_epochs is not None:
+            limit = min(limit, loop.max_epochs * self.steps_per_epoch)
+        return limit
+
+    def warn(self, message: str) -> None:
+        """Print a warning on stderr (above the progress bar, if any), with secrets hidden, and
+        keep it for summary.json's ``warnings``."""
+        message = redact_text(message)
+        self.warnings.append(message)
+        print(f"engine: warning: {message}", file=sys.stderr, flush=True)
 
     def request_checkpoint(self) -> None:
         """Ask for a checkpoint at the end of the current step."""

@@ -22,10 +22,25 @@ if TYPE_CHECKING:
     from engine._core.plugins import Plugins
     from engine._core.spec.model import Spec
 
-SPEC_FILE = "spec.toml"
-ENV_FILE = "env.json"
-METRICS_FILE = "metrics.jsonl"
-SUMMARY_FILE = "summary.json"
+
+
+class RunFiles:
+    """The names of the files the core writes in every run directory."""
+
+    SPEC = "spec.toml"
+    """The effective spec, secrets redacted: ``engine run runs/<name>/spec.toml`` reruns it."""
+    ENV = "env.json"
+    """Python, platform, engine and plugin versions, git commit, command line."""
+    METRICS = "metrics.jsonl"
+    """One JSON line per logged metric batch: ``{"step": …, "epoch": …, "name": value, …}``."""
+    SUMMARY = "summary.json"
+    """How the run ended: status, reason, exit code, steps, best and final metrics, warnings."""
+
+
+SPEC_FILE = RunFiles.SPEC
+ENV_FILE = RunFiles.ENV
+METRICS_FILE = RunFiles.METRICS
+SUMMARY_FILE = RunFiles.SUMMARY
 
 
 def run_dir_for(spec: Spec, override: str | None = None) -> Path:

@@ -63,7 +63,7 @@ from __future__ import annotations
 
 import attrs
 
-from engine._core.tracking import TrackerOptions
+from engine import TrackerOptions
 
 
 @attrs.define

@@ -19,6 +19,6 @@ class Schedule(Protocol):
     def factor(self, run: Run) -> float:
         """Multiplier of the base learning rate for the step about to run (``run.step + 1``).
 
-        ``engine._core.loop.step_limit(run)`` gives the total number of steps where a schedule
+        ``run.step_limit`` gives the total number of steps where a schedule
         needs it (cosine decay, warmup as a fraction of the run).
         """

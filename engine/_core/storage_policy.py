@@ -33,9 +33,8 @@ def write_failed(run: Run, message: str, consequence: str) -> None:
     """
     if run.spec.checkpoint.on_error == "fail":
         raise TrainingError(message, fix=FIX)
-    from engine._core.execute import warn
 
-    warn(run, f"{message}; {consequence}")
+    run.warn(f"{message}; {consequence}")
 
 
 def write_record(path: Path, document: Any) -> str | None:

@@ -16,8 +16,7 @@ from typing import Any
 
 import attrs
 
-from engine._core.hookspecs import hookimpl
-from engine._core.hookspecs import event_names
+from engine._core.hookspecs import event_names, hookimpl
 from engine._core.spec.types import PositiveInt
 
 
@@ -52,9 +51,8 @@ class _Guard:
             self.disabled = True  # a failed tracker is never called again, strict or not
             if self.strict:
                 raise
-            from engine._core.execute import warn
 
-            warn(run, f"tracker {self.label} failed in {event}: {type(exc).__name__}: {exc}; "
+            run.warn(f"tracker {self.label} failed in {event}: {type(exc).__name__}: {exc}; "
                       "it is disabled for the rest of the run (set strict = true to fail instead)")
 
     def state_dict(self) -> dict[str, Any]:

@@ -52,7 +52,7 @@ def test_params_metrics_tags_and_artifacts_reach_the_server(mlflow_server, tmp_p
     assert tags["team"] == "vision"
     assert tags["engine.status"] == "completed"
     assert tags["engine.run_name"] == "regression"
-    assert tags["engine._core.backend"] == "testing"
+    assert tags["engine.backend"] == "testing"
     assert tags["mlflow.note.content"] == "a linear model for the test"
 
     assert artifact_paths(client, run_id) == ["env.json", "model/final.json", "spec.toml", "summary.json"]

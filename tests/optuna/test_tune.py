@@ -72,7 +72,8 @@ def test_workers_share_one_study_on_a_journal_file(cli, tmp_path: Path) -> None:
 def test_engine_help_does_not_import_optuna(tmp_path: Path) -> None:
     import subprocess
 
-    code = ("import sys\nfrom engine._core.cli.main import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+    code = ("import sys\nfrom engine._core.cli.main import main\ntry:\n    main(['--help'])\n"
+            "except SystemExit:\n    pass\n"
             "print('optuna' in sys.modules, 'matplotlib' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
     assert "tune" in done.stdout  # the command is there ...

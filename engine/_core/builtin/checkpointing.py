@@ -7,8 +7,8 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine._core.hookspecs import hookimpl
 from engine._core.backend import export_as_of
+from engine._core.hookspecs import hookimpl
 from engine._core.spec.model import resolve_mode
 from engine._core.storage_policy import describe, write_failed
 
@@ -75,9 +75,8 @@ class CheckpointPolicy:
             except Exception as exc:  # storage unreachable: like a failed save, not a reason to stop
                 if self.options.on_error == "fail":
                     raise
-                from engine._core.execute import warn
 
-                warn(run, f"could not delete old checkpoints in {run.checkpoints.storage.url}: "
+                run.warn(f"could not delete old checkpoints in {run.checkpoints.storage.url}: "
                           f"{type(exc).__name__}: {exc}; the next checkpoint tries again")
 
     @hookimpl

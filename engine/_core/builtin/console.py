@@ -39,9 +39,7 @@ class Console:
         if self.mode == "bar":
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-            from engine._core.loop import step_limit
-
-            total = step_limit(run)
+            total = run.step_limit
             self.progress = Progress(
                 TextColumn("[bold]{task.description}"), BarColumn(),
                 TextColumn("{task.completed}/{task.total} steps"), TextColumn("{task.fields[info]}"),

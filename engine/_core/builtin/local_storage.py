@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from engine._core.hookspecs import hookimpl
 from engine._core.checkpoint.storage import LocalStorage, LocalStorageOptions
 from engine._core.components import ComponentRegistry
+from engine._core.hookspecs import hookimpl
 
 
 @hookimpl

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import attrs
 
-from engine._core.hookspecs import hookimpl
 from engine._core.components import ComponentRegistry
+from engine._core.hookspecs import hookimpl
 from engine._core.resume_changes import NUMERICS, STRUCTURAL
 from engine._core.spec.types import NonNegativeFloat, PositiveFloat, PositiveInt
 

@@ -23,7 +23,7 @@ from engine._core.checkpoint.state import FileData
 from engine._core.checkpoint.storage import CheckpointStorage
 from engine._core.errors import CheckpointError
 
-log = logging.getLogger("engine._core.checkpoint")
+log = logging.getLogger("engine.checkpoint")
 _NAME = re.compile(r"^step-(\d+)$")
 
 #: Something that keeps state: ``state_dict()`` and ``load_state_dict(state)``. The state holds

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine._core.hookspecs import hookimpl
 from engine._core.cli.commands import CommandRegistry, add_spec_arguments
 from engine._core.errors import EXIT_OK, EngineError
+from engine._core.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from engine._core.cli.session import Session

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import difflib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,7 @@ from engine._core.errors import EngineError, SpecError
 from engine._core.redact import remember, remember_overrides
 from engine._core.spec.convert import converter, problems_of
 from engine._core.spec.model import CORE_SECTIONS, OPTIONAL_SECTIONS, Configured, RunOptions, Spec, run_name_problem
-from engine._core.spec.overrides import apply_overrides
+from engine._core.spec.overrides import apply_overrides, normalise, set_path
 from engine._core.spec.toml_text import check_depth, key_lines, line_of, parse_toml, read_spec_text
 
 if TYPE_CHECKING:
@@ -36,6 +37,16 @@ class RawSpec:
         run = self.data.get("run")
         plugins = run.get("plugins", []) if isinstance(run, dict) else []
         return [p for p in plugins if isinstance(p, str)] if isinstance(plugins, list) else []
+
+    def with_values(self, values: Mapping[str, Any], *, where: str) -> RawSpec:
+        """A copy with each key path (``"backend.optimizer.lr"``) set to its value; ``where``
+        says where the values came from in error messages (``"sampled from tune.space"``)."""
+        data = copy.deepcopy(self.data)
+        overrides = dict(self.overrides)
+        for path, value in values.items():
+            set_path(data, path, value, where=where)
+            overrides[normalise(path)] = f"{path}={value!r} ({where})"
+        return RawSpec(data, self.text, self.source, overrides)
 
 
 def read_raw(path: str | Path | None = None, *, text: str | None = None,
@@ -140,7 +151,8 @@ def structure_spec(raw: RawSpec, plugins: Plugins) -> Spec:
     if not run.name:
         run.name = _default_run_name(raw)
     spec = Spec(run=run, loop=loop, checkpoint=checkpoint, early_stop=core["early_stop"],
-                cv=core["cv"], components=components, sections=sections, raw=data, source=raw.source)
+                cv=core["cv"], components=components, sections=sections, raw=data, source=raw.source,
+                plugins=plugins)
     for result in plugins.hook.engine_check(spec=spec):
         for line in result or []:
             problems.items.append(f"{raw.source}: {line}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import attrs
 from cattrs.errors import AttributeValidationNote
@@ -12,6 +12,9 @@ from engine._core.cadence import Every
 from engine._core.components import Component
 from engine._core.spec.convert import ValueProblemError
 from engine._core.spec.types import Between, Duration, NonNegativeFloat, NonNegativeInt, PositiveInt, Seed
+
+if TYPE_CHECKING:
+    from engine._core.plugins import Plugins
 
 #: The longest folder name most filesystems allow, in bytes.
 NAME_MAX_BYTES = 255
@@ -173,6 +176,9 @@ class Spec:
     """The spec as TOML data after ``--set`` overrides: what ``spec.toml`` records."""
     source: str
     """The spec file's path, or ``<string>``."""
+    plugins: Plugins | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+    """The plugins it was structured with (they define its components and sections);
+    :func:`engine.session.run` runs it with them."""
 
     @property
     def backend(self) -> Configured:

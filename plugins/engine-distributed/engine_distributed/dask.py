@@ -12,9 +12,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from engine import hookimpl
-from engine._core.errors import EngineError
-from engine._core.run import Run
+from engine import EngineError, Run, hookimpl
 from engine_distributed.options import DaskOptions
 
 #: LightGBM parameters the dask strategy sets itself, or that LightGBM on Dask ignores.

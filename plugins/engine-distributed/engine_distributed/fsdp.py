@@ -14,8 +14,7 @@ from torch.distributed.checkpoint.state_dict import (
 from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.fsdp import fully_shard
 
-from engine import hookimpl
-from engine._core.run import Run
+from engine import Run, hookimpl
 from engine_distributed import sharded_files
 from engine_distributed.options import FsdpOptions
 from engine_distributed.process_group import TorchProcesses

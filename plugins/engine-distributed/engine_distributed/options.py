@@ -6,7 +6,7 @@ from typing import Literal
 
 import attrs
 
-from engine._core.resources import parallelism_problems
+from engine import parallelism_problems
 
 
 @attrs.define

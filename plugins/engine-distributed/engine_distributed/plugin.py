@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from engine import hookimpl
-from engine._core.components import ComponentRegistry
-from engine._core.spec.model import Spec
+from engine import ComponentRegistry, Spec, hookimpl
 from engine_distributed.options import DaskOptions, DdpOptions, FsdpOptions
 
 TORCH_STRATEGIES = ("ddp", "fsdp")

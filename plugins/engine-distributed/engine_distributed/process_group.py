@@ -9,8 +9,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from engine._core.errors import EngineError
-from engine._core.run import Run
+from engine import EngineError, Run
 from engine_distributed.options import TorchDistributedOptions
 
 

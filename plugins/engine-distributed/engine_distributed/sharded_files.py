@@ -17,7 +17,7 @@ from typing import Any
 import torch.distributed as dist
 import torch.distributed.checkpoint as dcp
 
-from engine._core.errors import CheckpointError
+from engine import CheckpointError
 from engine_distributed.dcp_metadata import DamagedShardsError, check_files
 from engine_distributed.process_group import gather_to_main
 

@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from engine._core.errors import EngineError
+from engine import EngineError
 
 if TYPE_CHECKING:
     from engine_fsspec.storage import FsspecStorage

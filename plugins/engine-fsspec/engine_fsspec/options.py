@@ -6,7 +6,7 @@ from typing import Any
 
 import attrs
 
-from engine._core.spec.types import NonNegativeFloat, PositiveFloat, PositiveInt
+from engine import NonNegativeFloat, PositiveFloat, PositiveInt
 
 
 @attrs.define

@@ -10,9 +10,7 @@ from engine import hookimpl
 from engine_fsspec.options import FsspecStorageOptions
 
 if TYPE_CHECKING:
-    from engine._core.components import ComponentRegistry
-    from engine._core.run import Run
-    from engine._core.spec.model import Spec
+    from engine import ComponentRegistry, Run, Spec
 
 FACTORY = "engine_fsspec.storage:FsspecStorage"
 

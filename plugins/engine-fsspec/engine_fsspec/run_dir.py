@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from engine import hookimpl
 
 if TYPE_CHECKING:
-    from engine._core.run import Run
+    from engine import Run
     from engine_fsspec.storage import FsspecStorage
 
 #: The folder next to the checkpoints that holds the copy (checkpoints are ``step-…``).
@@ -87,12 +87,11 @@ class RunDirMirror:
             self._report(run, pending.result)
 
     def _report(self, run: Run, finish: Callable[[], object]) -> None:
-        from engine._core.execute import warn
 
         try:
             finish()
         except Exception as exc:
             if run.spec.checkpoint.on_error == "fail":
                 raise
-            warn(run, f"could not copy the run directory to {self.storage.url}/{RUN_FOLDER}: {exc}; "
+            run.warn(f"could not copy the run directory to {self.storage.url}/{RUN_FOLDER}: {exc}; "
                       "the next checkpoint tries again")

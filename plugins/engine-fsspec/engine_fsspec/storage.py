@@ -16,11 +16,16 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
-from engine._core.checkpoint.manifest import MANIFEST, is_plain_name
-from engine._core.checkpoint.storage import removing_new_folders
-from engine._core.errors import EXIT_FAILED, CheckpointError, EngineError
-from engine._core.rundir import write_atomic
-from engine._core.spec.toml_text import REDACTED
+from engine import (
+    EXIT_FAILED,
+    MANIFEST,
+    REDACTED,
+    CheckpointError,
+    EngineError,
+    is_plain_name,
+    removing_new_folders,
+    write_atomic,
+)
 from engine_fsspec import urls
 from engine_fsspec.isolation import isolate_random
 from engine_fsspec.options import FsspecStorageOptions

@@ -11,9 +11,7 @@ from engine_tabular.load import load_splits
 from engine_tabular.metrics import TRAIN, VAL, metric_name
 from engine_tabular.params import thread_counts
 
-from engine._core.errors import EngineError
-from engine._core.resources import warn_parallelism
-from engine._core.run import Run
+from engine import EngineError, Run, warn_parallelism
 from engine_lightgbm import booster as boosters
 from engine_lightgbm import params as p
 from engine_lightgbm.native_stderr import held_back

@@ -7,15 +7,15 @@ from typing import Any
 import attrs
 from engine_tabular.options import TabularDataOptions
 
-from engine._core.resume_changes import NUMERICS_RULE, STRUCTURAL_RULE, by_key
+from engine import NUMERICS, STRUCTURAL, by_key
 
 #: ``params`` keys whose change a resume refuses (the saved trees do not fit) or needs
 #: ``--allow-changes`` for (sampling: the rounds after the resume differ).
 PARAMS_ON_RESUME = by_key(
-    boosting=STRUCTURAL_RULE, objective=STRUCTURAL_RULE, num_class=STRUCTURAL_RULE,
-    seed=NUMERICS_RULE, bagging_seed=NUMERICS_RULE, feature_fraction_seed=NUMERICS_RULE,
-    data_random_seed=NUMERICS_RULE, bagging_fraction=NUMERICS_RULE, bagging_freq=NUMERICS_RULE,
-    feature_fraction=NUMERICS_RULE, feature_fraction_bynode=NUMERICS_RULE, extra_trees=NUMERICS_RULE,
+    boosting=STRUCTURAL, objective=STRUCTURAL, num_class=STRUCTURAL,
+    seed=NUMERICS, bagging_seed=NUMERICS, feature_fraction_seed=NUMERICS,
+    data_random_seed=NUMERICS, bagging_fraction=NUMERICS, bagging_freq=NUMERICS,
+    feature_fraction=NUMERICS, feature_fraction_bynode=NUMERICS, extra_trees=NUMERICS,
 )
 
 

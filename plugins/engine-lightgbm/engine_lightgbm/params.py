@@ -8,7 +8,7 @@ from engine_tabular.labels import check_binary, check_multiclass
 from engine_tabular.load import Splits
 from engine_tabular.params import check_values
 
-from engine._core.errors import EngineError
+from engine import EngineError
 
 ROUNDS = ("num_iterations", "num_iteration", "n_iter", "num_tree", "num_trees", "num_round", "num_rounds",
           "nrounds", "num_boost_round", "n_estimators", "max_iter")

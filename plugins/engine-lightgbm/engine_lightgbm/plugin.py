@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from engine_tabular.params import spec_problems
 
-from engine import hookimpl
-from engine._core.components import ComponentRegistry
-from engine._core.spec.model import Spec
+from engine import ComponentRegistry, Spec, hookimpl
 from engine_lightgbm.options import LightGBMOptions
 
 

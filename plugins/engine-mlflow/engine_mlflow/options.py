@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from engine._core.spec.types import PositiveFloat
-from engine._core.tracking import TrackerOptions
+from engine import PositiveFloat, TrackerOptions
 
 
 @attrs.define(kw_only=True)

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from engine._core.redact import redact
+from engine import redact
 
 #: Characters MLflow refuses in a param or metric key.
 _NOT_A_KEY = re.compile(r"[^A-Za-z0-9_\-. /]")

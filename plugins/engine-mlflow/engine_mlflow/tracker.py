@@ -24,10 +24,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from engine._core.checkpoint.manifest import CheckpointInfo
-from engine._core.redact import redact
-from engine._core.run import Run
-from engine._core.rundir import ENV_FILE, SPEC_FILE, SUMMARY_FILE, metadata_version
+from engine import CheckpointInfo, Run, RunFiles, redact
+from engine import __version__ as engine_version
 from engine_mlflow.options import MlflowOptions
 from engine_mlflow.params import flat_params, metric_key
 from engine_mlflow.store import MAX_PARAM_LENGTH, MlflowRun, Point, tracking_uri
@@ -88,7 +86,7 @@ class MlflowTracker:
             if self.options.log_artifacts:
                 for path in run.exports.values():
                     mlflow.upload(Path(path), "model")
-                mlflow.upload(run.dir / SUMMARY_FILE)
+                mlflow.upload(run.dir / RunFiles.SUMMARY)
             mlflow.finish(status)
 
     # ------------------------------------------------------------------ state
@@ -126,8 +124,8 @@ class MlflowTracker:
         if self.options.log_params:
             mlflow.log_params(flat_params(spec.raw, max_value_length=MAX_PARAM_LENGTH))
         if self.options.log_artifacts:
-            mlflow.upload(run.dir / SPEC_FILE)
-            mlflow.upload(run.dir / ENV_FILE)
+            mlflow.upload(run.dir / RunFiles.SPEC)
+            mlflow.upload(run.dir / RunFiles.ENV)
         return mlflow
 
     @contextlib.contextmanager
@@ -147,7 +145,7 @@ class MlflowTracker:
 
 def _engine_tags(run: Run) -> dict[str, str]:
     tags = {"engine.run_name": run.spec.run.name, "engine.run_dir": str(run.dir.resolve()),
-            "engine._core.backend": run.spec.backend.name, "engine.version": metadata_version("engine") or ""}
+            "engine.backend": run.spec.backend.name, "engine.version": engine_version}
     if run.spec.run.description:
         tags["mlflow.note.content"] = run.spec.run.description
     if run.fold:

@@ -7,10 +7,11 @@ from typing import Any
 
 from cattrs.errors import BaseValidationError
 
-from engine._core.plugins import Plugins
+from engine import Configured, Spec
 from engine._core.spec.convert import converter, problems_of
-from engine._core.spec.model import CORE_SECTIONS, Configured, Spec
+from engine._core.spec.model import CORE_SECTIONS
 from engine._core.spec.overrides import set_path
+from engine.session import Plugins
 from engine_optuna import factories
 from engine_optuna.objectives import objectives
 from engine_optuna.options import TuneOptions
@@ -62,7 +63,7 @@ def check_set_up(spec: Spec, plugins: Plugins) -> None:
     trial would refuse (a tune metric the backend does not report, data it cannot load) is
     refused before the study or any trial exists."""
     from engine._core.execute import set_up, tear_down
-    from engine._core.rundir import run_dir_for
+    from engine.session import run_dir_for
 
     tear_down(set_up(spec, plugins, run_dir_for(spec), console="quiet"), status="completed")
 

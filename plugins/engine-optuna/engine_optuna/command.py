@@ -9,20 +9,15 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from engine._core.cadence import parse_duration
-from engine._core.cli.session import Session
-from engine._core.errors import EXIT_FAILED, EXIT_OK, EngineError, SpecError
-from engine._core.plugins import Plugins
-from engine._core.resources import parallelism_problems
-from engine._core.rundir import run_dir_for
-from engine._core.spec.load import RawSpec, read_raw, structure_spec
+from engine import EXIT_FAILED, EXIT_OK, EngineError, SpecError, parallelism_problems, redact_url
+from engine.session import Plugins, RawSpec, Session, parse_duration, read, run_dir_for, structure
 from engine_optuna import factories, results
 from engine_optuna.check import check_set_up
 from engine_optuna.objectives import objectives
 from engine_optuna.options import DEFAULT_TRIALS, TuneOptions
 from engine_optuna.plots import PLOTS_DIR, write_plots
 from engine_optuna.space import Param, grid, parse_space
-from engine_optuna.storage import default_storage, is_rdb, open_storage, redact_url
+from engine_optuna.storage import default_storage, is_rdb, open_storage
 from engine_optuna.trial import TRIALS_DIR, TrialRunner
 from engine_optuna.trial_spec import trial_raw
 from engine_optuna.worker import Budget, run_worker
@@ -30,9 +25,9 @@ from engine_optuna.workers import spawn_workers
 
 
 def tune_command(args: argparse.Namespace, session: Session) -> int:
-    raw = read_raw(args.spec, overrides=args.set)
+    raw = read(args.spec, overrides=args.set)
     plugins = session.plugins_for(raw.local_plugins)
-    spec = structure_spec(raw, plugins)  # runs engine_check: the space is checked here
+    spec = structure(raw, plugins)  # runs engine_check: the space is checked here
     options = spec.sections.get("tune")
     if not isinstance(options, TuneOptions):
         raise EngineError(f"{args.spec} has no [tune] section",
@@ -101,7 +96,7 @@ def _preflight(raw: RawSpec, plugins: Plugins, params: list[Param], name: str) -
     for param in params:
         for value in param.corners():
             try:
-                structure_spec(trial_raw(raw, {param.path: value}, name), plugins)
+                structure(trial_raw(raw, {param.path: value}, name), plugins)
             except SpecError as exc:
                 raise SpecError([f"{param.where}: value {value!r} is refused by the spec: {problem}"
                                  for problem in exc.problems]) from None

@@ -6,7 +6,7 @@ import importlib.util
 import inspect
 from typing import Any
 
-from engine._core.errors import EngineError
+from engine import EngineError
 
 SAMPLERS = {
     "tpe": "TPESampler", "random": "RandomSampler", "cmaes": "CmaEsSampler", "gp": "GPSampler",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine._core.spec.model import resolve_mode
+from engine import resolve_mode
 
 DIRECTIONS = ("minimize", "maximize", "auto")
 

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 import attrs
 
-from engine._core.spec.types import Duration, NonNegativeInt, PositiveInt
+from engine import Duration, NonNegativeInt, PositiveInt
 
 SamplerName = Literal["tpe", "random", "cmaes", "gp", "nsga2", "grid", "qmc"]
 PrunerName = Literal["none", "median", "percentile", "successive-halving", "hyperband", "wilcoxon"]

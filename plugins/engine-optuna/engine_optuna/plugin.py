@@ -9,14 +9,12 @@ import argparse
 from typing import TYPE_CHECKING
 
 from engine import hookimpl
-from engine._core.cli.commands import add_spec_arguments
+from engine.session import add_spec_arguments
 from engine_optuna.options import TuneOptions
 
 if TYPE_CHECKING:
-    from engine._core.cli.commands import CommandRegistry
-    from engine._core.cli.session import Session
-    from engine._core.components import ComponentRegistry
-    from engine._core.spec.model import Spec
+    from engine import CommandRegistry, ComponentRegistry, Spec
+    from engine.session import Session
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

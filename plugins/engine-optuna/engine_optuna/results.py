@@ -8,10 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine._core.redact import redact_text
-from engine._core.rundir import write_atomic
-from engine._core.spec.load import RawSpec
-from engine._core.spec.toml_text import dump_toml, redact
+from engine import redact, redact_text, write_atomic
+from engine.session import RawSpec, dump_toml
 from engine_optuna.space import Param, parse_space
 from engine_optuna.trial_spec import trial_raw
 

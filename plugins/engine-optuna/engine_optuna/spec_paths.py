@@ -6,7 +6,8 @@ from typing import Any
 
 import attrs
 
-from engine._core.spec.model import CORE_SECTIONS, Configured, Spec
+from engine import Configured, Spec
+from engine._core.spec.model import CORE_SECTIONS
 from engine._core.spec.overrides import split_path
 
 

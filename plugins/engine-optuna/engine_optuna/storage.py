@@ -8,8 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engine._core.errors import EngineError
-from engine._core.redact import hide_url_userinfo
+from engine import EngineError, redact_url
 
 DB_FILE = "study.db"
 JOURNAL_FILE = "study.journal"
@@ -77,11 +76,6 @@ def _create_rdb(create: Callable[[], Any], attempts: int = 5) -> Any:
                 raise
             time.sleep(0.2 * (attempt + 1))
     raise AssertionError("unreachable")
-
-
-def redact_url(url: str) -> str:
-    """The URL without its user-info (a password may hold any character, ``/`` and ``@`` too)."""
-    return hide_url_userinfo(url)
 
 
 def _first_line(exc: BaseException) -> str:

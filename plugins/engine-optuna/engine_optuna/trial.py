@@ -10,12 +10,9 @@ from typing import Any
 
 import attrs
 
-from engine import hookimpl
-from engine._core.errors import EngineError
+from engine import EngineError, Run, hookimpl
 from engine._core.execute import execute
-from engine._core.plugins import Plugins
-from engine._core.run import Run
-from engine._core.spec.load import RawSpec, structure_spec
+from engine.session import Plugins, RawSpec, structure
 from engine_optuna.space import Param, suggest
 from engine_optuna.trial_spec import trial_raw
 
@@ -74,7 +71,7 @@ class TrialRunner:
         values = suggest(trial, self.params)
         directory = self.tune_dir / TRIALS_DIR / str(trial.number)
         trial.set_user_attr("run_dir", str(directory))
-        spec = structure_spec(trial_raw(self.raw, values, f"{self.name}-trial-{trial.number}"), self.plugins)
+        spec = structure(trial_raw(self.raw, values, f"{self.name}-trial-{trial.number}"), self.plugins)
         reporter = TrialReporter(trial, self.metrics, self.prune)
         self.plugins.register(reporter, REPORTER_NAME, "engine-optuna, for the trial")
         try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from engine._core.spec.load import RawSpec
 from engine._core.spec.overrides import normalise, set_path
+from engine.session import RawSpec
 from engine_optuna.space import entry_where
 
 

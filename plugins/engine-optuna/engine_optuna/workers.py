@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from engine._core.cli.session import Session
+from engine.session import Session
 
 
 def worker_command(args: argparse.Namespace, session: Session, url: str, study: str, n_trials: int,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine._core.errors import EXIT_OK, EngineError
+from engine import EXIT_OK, EngineError
 from engine_plot.curves import choose_metrics, read_runs
 from engine_plot.figure import draw
 

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import attrs
 
-from engine._core.errors import EngineError
-from engine._core.rundir import METRICS_FILE
+from engine import EngineError, RunFiles
 
 _NOT_METRICS = frozenset({"step", "epoch", "time"})
 
@@ -24,9 +23,9 @@ class Run:
 
 
 def read_run(directory: str, label: str) -> Run:
-    path = Path(directory) / METRICS_FILE
+    path = Path(directory) / RunFiles.METRICS
     if not path.is_file():
-        raise EngineError(f"{directory}: no {METRICS_FILE} here", fix="pass a run directory (runs/<name>)")
+        raise EngineError(f"{directory}: no {RunFiles.METRICS} here", fix="pass a run directory (runs/<name>)")
     curves: dict[str, list[tuple[int, float]]] = {}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():

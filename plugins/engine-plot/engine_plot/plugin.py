@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from engine import hookimpl
 
 if TYPE_CHECKING:
-    from engine._core.cli.commands import CommandRegistry
-    from engine._core.cli.session import Session
+    from engine import CommandRegistry
+    from engine.session import Session
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from engine._core.errors import EngineError
+from engine import EngineError
 
 
 class Mode:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from engine import hookimpl
-from engine._core.components import ComponentRegistry
-from engine._core.spec.model import Spec
+from engine import ComponentRegistry, Spec, hookimpl
 
 #: Mode name -> (class in engine_precision.modes, description).
 MODES: dict[str, tuple[str, str]] = {

@@ -11,7 +11,7 @@ from typing import ClassVar, Literal
 
 import attrs
 
-from engine._core.spec.types import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
+from engine import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
 
 Interval = Literal["step", "epoch"]
 

@@ -9,10 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from engine import hookimpl
-from engine._core.errors import EngineError
-from engine._core.run import Run
-from engine._core.spec.model import resolve_mode
+from engine import EngineError, Run, hookimpl, resolve_mode
 from engine_schedulers.options import PlateauOptions
 from engine_schedulers.schedules import Schedule
 

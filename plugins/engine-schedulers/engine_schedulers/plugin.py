@@ -7,15 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from engine import hookimpl
-from engine._core.errors import SpecError
+from engine import SpecError, hookimpl
 from engine_schedulers import options as o
 from engine_schedulers.checks import problems, step_total
 
 if TYPE_CHECKING:
-    from engine._core.components import ComponentRegistry
-    from engine._core.run import Run
-    from engine._core.spec.model import Configured, Spec
+    from engine import ComponentRegistry, Configured, Run, Spec
 
 _PKG = "engine_schedulers"
 SCHEDULES: dict[str, tuple[str, type]] = {
@@ -62,12 +59,11 @@ def engine_check(spec: Spec) -> list[str] | None:
 @hookimpl
 def engine_run_plugins(run: Run) -> None:
     """Check the warmup against the run's length once the backend knows its steps per epoch."""
-    from engine._core.loop import step_limit
 
     configured = _ours(run.spec)
     if configured is None:
         return
     found = problems(configured.name, configured.options, configured.path,
-                     total_steps=step_limit(run), steps_per_epoch=run.steps_per_epoch)
+                     total_steps=run.step_limit, steps_per_epoch=run.steps_per_epoch)
     if found:
         raise SpecError([f"{run.spec.source}: {line}" for line in found])

@@ -9,8 +9,7 @@ from __future__ import annotations
 import bisect
 from typing import Any
 
-from engine._core.loop import step_limit
-from engine._core.run import Run
+from engine import Run
 from engine_schedulers import curves
 from engine_schedulers.lengths import Lengths, resolve
 
@@ -34,7 +33,7 @@ class Schedule:
     def bind(self, run: Run) -> None:
         """Read the run's length (it does not change during a run)."""
         self._run = run
-        self.lengths = resolve(self.options, step_limit(run), run.steps_per_epoch)
+        self.lengths = resolve(self.options, run.step_limit, run.steps_per_epoch)
 
     def shape(self, t: int) -> float:
         """The factor at 0-based unit ``t``, before the warmup ramp."""

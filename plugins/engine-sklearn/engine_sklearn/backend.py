@@ -18,10 +18,7 @@ from engine_tabular.metrics import TRAIN, VAL
 from engine_tabular.params import thread_counts
 from sklearn.base import clone, is_classifier
 
-from engine._core.components import resolve_import_path
-from engine._core.errors import EngineError, UserCodeError
-from engine._core.resources import warn_parallelism
-from engine._core.run import Run
+from engine import EngineError, Run, UserCodeError, resolve_import_path, warn_parallelism
 from engine_sklearn import export, scoring
 from engine_sklearn.modes import mode_of
 from engine_sklearn.options import SklearnOptions

@@ -7,8 +7,7 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from engine._core.errors import EngineError
-from engine._core.rundir import write_atomic
+from engine import EngineError, write_atomic
 
 
 def format_for(choice: str) -> str:

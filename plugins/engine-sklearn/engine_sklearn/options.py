@@ -7,8 +7,7 @@ from typing import Any, Literal
 import attrs
 from engine_tabular.options import TabularDataOptions
 
-from engine._core.resume_changes import NUMERICS, STRUCTURAL
-from engine._core.spec.types import ImportPath, PositiveInt
+from engine import NUMERICS, STRUCTURAL, ImportPath, PositiveInt
 
 
 @attrs.define

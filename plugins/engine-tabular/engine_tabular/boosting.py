@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine._core.rundir import write_atomic
+from engine import write_atomic
 
 if TYPE_CHECKING:
-    from engine._core.run import Run
+    from engine import Run
     from engine_tabular.load import Splits
 
 
@@ -59,9 +59,8 @@ class RoundBackend:
 
     def _warn(self, message: str) -> None:
         if self._run is not None:
-            from engine._core.execute import warn
 
-            warn(self._run, message)
+            self._run.warn(message)
 
 
 class RoundRates:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine._core.errors import EngineError
+from engine import EngineError
 from engine_tabular.load import Splits
 
 

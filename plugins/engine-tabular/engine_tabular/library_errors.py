@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from engine._core.errors import EngineError
+from engine import EngineError
 
 _LOG_PREFIX = re.compile(r"^\[[\d:]+\]\s+\S+:\d+:\s*")  # xgboost's "[12:00:00] src/x.cc:12: "
 

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 import attrs
 import numpy as np
 
-from engine._core.errors import EngineError
+from engine import EngineError
 from engine_tabular import split
 from engine_tabular.options import TabularDataOptions
 from engine_tabular.sources import read_source
 from engine_tabular.table import Table, prepare
 
 if TYPE_CHECKING:
-    from engine._core.run import Run
+    from engine import Run
 
 
 @attrs.frozen

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from engine._core.errors import EngineError
-from engine._core.requirements import check_libraries
-from engine._core.resources import parallelism_problems
+from engine import EngineError, check_libraries, parallelism_problems
 
 if TYPE_CHECKING:
-    from engine._core.spec.model import Spec
+    from engine import Spec
 
 _SCALARS = (str, int, float, bool)
 

@@ -8,8 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from engine._core.components import resolve_import_path
-from engine._core.errors import EngineError
+from engine import EngineError, resolve_import_path
 from engine_tabular.options import TabularDataOptions
 
 _IMPORT_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
@@ -36,7 +35,7 @@ def call_source(source: str, args: Mapping[str, Any], where: str) -> Any:
     except Exception as exc:
         import traceback
 
-        from engine._core.errors import UserCodeError
+        from engine import UserCodeError
 
         raise UserCodeError(f"{where}: {source!r} raised {type(exc).__name__}: {one_line(str(exc))}",
                             user_traceback=traceback.format_exc()) from None

@@ -10,7 +10,7 @@ from collections.abc import Hashable, Sequence
 
 import numpy as np
 
-from engine._core.cv import fold_indices
+from engine import fold_indices
 
 
 def holdout(n: int, fraction: float, seed: int, *, labels: np.ndarray | None = None,

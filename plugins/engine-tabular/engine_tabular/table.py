@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from engine._core.errors import EngineError
+from engine import EngineError
 from engine_tabular.options import TabularDataOptions
 
 

@@ -111,7 +111,7 @@ def interrupted_run(tmp_path: Path, run: dict[str, Any], capfd: Any) -> tuple[Pa
 
     ``capfd`` is pytest's fixture of that name; returns the run directory and the resume's stderr.
     """
-    from engine._core.spec.toml_text import dump_toml
+    from engine.session import dump_toml
 
     run = {**run, "run": {**run["run"], "plugins": [write_slowdown_plugin(tmp_path, 0.005)]}}
     (tmp_path / "spec.toml").write_text(dump_toml(run))
@@ -129,7 +129,7 @@ def interrupted_run(tmp_path: Path, run: dict[str, Any], capfd: Any) -> tuple[Pa
 def refused_by_check_and_run(spec: dict[str, Any], cwd: Path, capfd: Any, words: Sequence[str]) -> None:
     """``engine check`` and ``engine run`` of ``spec`` (written to ``cwd/spec.toml``) each exit 2 with
     one ``engine: error:`` line that holds every one of ``words``, no traceback, and write nothing."""
-    from engine._core.spec.toml_text import dump_toml
+    from engine.session import dump_toml
 
     (cwd / "spec.toml").write_text(dump_toml(spec))
     for command in ("check", "run"):
@@ -145,7 +145,7 @@ def refused_by_check_and_run(spec: dict[str, Any], cwd: Path, capfd: Any, words:
 
 def passed_by_check_and_run(spec: dict[str, Any], cwd: Path, capfd: Any) -> None:
     """``engine check`` of ``spec`` (written to ``cwd/spec.toml``) and then ``engine run -q`` both exit 0."""
-    from engine._core.spec.toml_text import dump_toml
+    from engine.session import dump_toml
 
     (cwd / "spec.toml").write_text(dump_toml(spec))
     assert cli_in_process(["check", "spec.toml"], cwd) == 0, capfd.readouterr().err
@@ -155,7 +155,7 @@ def passed_by_check_and_run(spec: dict[str, Any], cwd: Path, capfd: Any) -> None
 def refused_run_line(spec: dict[str, Any], cwd: Path, capfd: Any) -> str:
     """The one line on stderr of ``engine run`` of ``spec`` (written to ``cwd/spec.toml``) that must
     exit 2 without a traceback, before its run directory ``cwd/run`` exists."""
-    from engine._core.spec.toml_text import dump_toml
+    from engine.session import dump_toml
 
     (cwd / "spec.toml").write_text(dump_toml(spec))
     capfd.readouterr()

@@ -9,7 +9,7 @@ from engine import hookimpl
 from engine_tensorboard.options import TensorBoardOptions
 
 if TYPE_CHECKING:
-    from engine._core.components import ComponentRegistry
+    from engine import ComponentRegistry
 
 
 @hookimpl

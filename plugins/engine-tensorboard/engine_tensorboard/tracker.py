@@ -19,10 +19,8 @@ from typing import TypeAlias
 
 from tensorboard.compat.proto.event_pb2 import Event
 
-from engine._core.checkpoint.manifest import CheckpointInfo
-from engine._core.redact import redact
-from engine._core.run import Run
-from engine._core.spec.toml_text import dump_toml
+from engine import CheckpointInfo, Run, redact
+from engine.session import dump_toml
 from engine_tensorboard import events
 from engine_tensorboard.histograms import parameter_histograms, torch_model
 from engine_tensorboard.options import TensorBoardOptions

@@ -11,10 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine import hookimpl
-from engine._core.errors import EngineError
-from engine._core.resources import pool_error, warn_parallelism
-from engine._core.run import Run
+from engine import EngineError, Run, hookimpl, pool_error, warn_parallelism
 from engine_torch import export, state
 from engine_torch.data import DatasetBatches, LoaderBatches, batches_of, cast_floating, to_device
 from engine_torch.data_checks import check_splits

@@ -34,8 +34,7 @@ from torch.utils.data import DataLoader, Subset, TensorDataset, default_collate
 from torch.utils.data._utils.pin_memory import pin_memory as pin
 from torch.utils.data.distributed import DistributedSampler
 
-from engine._core.errors import UserCodeError
-from engine._core.resources import pool_error
+from engine import UserCodeError, pool_error
 from engine_torch.usercode import user_traceback
 
 Batch = Any

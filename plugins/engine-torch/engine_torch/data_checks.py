@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch.utils.data import Subset, TensorDataset
 
-from engine._core.errors import EngineError
+from engine import EngineError
 from engine_torch.data import DatasetBatches, LoaderBatches
 
 WHERE = "backend.data"

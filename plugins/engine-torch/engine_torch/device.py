@@ -6,7 +6,7 @@ import os
 
 import torch
 
-from engine._core.errors import EngineError
+from engine import EngineError
 
 
 def resolve_device(name: str, where: str) -> torch.device:

@@ -25,7 +25,7 @@ import safetensors
 import safetensors.torch
 import torch
 
-from engine._core.errors import EngineError
+from engine import EngineError
 from engine_torch.state import host_tensors
 from engine_torch.usercode import call, resolve
 

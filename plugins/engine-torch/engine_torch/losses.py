@@ -14,7 +14,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F  # noqa: N812
 
-from engine._core.errors import EngineError
+from engine import EngineError
 from engine_torch.options import LOSSES, MODEL_LOSS
 from engine_torch.usercode import resolve
 

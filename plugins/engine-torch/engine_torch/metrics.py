@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from engine._core.errors import EngineError
+from engine import EngineError
 from engine_torch.usercode import resolve
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from engine._core.errors import EngineError, UserCodeError
+from engine import EngineError, UserCodeError
 from engine_torch.usercode import resolve, user_traceback
 
 _NORMS = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm, nn.LocalResponseNorm, nn.RMSNorm)

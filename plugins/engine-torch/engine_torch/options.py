@@ -7,8 +7,7 @@ from typing import Any, ClassVar
 
 import attrs
 
-from engine._core.resume_changes import NUMERICS, STRUCTURAL, STRUCTURAL_RULE, by_key
-from engine._core.spec.types import ImportPath, NonNegativeInt, PositiveFloat, PositiveInt
+from engine import NUMERICS, STRUCTURAL, ImportPath, NonNegativeInt, PositiveFloat, PositiveInt, by_key
 
 #: Loss names understood without an import path, and the ``torch.nn.functional`` function of each.
 LOSSES: dict[str, str] = {
@@ -61,7 +60,7 @@ class TorchOptions:
     """DataLoader worker processes; 0 fetches batches in the training process."""
     pin_memory: bool = False
     """Pin host memory of batches before copying them to a CUDA device."""
-    optimizer: dict[str, Any] = attrs.field(factory=_default_optimizer, metadata=by_key(use=STRUCTURAL_RULE))
+    optimizer: dict[str, Any] = attrs.field(factory=_default_optimizer, metadata=by_key(use=STRUCTURAL))
     """``use`` = any ``torch.optim`` class by name (``adamw``, ``sgd``, ...) and its options."""
     decay_bias_and_norm: bool = False
     """Apply weight decay to biases and normalisation weights too (off by default)."""

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from engine import hookimpl
-from engine._core.components import ComponentRegistry
-from engine._core.requirements import check_libraries
-from engine._core.resources import parallelism_problems
-from engine._core.spec.model import Spec
+from engine import ComponentRegistry, Spec, check_libraries, hookimpl, parallelism_problems
 from engine_torch.options import TorchOptions, check
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import safetensors.torch
 import torch
 
-from engine._core.errors import CheckpointError
+from engine import CheckpointError
 
 
 def host_tensors(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -7,8 +7,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from engine._core.components import resolve_import_path
-from engine._core.errors import EngineError, UserCodeError
+from engine import EngineError, UserCodeError, resolve_import_path
 
 _PACKAGE = tuple({str(Path(__file__).parent) + os.sep, str(Path(__file__).resolve().parent) + os.sep})
 

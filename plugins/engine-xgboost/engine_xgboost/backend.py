@@ -13,9 +13,7 @@ from engine_tabular.metrics import TRAIN, VAL, metric_name
 from engine_tabular.params import check_values, thread_counts
 from engine_tabular.table import Table
 
-from engine._core.errors import EngineError, TrainingError
-from engine._core.resources import warn_parallelism
-from engine._core.run import Run
+from engine import EngineError, Run, TrainingError, warn_parallelism
 from engine_xgboost.options import XGBoostOptions
 
 _SAMPLING_DEFAULTS = {"subsample": 1, "colsample_bytree": 1, "colsample_bylevel": 1, "colsample_bynode": 1}

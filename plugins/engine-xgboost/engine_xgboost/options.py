@@ -7,15 +7,15 @@ from typing import Any
 import attrs
 from engine_tabular.options import TabularDataOptions
 
-from engine._core.resume_changes import NUMERICS_RULE, STRUCTURAL_RULE, by_key
+from engine import NUMERICS, STRUCTURAL, by_key
 
 #: ``params`` keys whose change a resume refuses (the saved trees do not fit) or needs
 #: ``--allow-changes`` for (sampling: the rounds after the resume differ).
 PARAMS_ON_RESUME = by_key(
-    booster=STRUCTURAL_RULE, objective=STRUCTURAL_RULE, num_class=STRUCTURAL_RULE,
-    num_parallel_tree=STRUCTURAL_RULE, multi_strategy=STRUCTURAL_RULE,
-    seed=NUMERICS_RULE, subsample=NUMERICS_RULE, sampling_method=NUMERICS_RULE,
-    colsample_bytree=NUMERICS_RULE, colsample_bylevel=NUMERICS_RULE, colsample_bynode=NUMERICS_RULE,
+    booster=STRUCTURAL, objective=STRUCTURAL, num_class=STRUCTURAL,
+    num_parallel_tree=STRUCTURAL, multi_strategy=STRUCTURAL,
+    seed=NUMERICS, subsample=NUMERICS, sampling_method=NUMERICS,
+    colsample_bytree=NUMERICS, colsample_bylevel=NUMERICS, colsample_bynode=NUMERICS,
 )
 
 

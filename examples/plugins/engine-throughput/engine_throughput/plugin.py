@@ -7,7 +7,7 @@ from typing import Any
 import attrs
 
 import engine
-from engine._core.spec.types import PositiveInt
+from engine import PositiveInt
 
 
 @attrs.define
