@@ -58,7 +58,7 @@ def fold_indices(n: int, folds: int, fold: int, seed: int,
 
 def execute_cv(spec: Spec, plugins: Plugins, *, resume: bool = False,
                run_dir: str | Path | None = None, console: str = "auto",
-               allow_changes: bool = False) -> RunResult:
+               allow_changes: bool = False, shared: dict[str, Any] | None = None) -> RunResult:
     """Run every fold in ``<run dir>/fold-<k>`` and summarise them in ``<run dir>/summary.json``.
 
     With ``resume``, finished folds are kept, the interrupted one resumes from its newest
@@ -77,7 +77,7 @@ def execute_cv(spec: Spec, plugins: Plugins, *, resume: bool = False,
         raise unwritable(directory, exc) from None
     try:
         return _run_folds(spec, plugins, directory, folds, resume=resume, console=console,
-                          allow_changes=allow_changes)
+                          allow_changes=allow_changes, shared={} if shared is None else shared)
     finally:
         lock.release()
         if created and {entry.name for entry in directory.iterdir()} <= {LOCK_FILE}:
@@ -85,11 +85,10 @@ def execute_cv(spec: Spec, plugins: Plugins, *, resume: bool = False,
 
 
 def _run_folds(spec: Spec, plugins: Plugins, directory: Path, folds: int, *, resume: bool,
-               console: str, allow_changes: bool) -> RunResult:
+               console: str, allow_changes: bool, shared: dict[str, Any]) -> RunResult:
     from engine._core.execute import RunResult, execute
 
     results = []
-    shared: dict[str, Any] = {}  # what the folds load once (Run.shared)
     for fold in range(folds):
         fold_dir = directory / f"fold-{fold}"
         if resume and (fold_dir / rundir.SUMMARY_FILE).exists():
@@ -98,7 +97,7 @@ def _run_folds(spec: Spec, plugins: Plugins, directory: Path, folds: int, *, res
                 results.append(RunResult(done["status"], 0, fold_dir, done))
                 continue
         result = execute(spec, plugins, resume=resume, run_dir=fold_dir, console=console,
-                         fold=(fold, folds), shared=shared, allow_changes=allow_changes)
+                         fold=(fold, folds), shared=shared, allow_changes=allow_changes)  # data loaded once
         results.append(result)
         if result.exit_code != 0:
             break

@@ -23,7 +23,7 @@ from typing import Any
 import attrs
 
 from engine import hookimpl
-from engine._core.execute import RunResult, execute
+from engine._core.execute import RunResult
 from engine._core.plugins import Plugins, load_plugins
 from engine._core.spec.load import RawSpec, read_raw, structure_spec
 from engine._core.spec.model import Spec
@@ -55,12 +55,10 @@ def run_spec(spec: str | Mapping[str, Any], directory: str | Path, *, overrides:
              resume: bool = False, plugins: Iterable[object] = (), blocked: Iterable[str] = (),
              console: str = "quiet") -> RunResult:
     """Run a spec (TOML text or dict) with its run directory at ``directory``."""
-    structured, loaded = load_spec_for_test(spec, overrides=overrides, plugins=plugins, blocked=blocked)
-    if structured.cv is not None:
-        from engine._core.cv import execute_cv
+    from engine import session
 
-        return execute_cv(structured, loaded, resume=resume, run_dir=directory, console=console)
-    return execute(structured, loaded, resume=resume, run_dir=directory, console=console)
+    structured, _ = load_spec_for_test(spec, overrides=overrides, plugins=plugins, blocked=blocked)
+    return session.run(structured, resume=resume, run_dir=directory, console=console)
 
 
 @attrs.frozen

@@ -14,6 +14,7 @@ from engine._core.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from engine._core.cli.session import Session
+    from engine._core.spec.model import Spec
 
 
 def _configure_run(parser: argparse.ArgumentParser) -> None:
@@ -33,28 +34,22 @@ def _configure_run(parser: argparse.ArgumentParser) -> None:
     output.add_argument("--plain", action="store_true", help="periodic lines instead of a progress bar")
 
 
-def _load(args: argparse.Namespace, session: Session):  # type: ignore[no-untyped-def]
-    from engine._core.spec.load import read_raw, structure_spec
+def _load(args: argparse.Namespace, session: Session) -> Spec:
+    from engine import session as sessions
 
-    raw = read_raw(args.spec, overrides=args.set)
-    plugins = session.plugins_for(raw.local_plugins)
-    return structure_spec(raw, plugins), plugins
+    return sessions.load(args.spec, args.set, session=session)
 
 
 def run_command(args: argparse.Namespace, session: Session) -> int:
+    from engine import session as sessions
     from engine._core.cli.main import report
-    from engine._core.cv import execute_cv
-    from engine._core.execute import execute
 
     if args.nproc != 1:
         return _launch(args)
-    spec, plugins = _load(args, session)
+    spec = _load(args, session)
     console = "quiet" if args.quiet else "plain" if args.plain else "auto"
-    if args.allow_changes and not args.resume:
-        raise EngineError("--allow-changes applies only to --resume", fix="add --resume, or drop --allow-changes")
-    runner = execute_cv if spec.cv is not None else execute
-    result = runner(spec, plugins, resume=args.resume, run_dir=args.run_dir, console=console,
-                    allow_changes=args.allow_changes)
+    result = sessions.run(spec, resume=args.resume, allow_changes=args.allow_changes, run_dir=args.run_dir,
+                          console=console)
     if result.error is not None and result.status == "failed":
         report(result.error)
     return result.exit_code
@@ -116,15 +111,11 @@ def _without_nproc(argv: list[str]) -> list[str]:
 def check_command(args: argparse.Namespace, session: Session) -> int:
     """Everything a run does before its first step (structure, components, strategy, model,
     data, monitored metrics, one batch), then give it back: nothing trained, nothing written."""
-    from engine._core.checkpoint.storage import check_writable
-    from engine._core.execute import build_storage, set_up, tear_down
-    from engine._core.rundir import run_dir_for
+    from engine import session as sessions
     from engine._core.spec.toml_text import dump_toml, redact
 
-    spec, plugins = _load(args, session)
-    check_writable(build_storage(spec, run_dir_for(spec)))  # a run would only warn at each save
-    fold = (0, spec.cv.folds) if spec.cv is not None else None
-    tear_down(set_up(spec, plugins, run_dir_for(spec), fold=fold, console="quiet"), status="completed")
+    spec = _load(args, session)
+    sessions.check(spec)
     sys.stdout.write(dump_toml(redact(spec.raw)))
     print(f"# {spec.source}: OK — backend {spec.backend.name!r}, run directory "
           f"{Path(spec.run.dir) / spec.run.name}", file=sys.stderr)
