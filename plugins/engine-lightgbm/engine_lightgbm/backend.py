@@ -5,11 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import lightgbm as lgb
-from engine_tabular.boosting import RoundBackend, RoundRates, replay_mismatch_warning, sampling_warning
-from engine_tabular.library_errors import param_error
-from engine_tabular.load import load_splits
-from engine_tabular.metrics import TRAIN, VAL, metric_name
-from engine_tabular.params import thread_counts
+from engine_tabular import (
+    TRAIN,
+    VAL,
+    RoundBackend,
+    RoundRates,
+    load_splits,
+    metric_name,
+    param_error,
+    replay_mismatch_warning,
+    sampling_warning,
+    thread_counts,
+)
 
 from engine import EngineError, Run, warn_parallelism
 from engine_lightgbm import booster as boosters

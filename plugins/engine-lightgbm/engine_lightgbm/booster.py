@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import lightgbm as lgb
-from engine_tabular.table import Table
+from engine_tabular import Table
 
 
 def dataset(table: Table, reference: lgb.Dataset | None = None) -> lgb.Dataset:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine_tabular.labels import check_binary, check_multiclass
-from engine_tabular.load import Splits
-from engine_tabular.params import check_values
+from engine_tabular import Splits, check_binary, check_multiclass, check_values
 
 from engine import EngineError
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine_tabular.params import spec_problems
+from engine_tabular import spec_problems
 
 from engine import ComponentRegistry, Spec, hookimpl
 from engine_lightgbm.options import LightGBMOptions

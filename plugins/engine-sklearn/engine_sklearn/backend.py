@@ -12,10 +12,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from engine_tabular.library_errors import param_error
-from engine_tabular.load import Splits, load_splits
-from engine_tabular.metrics import TRAIN, VAL
-from engine_tabular.params import thread_counts
+from engine_tabular import TRAIN, VAL, Splits, load_splits, param_error, thread_counts
 from sklearn.base import clone, is_classifier
 
 from engine import EngineError, Run, UserCodeError, resolve_import_path, warn_parallelism

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import attrs
-from engine_tabular.options import TabularDataOptions
+from engine_tabular import TabularDataOptions
 
 from engine import NUMERICS, STRUCTURAL, ImportPath, PositiveInt
 

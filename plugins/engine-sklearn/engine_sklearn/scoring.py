@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from engine_tabular.metrics import metric_name
-from engine_tabular.table import Table
+from engine_tabular import Table, metric_name
 from sklearn import metrics as m
 
 

@@ -5,13 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 import xgboost as xgb
-from engine_tabular.boosting import RoundBackend, RoundRates, replay_mismatch_warning, sampling_warning
-from engine_tabular.labels import check_binary, check_multiclass
-from engine_tabular.library_errors import library_message, param_error
-from engine_tabular.load import Splits, load_splits
-from engine_tabular.metrics import TRAIN, VAL, metric_name
-from engine_tabular.params import check_values, thread_counts
-from engine_tabular.table import Table
+from engine_tabular import (
+    TRAIN,
+    VAL,
+    RoundBackend,
+    RoundRates,
+    Splits,
+    Table,
+    check_binary,
+    check_multiclass,
+    check_values,
+    library_message,
+    load_splits,
+    metric_name,
+    param_error,
+    replay_mismatch_warning,
+    sampling_warning,
+    thread_counts,
+)
 
 from engine import EngineError, Run, TrainingError, warn_parallelism
 from engine_xgboost.options import XGBoostOptions

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
-from engine_tabular.options import TabularDataOptions
+from engine_tabular import TabularDataOptions
 
 from engine import NUMERICS, STRUCTURAL, by_key
 
