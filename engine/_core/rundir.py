@@ -44,6 +44,7 @@ SUMMARY_FILE = RunFiles.SUMMARY
 
 
 def run_dir_for(spec: Spec, override: str | None = None) -> Path:
+    """A spec's run directory: ``override`` (``--run-dir``), else ``<run.dir>/<run.name>``."""
     return Path(override) if override else Path(spec.run.dir) / spec.run.name
 
 

@@ -108,6 +108,7 @@ def line_of(lines: dict[str, int], path: str) -> int | None:
 
 
 def dump_toml(data: dict[str, Any]) -> str:
+    """``data`` (a spec table: TOML values only) as TOML text."""
     import tomli_w
 
     return tomli_w.dumps(data)
