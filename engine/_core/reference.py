@@ -1,8 +1,10 @@
 """Reference documentation generated from the code: hooks from hookspecs, spec sections from
-the options classes. ``python -m engine._core.reference docs/reference`` rewrites the files."""
+the options classes, the API from the faces' ``__all__`` and docstrings.
+``python -m engine._core.reference docs/reference`` rewrites the files."""
 
 from __future__ import annotations
 
+import enum
 import inspect
 import sys
 import types
@@ -101,6 +103,71 @@ def spec_markdown(registry: ComponentRegistry | None = None) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+FACES = ("engine", "engine.session", "engine.testing")
+
+
+def _signature(obj: Any) -> str:
+    try:
+        return str(inspect.signature(obj)).replace("'", "")
+    except (TypeError, ValueError):
+        return "(...)"
+
+
+def _doc(obj: Any) -> str:
+    return inspect.cleandoc(inspect.getdoc(obj) or "")
+
+
+def _members(cls: type) -> list[str]:
+    """A class's public members: attrs fields with their docs, properties, methods."""
+    lines: list[str] = []
+    if attrs.has(cls):
+        docs = field_docs(cls)
+        for field in attrs.fields(cls):
+            if not field.name.startswith("_") and field.init is not False:
+                text = docs.get(field.name, "")
+                kind = field.type if isinstance(field.type, str) else _type_text(field.type)
+                lines.append(f"- `{field.name}: {kind}`" + (f" — {text}" if text else ""))
+    for name, member in sorted(vars(cls).items()):
+        if name.startswith("_") or (attrs.has(cls) and name in attrs.fields_dict(cls)):
+            continue
+        first = _doc(member.fget if isinstance(member, property) else member).split("\n\n")[0].replace("\n", " ")
+        if isinstance(member, property):
+            lines.append(f"- `{name}` (read-only)" + (f" — {first}" if first else ""))
+        elif inspect.isfunction(member) or isinstance(member, (classmethod, staticmethod)):
+            function = member.__func__ if isinstance(member, (classmethod, staticmethod)) else member
+            lines.append(f"- `{name}{_signature(function)}`" + (f" — {first}" if first else ""))
+    if isinstance(cls, type) and issubclass(cls, enum.Enum):
+        lines += [f"- `{member.name}` = `{member.value!r}`" for member in cls]
+    return lines
+
+
+def api_markdown() -> str:
+    """The API reference: every name of the three faces, with its signature, doc and members."""
+    import importlib
+
+    lines = [GENERATED, "", "# API reference", "",
+             "Every name a plugin may import: `engine` (the plugin API), `engine.session` and "
+             "`engine.testing`, grouped as in [Writing a plugin](../plugins.md#6-the-plugin-api). "
+             "Everything else is private.", ""]
+    for face in FACES:
+        module = importlib.import_module(face)
+        lines += [f"## `{face}`", "", _doc(module).split("\n\n")[0], ""]
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if inspect.isclass(obj):
+                lines += [f"### `{face}.{name}`", "", _doc(obj), "", *_members(obj), ""]
+            elif inspect.isfunction(obj):
+                lines += [f"### `{face}.{name}{_signature(obj)}`", "", _doc(obj), ""]
+            elif isinstance(obj, (str, int, dict)) or typing.get_origin(obj) is not None:
+                lines += [f"### `{face}.{name}`", "", f"`{obj!r}`".replace("typing.", ""), ""]
+            else:
+                lines += [f"### `{face}.{name}`", "", _doc(type(obj)), ""]
+    text = "\n".join(lines)
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text.rstrip() + "\n"
+
+
 def main(argv: list[str]) -> None:
     from engine._core.plugins import load_plugins
 
@@ -108,6 +175,7 @@ def main(argv: list[str]) -> None:
     target.mkdir(parents=True, exist_ok=True)
     (target / "hooks.md").write_text(hooks_markdown())
     (target / "spec.md").write_text(spec_markdown(load_plugins().registry))
+    (target / "api.md").write_text(api_markdown())
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import inspect
 from pathlib import Path
 
 from engine._core import hookspecs
-from engine._core.reference import hook_signature, hooks_markdown, spec_markdown
+from engine._core.reference import api_markdown, hook_signature, hooks_markdown, spec_markdown
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -30,3 +30,8 @@ def test_every_event_appears_in_the_loop_pseudocode():
 def test_the_spec_reference_covers_the_core_sections():
     text = (DOCS / "reference/spec.md").read_text()
     assert text.startswith(spec_markdown(None).rstrip()), "regenerate: python -m engine._core.reference docs/reference"
+
+
+def test_the_api_reference_is_current():
+    text = (DOCS / "reference/api.md").read_text()
+    assert text == api_markdown(), "regenerate: python -m engine._core.reference docs/reference"
