@@ -27,6 +27,7 @@ from engine._core.errors import (
     TrainingError,
     UserCodeError,
 )
+from engine._core.hookcalls import check_hooks
 from engine._core.plugins import Plugins
 from engine._core.preflight import preflight
 from engine._core.redact import redact_text
@@ -238,8 +239,9 @@ def _build_components(run: Run) -> None:
 
 
 def _build(configured: Configured) -> Any:
+    component = configured.component
     try:
-        return configured.component.build(configured.options)
+        built = component.build(configured.options)
     except EngineError:
         raise
     except Exception as exc:
@@ -248,6 +250,10 @@ def _build(configured: Configured) -> Any:
             f"({configured.component.distribution}) raised {type(exc).__name__}: {exc}",
             where=configured.path, user_traceback=traceback.format_exc(),
         ) from None
+    # its hooks are refused now, before anything is written (and by ``engine check``)
+    check_hooks(built, f"{component.kind} {configured.name!r} ({component.distribution})",
+                events_only=component.kind == "tracker")
+    return built
 
 
 def _run_plugins(run: Run) -> list[tuple[str, object, str]]:

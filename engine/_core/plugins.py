@@ -6,13 +6,13 @@ import importlib
 import os
 import sys
 import types
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import metadata
 from typing import Any
 
 import pluggy
 
-from engine._core import hookspecs
+from engine._core import hookcalls, hookspecs
 from engine._core.components import ComponentRegistry
 from engine._core.errors import EngineError, PluginError
 
@@ -73,13 +73,17 @@ class Plugins:
             tb = tb.tb_next
         return found
 
-    def describe(self) -> list[dict[str, Any]]:
-        """Name, origin, implemented hooks and components of every plugin, for ``engine plugins``."""
-        from engine._core.cli.commands import collect
+    def call_scoped(self, hook_name: str, arguments: Callable[[str], Mapping[str, Any]]) -> list[Any]:
+        """Call each plugin's implementation of ``hook_name`` with arguments made for it
+        (see :func:`call_scoped`)."""
+        return call_scoped(self.pm, hook_name, arguments, self.origins)
 
-        commands: dict[str, list[str]] = {}
-        for command in collect(self.pm).commands.values():
-            commands.setdefault(command.plugin, []).append(command.name)
+    def describe(self, commands: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        """Name, origin, implemented hooks and components of every plugin, for ``engine plugins``;
+        ``commands`` maps each CLI command to the plugin that added it."""
+        added: dict[str, list[str]] = {}
+        for command, adder in (commands or {}).items():
+            added.setdefault(adder, []).append(command)
         rows = []
         for name, plugin in sorted(self.pm.list_name_plugin(), key=lambda item: item[0]):
             if plugin is None:
@@ -87,7 +91,7 @@ class Plugins:
             hooks = sorted(c.name for c in self.pm.get_hookcallers(plugin) or [])
             components = [f"{c.kind}:{c.name}" for c in self.registry.all() if c.plugin == name]
             components += [f"section:{s.name}" for s in self.registry.sections.values() if s.plugin == name]
-            components += [f"command:{c}" for c in commands.get(name, [])]
+            components += [f"command:{c}" for c in added.get(name, [])]
             rows.append({"name": name, "origin": self.origin(name), "hooks": hooks,
                          "components": components})
         return rows
@@ -108,7 +112,7 @@ def load_plugins(
     blocked = set(blocked)
     if autoload is None:
         autoload = os.environ.get(AUTOLOAD_OFF_VARIABLE, "") in ("", "0")
-    pm = pluggy.PluginManager("engine")
+    pm = hookcalls.EnginePluginManager("engine")
     pm.add_hookspecs(hookspecs)
     if os.environ.get(TRACE_VARIABLE, "") not in ("", "0"):  # every hook call and result on stderr
         pm.trace.root.setwriter(sys.stderr.write)
@@ -193,14 +197,26 @@ def _check_pending(pm: pluggy.PluginManager, origins: dict[str, str]) -> None:
 
 def _register(pm: pluggy.PluginManager, plugin: object, name: str, origin: str,
               origins: dict[str, str]) -> None:
+    """Register ``plugin``, refusing it in one line when a hook implementation is wrong."""
     origins[name] = origin
+    if pm.is_blocked(name):
+        return
+    wrong = hookcalls.problems(plugin, _spec_argnames(pm))
+    if wrong:
+        raise PluginError(f"plugin {name!r} ({origin}): {'; '.join(wrong)}")
     try:
         pm.register(plugin, name=name)
-    except pluggy.PluginValidationError as exc:
+    except pluggy.PluginValidationError as exc:  # what pluggy checks beyond names and arguments
         raise PluginError(
-            f"plugin {name!r} ({origin}) has an invalid hook implementation: {exc}",
-            fix="match the hook's arguments in engine/hookspecs.py",
+            f"plugin {name!r} ({origin}) has an invalid hook implementation: "
+            f"{' '.join(str(exc).split())}",
+            fix="see the hook in `engine hooks`",
         ) from None
+
+
+def _spec_argnames(pm: pluggy.PluginManager) -> dict[str, tuple[str, ...]]:
+    return {name: caller.spec.argnames for name, caller in vars(pm.hook).items()
+            if isinstance(caller, pluggy.HookCaller) and caller.spec is not None}
 
 
 def _pending_names(pm: pluggy.PluginManager) -> str:
@@ -213,21 +229,36 @@ def _pending_names(pm: pluggy.PluginManager) -> str:
 
 def _collect_components(pm: pluggy.PluginManager, origins: dict[str, str]) -> ComponentRegistry:
     registry = ComponentRegistry()
-    caller = pm.hook.engine_register_components
-    # Called per implementation so every registration is attributed to its plugin.
-    for impl in reversed(caller.get_hookimpls()):
-        scoped = registry.scoped(impl.plugin_name, origins.get(impl.plugin_name, "unknown"))
+    call_scoped(pm, "engine_register_components",
+                lambda plugin: {"registry": registry.scoped(plugin, origins.get(plugin, "unknown"))},
+                origins)
+    return registry
+
+
+def call_scoped(pm: pluggy.PluginManager, hook_name: str,
+                arguments: Callable[[str], Mapping[str, Any]], origins: Mapping[str, str]) -> list[Any]:
+    """Call ``hook_name`` once per implementing plugin, in pluggy's order, with the arguments
+    ``arguments(plugin_name)`` makes for that plugin (a registry that records who added
+    what); returns the results. Each call goes through pluggy, so hook wrappers wrap it and
+    arguments are passed by name. A plugin that raises is named in a one-line error."""
+    caller = getattr(pm.hook, hook_name)
+    impls = caller.get_hookimpls()
+    wrapping = {id(impl) for impl in impls if impl.hookwrapper or impl.wrapper}
+    plain = [impl for impl in impls if id(impl) not in wrapping]
+    results: list[Any] = []
+    for impl in reversed(plain):
+        others = [other.plugin for other in plain if other is not impl]
         try:
-            impl.function(**{arg: scoped for arg in impl.argnames})
+            results += pm.subset_hook_caller(hook_name, others)(**arguments(impl.plugin_name))
         except EngineError:
             raise
         except Exception as exc:
             raise PluginError(
-                f"plugin {impl.plugin_name!r} ({origins.get(impl.plugin_name)}) failed while "
-                f"registering components: {type(exc).__name__}: {exc}",
+                f"plugin {impl.plugin_name!r} ({origins.get(impl.plugin_name, 'unknown origin')}) "
+                f"failed in {hook_name}: {type(exc).__name__}: {exc}",
                 fix=f"fix or uninstall it, or run with -p no:{impl.plugin_name}",
             ) from None
-    return registry
+    return results
 
 
 def _entry_points() -> list[metadata.EntryPoint]:

@@ -11,12 +11,12 @@ the failure fatal instead.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
-from engine._core.hookspecs import event_names, hookimpl
+from engine._core.hookcalls import argnames, check_hooks, event_argnames, event_method, implementations
+from engine._core.hookspecs import hookimpl
 from engine._core.spec.types import PositiveInt
 
 
@@ -31,6 +31,11 @@ class TrackerOptions:
 
 
 class _Guard:
+    """Forwards events to a tracker; ``wants`` maps each forwarding method to the hook it
+    implements and the arguments the tracker's method asks for."""
+
+    wants: ClassVar[dict[str, tuple[str, tuple[str, ...]]]] = {}
+
     def __init__(self, tracker: Any, label: str):
         self.tracker = tracker
         self.label = label
@@ -39,14 +44,16 @@ class _Guard:
         self.strict = bool(getattr(options, "strict", False))
         self.log_every = getattr(options, "log_every", None)
 
-    def _call(self, event: str, run: Any, kwargs: dict[str, Any]) -> None:
+    def _call(self, attribute: str, args: dict[str, Any]) -> None:
+        run = args["run"]
         if self.disabled or not run.is_main_process:
             return
-        if event == "on_log" and self.log_every and not _is_eval(kwargs["metrics"]) \
-                and kwargs["step"] % self.log_every:
+        event, wanted = self.wants[attribute]
+        if event == "on_log" and self.log_every and not _is_eval(args["metrics"]) \
+                and args["step"] % self.log_every:
             return
         try:
-            getattr(self.tracker, event)(run=run, **kwargs)
+            getattr(self.tracker, attribute)(**{name: args[name] for name in wanted})
         except Exception as exc:
             self.disabled = True  # a failed tracker is never called again, strict or not
             if self.strict:
@@ -64,67 +71,44 @@ class _Guard:
         if callable(method):
             method(state)
 
+    @property
+    def state_key(self) -> str | None:
+        """The tracker's own ``state_key``, if it declares one (else its registration name)."""
+        return getattr(self.tracker, "state_key", None)
+
 
 def _is_eval(metrics: dict[str, float]) -> bool:
     return any(not name.startswith("train/") and name != "lr" for name in metrics)
 
 
-# One forwarder per event, with the event's own argument names (pluggy reads them).
-def _on_run_start(self: _Guard, run: Any) -> None:
-    self._call("on_run_start", run, {})
-
-
-def _on_resume(self: _Guard, run: Any, checkpoint: Any) -> None:
-    self._call("on_resume", run, {"checkpoint": checkpoint})
-
-
-def _on_epoch_start(self: _Guard, run: Any) -> None:
-    self._call("on_epoch_start", run, {})
-
-
-def _on_step(self: _Guard, run: Any) -> None:
-    self._call("on_step", run, {})
-
-
-def _on_log(self: _Guard, run: Any, metrics: dict[str, float], step: int) -> None:
-    self._call("on_log", run, {"metrics": metrics, "step": step})
-
-
-def _on_eval(self: _Guard, run: Any, metrics: dict[str, float]) -> None:
-    self._call("on_eval", run, {"metrics": metrics})
-
-
-def _on_checkpoint(self: _Guard, run: Any, checkpoint: Any) -> None:
-    self._call("on_checkpoint", run, {"checkpoint": checkpoint})
-
-
-def _on_epoch_end(self: _Guard, run: Any) -> None:
-    self._call("on_epoch_end", run, {})
-
-
-def _on_run_end(self: _Guard, run: Any, status: str) -> None:
-    self._call("on_run_end", run, {"status": status})
-
-
-def _on_exception(self: _Guard, run: Any, exception: BaseException) -> None:
-    self._call("on_exception", run, {"exception": exception})
-
-
-_FORWARDERS: dict[str, Callable[..., None]] = {
-    "on_run_start": _on_run_start, "on_resume": _on_resume, "on_epoch_start": _on_epoch_start,
-    "on_step": _on_step, "on_log": _on_log, "on_eval": _on_eval, "on_checkpoint": _on_checkpoint,
-    "on_epoch_end": _on_epoch_end, "on_run_end": _on_run_end, "on_exception": _on_exception,
-}
+#: (attribute, event, arguments the tracker asks for, tryfirst, trylast) per forwarded method
+_Forwarded = tuple[tuple[str, str, tuple[str, ...], bool, bool], ...]
 
 
 @functools.cache
-def _guard_class(events: tuple[str, ...]) -> type:
-    """A guard class with exactly these events, so unused events cost nothing per step."""
-    methods: dict[str, Any] = {event: hookimpl(_FORWARDERS[event]) for event in events}
+def _guard_class(forwarded: _Forwarded) -> type:
+    """A guard class with one forwarder per tracker method, each taking its event's
+    arguments, so events the tracker does not implement cost nothing per step."""
+    events = event_argnames()
+    methods: dict[str, Any] = {"wants": {}}
+    for attribute, event, wanted, tryfirst, trylast in forwarded:
+        method = event_method(event, events[event], "_call", name=attribute)
+        methods[attribute] = hookimpl(specname=event, tryfirst=tryfirst, trylast=trylast)(method)
+        methods["wants"][attribute] = (event, wanted)
     return type("GuardedTracker", (_Guard,), methods)
 
 
 def guard(tracker: Any, label: str) -> Any:
-    """A plugin forwarding the events ``tracker`` implements, under the failure policy."""
-    events = tuple(e for e in event_names() if callable(getattr(tracker, e, None)))
-    return _guard_class(events)(tracker, label)
+    """A plugin forwarding the events ``tracker`` implements, under the failure policy.
+
+    The tracker follows the one calling convention (see :mod:`engine._core.hookcalls`):
+    its ``on_*`` methods, marked or not, receive only the arguments they name; a method
+    that is no event, or asks for an argument its event does not pass, is refused here.
+    """
+    check_hooks(tracker, label, events_only=True)
+    events = event_argnames()
+    forwarded = tuple(
+        (attribute, event, argnames(tracker, attribute), bool(opts.get("tryfirst")), bool(opts.get("trylast")))
+        for attribute, event, opts in implementations(tracker) if event in events
+    )
+    return _guard_class(forwarded)(tracker, label)

@@ -20,15 +20,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import attrs
-
-from engine import hookimpl
 from engine._core.execute import RunResult
 from engine._core.plugins import Plugins, load_plugins
 from engine._core.spec.load import RawSpec, read_raw, structure_spec
 from engine._core.spec.model import Spec
 from engine._core.spec.overrides import apply_overrides
 from engine._core.spec.toml_text import dump_toml
+from engine.testing.recorder import HookCall, HookRecorder
 
 __all__ = ["HookCall", "HookRecorder", "RunResult", "load_spec_for_test", "run_spec"]
 
@@ -59,72 +57,3 @@ def run_spec(spec: str | Mapping[str, Any], directory: str | Path, *, overrides:
 
     structured, _ = load_spec_for_test(spec, overrides=overrides, plugins=plugins, blocked=blocked)
     return session.run(structured, resume=resume, run_dir=directory, console=console)
-
-
-@attrs.frozen
-class HookCall:
-    """One recorded event: its name, the run's step and epoch then, and its other arguments."""
-
-    name: str
-    step: int
-    epoch: int
-    kwargs: dict[str, Any]
-
-
-class HookRecorder:
-    """A plugin that records every event it receives, in order."""
-
-    def __init__(self) -> None:
-        self.calls: list[HookCall] = []
-
-    def _record(self, name: str, run: Any, **kwargs: Any) -> None:
-        self.calls.append(HookCall(name, run.step, run.epoch, kwargs))
-
-    def names(self) -> list[str]:
-        return [call.name for call in self.calls]
-
-    def count(self, name: str) -> int:
-        return sum(1 for call in self.calls if call.name == name)
-
-    def of(self, name: str) -> list[HookCall]:
-        return [call for call in self.calls if call.name == name]
-
-    @hookimpl
-    def on_run_start(self, run: Any) -> None:
-        self._record("on_run_start", run)
-
-    @hookimpl
-    def on_resume(self, run: Any, checkpoint: Any) -> None:
-        self._record("on_resume", run, checkpoint=checkpoint)
-
-    @hookimpl
-    def on_epoch_start(self, run: Any) -> None:
-        self._record("on_epoch_start", run)
-
-    @hookimpl
-    def on_step(self, run: Any) -> None:
-        self._record("on_step", run)
-
-    @hookimpl
-    def on_log(self, run: Any, metrics: dict[str, float], step: int) -> None:
-        self._record("on_log", run, metrics=dict(metrics), step=step)
-
-    @hookimpl
-    def on_eval(self, run: Any, metrics: dict[str, float]) -> None:
-        self._record("on_eval", run, metrics=dict(metrics))
-
-    @hookimpl
-    def on_checkpoint(self, run: Any, checkpoint: Any) -> None:
-        self._record("on_checkpoint", run, checkpoint=checkpoint)
-
-    @hookimpl
-    def on_epoch_end(self, run: Any) -> None:
-        self._record("on_epoch_end", run)
-
-    @hookimpl
-    def on_run_end(self, run: Any, status: str) -> None:
-        self._record("on_run_end", run, status=status)
-
-    @hookimpl
-    def on_exception(self, run: Any, exception: BaseException) -> None:
-        self._record("on_exception", run, exception=exception)

@@ -55,8 +55,8 @@ class Console:
         self.started = time.monotonic()
         self._line(f"resumed from {checkpoint.url} at step {run.step}, epoch {run.epoch}")
 
-    def on_step_bar(self, run: Run) -> None:
-        """Redraw the bar at most every 0.1 s (registered as ``on_step`` only in bar mode)."""
+    def _redraw_bar(self, run: Run) -> None:
+        """Redraw the bar at most every 0.1 s (called from ``on_step`` only in bar mode)."""
         if self.progress is None:
             return
         now = time.monotonic()
@@ -132,9 +132,9 @@ def _rich_console() -> Any:
 class BarConsole(Console):
     """The console on a terminal: also follows every step to move the progress bar."""
 
-    @hookimpl(specname="on_step")
-    def on_step_bar(self, run: Run) -> None:
-        super().on_step_bar(run)
+    @hookimpl
+    def on_step(self, run: Run) -> None:
+        self._redraw_bar(run)
 
 
 @hookimpl

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine._core.cli.commands import CommandRegistry, add_spec_arguments
+from engine._core.cli.commands import CommandRegistry, add_spec_arguments, collect
 from engine._core.errors import EXIT_OK, EngineError
 from engine._core.hookspecs import hookimpl
 
@@ -134,7 +134,7 @@ def schema_command(args: argparse.Namespace, session: Session) -> int:
 
 
 def plugins_command(args: argparse.Namespace, session: Session) -> int:
-    rows = session.plugins.describe()
+    rows = session.plugins.describe({c.name: c.plugin for c in collect(session.plugins).commands.values()})
     if args.json:
         print(json.dumps(rows, indent=2))
         return EXIT_OK

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -12,6 +12,7 @@ from engine._core.errors import PluginError
 
 if TYPE_CHECKING:
     from engine._core.cli.session import Session
+    from engine._core.plugins import Plugins
 
 Handler = Callable[[argparse.Namespace, "Session"], int]
 
@@ -52,8 +53,8 @@ def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
                         help="override a value, read as TOML (repeatable), e.g. --set loop.max_steps=100")
 
 
-def collect(pm: Any) -> CommandRegistry:
+def collect(plugins: Plugins) -> CommandRegistry:
+    """Every plugin's commands, each attributed to the plugin that added it."""
     registry = CommandRegistry()
-    for impl in reversed(pm.hook.engine_add_commands.get_hookimpls()):
-        impl.function(**{arg: registry.scoped(impl.plugin_name) for arg in impl.argnames})
+    plugins.call_scoped("engine_add_commands", lambda plugin: {"commands": registry.scoped(plugin)})
     return registry

@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.path.insert(0, os.getcwd())
     try:
         session = Session(_plugin_args(argv))
-        commands = collect(session.plugins.pm).commands
+        commands = collect(session.plugins).commands
         parser = build_parser(commands)
         args = parser.parse_args(argv)
         args.argv = argv  # the command line as given, for commands that re-launch themselves
