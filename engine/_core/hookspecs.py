@@ -1,8 +1,14 @@
 """Hook specifications: the whole contract between the engine and its plugins.
 
-A plugin is a module or object with functions marked ``@engine.hookimpl`` whose names match
-the specs below. Implement only the hooks you need, and only with the arguments you need:
-pluggy passes arguments by name, so ``def on_step(run): ...`` is a valid implementation.
+A plugin is a module or object whose functions implement the specs below. One rule holds
+for every plugin (a module, a component such as a backend or a tracker, a run plugin): each
+function or method named ``on_*`` or ``engine_*`` implements the hook of that name, marked
+with ``@engine.hookimpl`` or not; the marker adds options (``tryfirst``, ``trylast``,
+``wrapper``, ``specname``). Implement only the hooks you need, and only with the arguments
+you need: arguments are passed by name, so ``def on_resume(self, run): ...`` is a valid
+implementation. A name that is no hook (``on_evaluate``) or an argument the hook does not
+pass is refused when the plugin is registered, in one line naming the plugin. Methods the
+loop calls directly (``train_step``, ``evaluate``, ``state_dict``, ...) are not hooks.
 
 There are two kinds of hooks.
 
