@@ -31,11 +31,13 @@ from engine._core.plugins import Plugins
 from engine._core.rundir import run_dir_for
 from engine._core.spec.load import RawSpec, read_raw, structure_spec
 from engine._core.spec.model import Spec
+from engine._core.spec.paths import path_problem, value_problem
 from engine._core.spec.toml_text import dump_toml
 
 __all__ = [
     "Plugins", "RawSpec", "RunResult", "Session", "Spec",
-    "add_spec_arguments", "check", "dump_toml", "load", "parse_duration", "read", "run", "run_dir_for", "structure",
+    "add_spec_arguments", "check", "dump_toml", "load", "parse_duration", "path_problem", "read", "run",
+    "run_dir_for", "structure", "value_problem",
 ]
 
 

@@ -38,10 +38,11 @@ class RawSpec:
         plugins = run.get("plugins", []) if isinstance(run, dict) else []
         return [p for p in plugins if isinstance(p, str)] if isinstance(plugins, list) else []
 
-    def with_values(self, values: Mapping[str, Any], *, where: str) -> RawSpec:
+    def with_values(self, values: Mapping[str, Any], *, where: str, drop: Sequence[str] = ()) -> RawSpec:
         """A copy with each key path (``"backend.optimizer.lr"``) set to its value; ``where``
-        says where the values came from in error messages (``"sampled from tune.space"``)."""
-        data = copy.deepcopy(self.data)
+        says where the values came from in error messages (``"sampled from tune.space"``).
+        The sections named in ``drop`` (``["tune"]``) are left out of the copy."""
+        data = {key: copy.deepcopy(value) for key, value in self.data.items() if key not in drop}
         overrides = dict(self.overrides)
         for path, value in values.items():
             set_path(data, path, value, where=where)

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from engine import EXIT_FAILED, EXIT_OK, EngineError, SpecError, parallelism_problems, redact_url
-from engine.session import Plugins, RawSpec, Session, parse_duration, read, run_dir_for, structure
+from engine.session import Plugins, RawSpec, Session, check, parse_duration, read, run_dir_for, structure
 from engine_optuna import factories, results
-from engine_optuna.check import check_set_up
 from engine_optuna.objectives import objectives
 from engine_optuna.options import DEFAULT_TRIALS, TuneOptions
 from engine_optuna.plots import PLOTS_DIR, write_plots
@@ -36,7 +35,7 @@ def tune_command(args: argparse.Namespace, session: Session) -> int:
     goals = objectives(options.metric, options.direction)
     n_trials, timeout, workers = _budget(args, options)
     _preflight(raw, plugins, params, spec.run.name)
-    check_set_up(spec, plugins)  # the tune metric among the backend's, before study.db or a trial
+    check(spec)  # a trial's set-up (the tune metric among the backend's), before study.db or a trial
 
     search_space = grid(params)[0] if options.sampler == "grid" else None
     if search_space is not None:

@@ -53,7 +53,7 @@ class TuneOptions:
 
     def monitored_metrics(self) -> dict[str, str]:
         """The metrics the study optimises, checked against the backend's before any trial
-        (:mod:`engine._core.preflight`)."""
+        (``engine check`` and ``engine tune``)."""
         if isinstance(self.metric, str):
             return {"tune.metric": self.metric}
         metrics = self.metric if isinstance(self.metric, list) else []

@@ -11,8 +11,7 @@ from typing import Any
 import attrs
 
 from engine import EngineError, Run, hookimpl
-from engine._core.execute import execute
-from engine.session import Plugins, RawSpec, structure
+from engine.session import Plugins, RawSpec, RunResult, run, structure
 from engine_optuna.space import Param, suggest
 from engine_optuna.trial_spec import trial_raw
 
@@ -29,7 +28,8 @@ def worker_id() -> str:
 
 
 class TrialReporter:
-    """Registered for one run: reports the metric at every evaluation and prunes through ``run.stop``."""
+    """Registered for one trial: reports the metric at every evaluation and prunes through
+    ``run.stop``; counts the steps and statuses of the trial's runs (one per fold with [cv])."""
 
     def __init__(self, trial: Any, metrics: list[str], prune: bool):
         self.trial = trial
@@ -37,6 +37,13 @@ class TrialReporter:
         self.prune = prune
         self.last: dict[str, float] = {}
         self.pruned_at: int | None = None
+        self.steps = 0
+        self.statuses: list[str] = []
+
+    @hookimpl
+    def on_run_end(self, run: Run, status: str) -> None:
+        self.steps += run.step
+        self.statuses.append(status)
 
     @hookimpl
     def on_eval(self, run: Run, metrics: dict[str, float]) -> None:
@@ -72,29 +79,47 @@ class TrialRunner:
         directory = self.tune_dir / TRIALS_DIR / str(trial.number)
         trial.set_user_attr("run_dir", str(directory))
         spec = structure(trial_raw(self.raw, values, f"{self.name}-trial-{trial.number}"), self.plugins)
-        reporter = TrialReporter(trial, self.metrics, self.prune)
+        cv = spec.cv is not None
+        reporter = TrialReporter(trial, self.metrics, self.prune and not cv)  # the check refuses a pruner with [cv]
         self.plugins.register(reporter, REPORTER_NAME, "engine-optuna, for the trial")
         try:
-            result = execute(spec, self.plugins, run_dir=directory, console="quiet", shared=self.shared)
+            result = run(spec, run_dir=directory, console="quiet", shared=self.shared)  # every fold with [cv]
         finally:
             self.plugins.unregister(REPORTER_NAME)
-        trial.set_user_attr("steps", int(result.summary.get("steps", 0)))
-        state = ("FAIL" if result.status in ("failed", "interrupted")
-                 else "PRUNED" if reporter.pruned_at is not None else "COMPLETE")
-        _write_trial_record(directory, trial.number, values, state, result.summary.get("reason", ""))
-        if result.status == "interrupted":
+        trial.set_user_attr("steps", int(result.summary.get("steps", reporter.steps)))
+        interrupted = result.status == "interrupted" or "interrupted" in reporter.statuses  # a fold, with [cv]
+        failed = result.status == "failed" and not interrupted
+        state = "FAIL" if failed or interrupted else "PRUNED" if reporter.pruned_at is not None else "COMPLETE"
+        _write_trial_record(directory, trial.number, values, state, _reason(result))
+        if interrupted:
             raise KeyboardInterrupt
-        if result.status == "failed":
-            raise TrialFailedError(result.summary.get("reason") or "the run failed")
+        if failed:
+            raise TrialFailedError(_reason(result) or "the run failed")
         if reporter.pruned_at is not None:
             raise optuna.TrialPruned(f"pruned at step {reporter.pruned_at}")
-        missing = [m for m in self.metrics if m not in reporter.last]
+        found = _cv_means(trial, result, self.metrics) if cv else reporter.last
+        missing = [m for m in self.metrics if m not in found]
         if missing:
-            reported = ", ".join(sorted(reporter.last)) or "none (is loop.eval_every set?)"
+            reported = ", ".join(sorted(found)) or "none (is loop.eval_every set?)"
             raise EngineError(f"trial {trial.number} never reported {', '.join(missing)}",
                               where="tune.metric", fix=f"optimise an evaluation metric: {reported}")
-        found = [reporter.last[m] for m in self.metrics]
-        return found[0] if len(found) == 1 else tuple(found)
+        chosen = [found[m] for m in self.metrics]
+        return chosen[0] if len(chosen) == 1 else tuple(chosen)
+
+
+def _cv_means(trial: Any, result: RunResult, metrics: list[str]) -> dict[str, float]:
+    """A cross-validation's final metrics, averaged over its folds (as in its summary.json); the
+    spread of the tuned ones is kept as the trial's ``cv_std`` attribute."""
+    summarised = result.summary.get("metrics", {})
+    trial.set_user_attr("cv_std", {m: summarised[m]["std"] for m in metrics if m in summarised})
+    return {name: stats["mean"] for name, stats in summarised.items()}
+
+
+def _reason(result: RunResult) -> str:
+    reason = result.summary.get("reason")
+    if reason:
+        return str(reason)
+    return "" if result.error is None else str(result.error)
 
 
 def _write_trial_record(directory: Path, number: int, values: dict[str, Any], state: str, reason: str) -> None:

@@ -17,10 +17,20 @@ from typing import Any
 
 import attrs
 
-from engine._core.processes import process_alive
 from engine_optuna.trial import TrialFailedError
 
 POLL_SECONDS = 0.5
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this machine (whoever owns it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @attrs.define

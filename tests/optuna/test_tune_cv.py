@@ -1,0 +1,43 @@
+"""`engine tune` on a spec with [cv]: every trial is a cross-validation, valued by its mean."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import optuna
+from optuna_helpers import read_trials_csv, tune_spec
+
+
+def test_a_trial_of_a_spec_with_cv_is_a_cross_validation_valued_by_its_mean(cli, tmp_path: Path) -> None:
+    (tmp_path / "spec.toml").write_text(tune_spec(trials=3, max_steps=10, pruner="none") + "\n[cv]\nfolds = 3\n")
+    result = cli("tune", "spec.toml")
+    assert result.code == 0, result
+    study_dir = tmp_path / "runs" / "study"
+
+    study = optuna.load_study(study_name="study", storage=f"sqlite:///{study_dir / 'study.db'}")
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 3
+    for trial in study.trials:
+        run_dir = tmp_path / trial.user_attrs["run_dir"]
+        summary = json.loads((run_dir / "summary.json").read_text())
+        assert summary["folds"] == 3 and summary["status"] == "completed"
+        for fold in range(3):
+            assert json.loads((run_dir / f"fold-{fold}" / "summary.json").read_text())["steps"] == 10
+        loss = summary["metrics"]["val/loss"]
+        assert len(set(loss["values"])) == 3  # the folds differ, so only the mean can match
+        assert trial.value == loss["mean"]
+        assert trial.user_attrs["cv_std"] == {"val/loss": loss["std"]}
+        assert trial.user_attrs["steps"] == 30  # every fold's steps
+    rows = read_trials_csv(study_dir / "trials.csv")
+    assert [float(r["val/loss"]) for r in rows] == [t.value for t in study.trials]
+    assert "[cv]" in (study_dir / "best.toml").read_text()  # the best spec cross-validates again
+
+
+def test_a_pruner_with_cv_is_refused_before_any_trial(cli, tmp_path: Path) -> None:
+    (tmp_path / "spec.toml").write_text(tune_spec(pruner="median") + "\n[cv]\nfolds = 3\n")
+    for command in ("check", "tune"):
+        result = cli(command, "spec.toml")
+        assert result.code == 2, result
+        assert len(result.error_lines) == 1 and "Traceback" not in result.err, result
+        assert "tune.pruner: trials of a cross-validation ([cv]) are not pruned" in result.error_lines[0], result
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.toml"]
