@@ -58,7 +58,11 @@ Plugins that keep state across a resume implement two plain methods (not hooks):
 ``state_dict() -> dict`` and ``load_state_dict(state: dict) -> None``. The state holds
 JSON values and ``bytes`` only; the engine stores it without pickle. A bytes value may be
 deferred: an object with ``__bytes__``, a private host copy that becomes bytes later, in the
-background; the plugin must not change it after ``state_dict`` returns.
+background; the plugin must not change it after ``state_dict`` returns. The state is stored
+under the plugin's ``state_key`` (an optional class attribute or property, a string), else
+under the name it is registered under; two plugins with one key are refused when the run starts.
+On resume, a plugin the checkpoint holds no state for starts fresh (a notice names it); no
+state for the backend or the loop is an error.
 
 Order between implementations is never registration order: use ``tryfirst``/``trylast``.
 """
@@ -70,6 +74,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    import argparse
+
     from engine._core.checkpoint.manifest import CheckpointInfo
     from engine._core.cli.commands import CommandRegistry
     from engine._core.components import ComponentRegistry
@@ -113,13 +119,38 @@ def engine_add_commands(commands: CommandRegistry) -> None:
 
 
 @hookspec
+def engine_configure_command(name: str, parser: argparse.ArgumentParser) -> None:
+    """Add options to command ``name`` (the core's ``run``, ``check``, ... or another plugin's).
+
+    Called once per command, after the command's own ``configure``: check ``name`` and add
+    arguments to ``parser`` (engine-distributed adds ``--nproc`` to ``run``). Act on them in
+    ``engine_command_main``. Declare each option in your distribution's ``engine.provides``
+    entry points as ``option.<command>.<option>`` (see docs/plugins.md): where your plugin
+    is not installed, the option is then answered with its install command.
+    """
+
+
+@hookspec(firstresult=True)
+def engine_command_main(name: str, args: argparse.Namespace) -> int | None:
+    """Take over command ``name`` before its handler runs; return its exit status or ``None``.
+
+    The first implementation to return an ``int`` ends the command with that status and the
+    command's own handler does not run (engine-distributed runs ``engine run --nproc N`` as N
+    processes under torchrun this way); ``None`` lets the command go on. ``args`` is the
+    parsed command line and ``args.argv`` the command line as given. An ``EngineError``
+    raised here is reported as one line, like any command's.
+    """
+
+
+@hookspec
 def engine_run_plugins(run: Run) -> list[tuple[str, object]] | None:
     """Return ``(name, plugin)`` pairs to register for this run only.
 
     Use it for per-run state (a console, an early-stopping counter): the objects receive
     events like any plugin, go into checkpoints if they have ``state_dict`` and
-    ``load_state_dict``, and are unregistered when the run ends. The name must be stable
-    across runs of the same spec, since checkpoints store state under it. Called after the
+    ``load_state_dict``, and are unregistered when the run ends. Checkpoints store the state
+    under the object's ``state_key`` if it declares one, else under the name: keep it stable
+    across runs of the same spec. Called after the
     components are built and before ``on_run_start``.
     """
 

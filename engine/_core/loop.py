@@ -11,6 +11,7 @@ from engine._core.backend import finite_check
 from engine._core.cadence import Every
 from engine._core.checkpoint.manager import SaveFailure
 from engine._core.checkpoint.manifest import CheckpointInfo
+from engine._core.checkpoint.participants import by_state_key
 from engine._core.errors import CheckpointError, TrainingError
 from engine._core.run import Run
 from engine._core.storage_policy import describe, write_failed
@@ -176,6 +177,7 @@ def train(run: Run, *, resume: bool) -> None:
     assert backend is not None
     loop = run.spec.loop
 
+    by_state_key(participants(run))  # two participants with one state_key: one error before anything starts
     hook.on_run_start(run=run)
     if resume:
         assert run.checkpoints is not None

@@ -26,9 +26,6 @@ def _configure_run(parser: argparse.ArgumentParser) -> None:
                         help="with --resume: accept spec changes to the data order or numerics "
                              "(seed, batch size, precision, accumulation)")
     parser.add_argument("--run-dir", metavar="DIR", help="run directory (default: <run.dir>/<run.name>)")
-    parser.add_argument("--nproc", type=int, default=1, metavar="N",
-                        help="train with N local processes through torchrun (needs a [strategy]; "
-                             "engine-distributed[torch])")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors and warnings")
     output.add_argument("--plain", action="store_true", help="periodic lines instead of a progress bar")
@@ -44,8 +41,6 @@ def run_command(args: argparse.Namespace, session: Session) -> int:
     from engine import session as sessions
     from engine._core.cli.main import report
 
-    if args.nproc != 1:
-        return _launch(args)
     spec = _load(args, session)
     console = "quiet" if args.quiet else "plain" if args.plain else "auto"
     result = sessions.run(spec, resume=args.resume, allow_changes=args.allow_changes, run_dir=args.run_dir,
@@ -53,59 +48,6 @@ def run_command(args: argparse.Namespace, session: Session) -> int:
     if result.error is not None and result.status == "failed":
         report(result.error)
     return result.exit_code
-
-
-def _launch(args: argparse.Namespace) -> int:
-    """``engine run --nproc N``: this same command in N processes under torchrun.
-
-    A thin delegation: ``python -m engine_distributed.launch`` runs torch's elastic launcher
-    (torchrun) on this machine, which starts ``python -m engine run ...`` without ``--nproc``
-    N times with ``RANK``/``WORLD_SIZE`` set; the runs read them (see ``engine._core.run.Run``).
-    """
-    import importlib.util
-    import os
-    import signal
-    import subprocess
-
-    if args.nproc < 1:
-        raise EngineError(f"--nproc {args.nproc}: the number of processes must be at least 1",
-                          fix="pass --nproc 2 or more, or leave it out")
-    from engine._core.resources import parallelism_problems, usable_cores
-
-    if parallelism_problems({"nproc": args.nproc}, where="run"):
-        raise EngineError(f"--nproc {args.nproc}: more processes than this machine can run",
-                          fix=f"pass at most {usable_cores()} (its cores)")
-    if "TORCHELASTIC_RUN_ID" in os.environ or "WORLD_SIZE" in os.environ:
-        raise EngineError("--nproc was given to a process that torchrun already started",
-                          fix="drop --nproc from the command torchrun runs")
-    for module, what in (("torch", "torch"), ("engine_distributed", "engine-distributed")):
-        if importlib.util.find_spec(module) is None:
-            raise EngineError(f"--nproc {args.nproc} needs {what}, which is not installed",
-                              fix="pip install 'engine-distributed[torch]', or drop --nproc")
-    rest = _without_nproc(list(getattr(args, "argv", sys.argv[1:])))
-    command = [sys.executable, "-m", "engine_distributed.launch", "--nproc", str(args.nproc), "--", *rest]
-    launcher = subprocess.Popen(command)
-    # Ctrl-C reaches the workers from the terminal; a SIGTERM sent to this process is passed on
-    previous = {signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
-                signal.SIGTERM: signal.signal(signal.SIGTERM, lambda signum, _: launcher.send_signal(signum))}
-    try:
-        return launcher.wait()
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-
-
-def _without_nproc(argv: list[str]) -> list[str]:
-    out: list[str] = []
-    skip = False
-    for arg in argv:
-        if skip:
-            skip = False
-        elif arg == "--nproc":
-            skip = True
-        elif not arg.startswith("--nproc="):
-            out.append(arg)
-    return out
 
 
 def check_command(args: argparse.Namespace, session: Session) -> int:

@@ -7,6 +7,7 @@ import inspect
 from typing import Any
 
 from engine import EngineError
+from engine_optuna.seeding import STUDY_WIDE_SEED, seeded_per_trial
 
 SAMPLERS = {
     "tpe": "TPESampler", "random": "RandomSampler", "cmaes": "CmaEsSampler", "gp": "GPSampler",
@@ -46,14 +47,17 @@ def option_problems(kind: str, name: str, options: dict[str, Any]) -> list[str]:
 
 
 def build_sampler(name: str, options: dict[str, Any], seed: int, grid: dict[str, list[Any]] | None) -> Any:
-    """The sampler, seeded with ``options["seed"]`` or ``seed``."""
+    """The sampler, seeded from ``options["seed"]`` or ``seed`` (the study's seed): per trial
+    (:mod:`engine_optuna.seeding`) where the sampler allows it, else once for the study."""
     kwargs = dict(options)
-    parameters = _parameters("sampler", name)
-    if "seed" in parameters:
-        kwargs.setdefault("seed", seed)
     if name == "grid":
         kwargs["search_space"] = grid
-    return _build("sampler", name, kwargs)
+    if "seed" not in _parameters("sampler", name):
+        return _build("sampler", name, kwargs)
+    study_seed = kwargs.pop("seed", seed)
+    if name in STUDY_WIDE_SEED:
+        return _build("sampler", name, {**kwargs, "seed": study_seed})
+    return seeded_per_trial(lambda trial_seed: _build("sampler", name, {**kwargs, "seed": trial_seed}), study_seed)
 
 
 def build_pruner(name: str, options: dict[str, Any]) -> Any:
