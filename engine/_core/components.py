@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from engine._core.errors import EngineError, PluginError, SpecError, UserCodeError
+from engine._core.providers import known_names, provider
 
 #: Kinds the core knows; a plugin may add more with ``registry.add_kind``.
 #: ``True`` means the spec holds a list of them (``[[tracker]]``).
@@ -21,30 +22,6 @@ CORE_KINDS: dict[str, bool] = {
     "tracker": True,
     "storage": False,
 }
-
-#: Components provided by plugins of this project, for "pip install" hints.
-KNOWN_PROVIDERS: dict[tuple[str, str], str] = {
-    ("backend", "torch"): "engine-torch",
-    ("backend", "xgboost"): "engine-xgboost",
-    ("backend", "lightgbm"): "engine-lightgbm",
-    ("backend", "sklearn"): "engine-sklearn",
-    **{("precision", m): "engine-precision" for m in ("64-true", "16-mixed", "bf16-mixed", "bf16-true")},
-    **{
-        ("scheduler", s): "engine-schedulers"
-        for s in (
-            "constant", "step", "multistep", "exponential", "cosine", "warmup-cosine",
-            "warmup-linear", "one-cycle", "polynomial", "reduce-on-plateau",
-        )
-    },
-    ("tracker", "tensorboard"): "engine-tensorboard",
-    ("tracker", "mlflow"): "engine-mlflow",
-    ("storage", "fsspec"): "engine-fsspec",
-    ("strategy", "ddp"): "engine-distributed",
-    ("strategy", "fsdp"): "engine-distributed",
-    ("strategy", "dask"): "engine-distributed",
-    ("section", "tune"): "engine-optuna",
-}
-
 
 @attrs.define
 class EmptyOptions:
@@ -167,13 +144,16 @@ class ComponentRegistry:
             return found
         installed = sorted(self._components.get(kind, {}))
         message = f"unknown {kind} {name!r}"
-        hint = difflib.get_close_matches(name, installed, n=1)
+        candidates = sorted({*installed, *known_names(f"{kind}.")})
+        hint = difflib.get_close_matches(name, candidates, n=1)
         fixes = []
-        if hint:
+        if hint and hint[0] != name:
             fixes.append(f"did you mean {hint[0]!r}?")
-        provider = KNOWN_PROVIDERS.get((kind, name))
-        if provider:
-            fixes.append(f"it is provided by {provider}: pip install {provider}")
+        # no install command guessed for a likely typo of a known name (never "pip install engine-xgbost")
+        typo = difflib.get_close_matches(name, candidates, n=1, cutoff=0.8)
+        provided = provider(f"{kind}.{name}", convention=None if typo else name)
+        if provided is not None:
+            fixes.append(provided.hint())
         fixes.append(f"installed: {', '.join(installed) if installed else 'none'}")
         return _raise(message, where, "; ".join(fixes))
 
@@ -185,11 +165,11 @@ class ComponentRegistry:
             for component in storages:
                 if wanted in component.schemes:
                     return component
-        provider = KNOWN_PROVIDERS[("storage", "fsspec")]
-        return _raise(
-            f"no storage plugin serves {scheme}:// URLs", where,
-            f"pip install {provider} (and the fsspec filesystem for {scheme}), or use a local path",
-        )
+        provided = provider("storage.fsspec", convention="fsspec")
+        assert provided is not None
+        fix = provided.hint() if provided.installed else \
+            f"{provided.install} (and the fsspec filesystem for {scheme})"
+        return _raise(f"no storage plugin serves {scheme}:// URLs", where, f"{fix}, or use a local path")
 
 
 def _import_plugin_module(component: Component) -> None:

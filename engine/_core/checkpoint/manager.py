@@ -19,6 +19,7 @@ from engine._core.checkpoint.manifest import (
     parse_manifest,
     verify,
 )
+from engine._core.checkpoint.participants import REQUIRED, RESERVED, by_state_key, describe
 from engine._core.checkpoint.state import FileData
 from engine._core.checkpoint.storage import CheckpointStorage
 from engine._core.errors import CheckpointError
@@ -141,10 +142,10 @@ class CheckpointManager:
         Deferred values stay deferred: :meth:`write` turns them into bytes.
         """
         files: dict[str, FileData] = {}
-        for name, participant in participants.items():
-            state = participant.state_dict()
-            files.update(state_files.encode(name, state))
-        files.update(state_files.encode("_participants", {"names": sorted(participants)}))
+        keyed = by_state_key(participants)
+        for key, (_, participant) in keyed.items():
+            files.update(state_files.encode(key, participant.state_dict()))
+        files.update(state_files.encode(RESERVED, {"names": sorted(keyed)}))
         return files
 
     def write(self, files: Mapping[str, FileData], *, step: int, epoch: int,
@@ -201,26 +202,38 @@ class CheckpointManager:
         A checkpoint whose files are missing or fail their checksum is skipped with a
         warning and the previous one is tried. Returns ``None`` if none is usable.
 
-        A participant the checkpoint holds no state for (a component added since it was
-        saved), or one named in :attr:`fresh` (a component replaced), starts fresh with a
-        notice: that is a changed spec, not damage. A participant whose ``load_state_dict``
-        rejects its state is a :class:`CheckpointError` naming it.
+        States are found by each participant's ``state_key`` (see
+        :mod:`engine._core.checkpoint.participants`). A participant the checkpoint holds no
+        state for (a component added since it was saved), or one named in :attr:`fresh` (a
+        component replaced), starts fresh with a notice: that is a changed spec, not damage.
+        No state for the loop or the backend is a :class:`CheckpointError`: the run cannot go
+        on without them. A participant whose ``load_state_dict`` rejects its state is a
+        :class:`CheckpointError` naming it.
         """
+        keyed = by_state_key(participants)
         for info in reversed(self.committed()):
             try:
-                states = self._read_verified(info, participants)
+                states = self._read_verified(info, keyed)
             except (ValueError, FileNotFoundError, KeyError) as exc:
                 self.warn(f"checkpoint {info.url} is damaged ({exc}); trying the previous one")
                 continue
-            fresh = sorted(name for name in participants if name not in states or name in self.fresh)
+            fresh = {key for key, (name, _) in keyed.items() if key not in states or name in self.fresh}
+            required = [describe(name, key) for key, (name, _) in keyed.items()
+                        if key not in states and name in REQUIRED and name not in self.fresh]
+            if required:
+                raise CheckpointError(
+                    f"checkpoint {info.url} holds no state for {', '.join(required)}", where="--resume",
+                    fix="resume with the plugins the checkpoint was made with (a state_key may have changed), "
+                        "or start a new run")
             if fresh:
-                self.notice(f"checkpoint {info.name} holds no state for {', '.join(fresh)} (added or "
-                          "replaced since it was saved): starting it fresh")
-            for name, participant in participants.items():
-                if name in fresh:
+                shown = sorted(describe(keyed[key][0], key) for key in fresh)
+                self.notice(f"checkpoint {info.name} holds no state for {', '.join(shown)} (added or "
+                            "replaced since it was saved): starting it fresh")
+            for key, (name, participant) in keyed.items():
+                if key in fresh:
                     continue
                 try:
-                    participant.load_state_dict(states[name])
+                    participant.load_state_dict(states[key])
                 except (KeyError, ValueError, TypeError, IndexError) as exc:
                     raise CheckpointError(
                         f"checkpoint {info.url}: {name} cannot load the state saved there "
@@ -231,8 +244,9 @@ class CheckpointManager:
         return None
 
     def _read_verified(self, info: CheckpointInfo,
-                       participants: Mapping[str, Participant]) -> dict[str, dict[str, Any]]:
-        """The verified states of the participants the checkpoint holds (every file is checked)."""
+                       participants: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        """The verified states the checkpoint holds of ``participants`` (by state key); every
+        file is checked."""
         cache: dict[str, bytes] = {}
 
         def read(file: str) -> bytes:
@@ -244,8 +258,8 @@ class CheckpointManager:
 
         for file in info.files:  # every file, so damage anywhere is found before loading
             read(file)
-        saved = set(state_files.decode("_participants", read)["names"])
-        return {name: state_files.decode(name, read) for name in participants if name in saved}
+        saved = set(state_files.decode(RESERVED, read)["names"])
+        return {key: state_files.decode(key, read) for key in participants if key in saved}
 
     # ------------------------------------------------------------------ retention
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from engine._core import __version__
 from engine._core.errors import EXIT_USAGE, EngineError, SpecError, UserCodeError
+from engine._core.providers import provider
 
 if TYPE_CHECKING:
     from engine._core.cli.commands import Command
@@ -19,8 +21,30 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports a bad command line as one line and exit status 2."""
 
     def error(self, message: str) -> NoReturn:
+        command = _INVALID_COMMAND.match(message)
+        provided = provider(f"command.{command.group(1)}") if command else None
+        if command and provided is not None:
+            message = f"unknown command {command.group(1)!r} — {provided.hint()}"
         print(f"engine: error: {message} (see {self.prog} --help)", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
+
+
+_INVALID_COMMAND = re.compile(r"argument COMMAND: invalid choice: '([^']*)'")
+
+
+def parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
+    """The parsed command line; an option that a plugin not loaded here would add is named
+    with that plugin's install command (read from ``engine.provides`` metadata)."""
+    args, unknown = parser.parse_known_args(argv)
+    for arg in unknown:
+        option = arg.partition("=")[0].removeprefix("--") if arg.startswith("--") else ""
+        provided = provider(f"option.{args.command}.{option}") if option else None
+        if provided is not None:
+            raise EngineError(f"unrecognized option --{option}", where=f"engine {args.command}",
+                              fix=provided.hint())
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
 
 
 def _plugin_args(argv: Sequence[str]) -> list[str]:
@@ -34,7 +58,9 @@ def _plugin_args(argv: Sequence[str]) -> list[str]:
     return found
 
 
-def build_parser(commands: Mapping[str, Command]) -> argparse.ArgumentParser:
+def build_parser(commands: Mapping[str, Command],
+                 configure: Callable[..., object] | None = None) -> argparse.ArgumentParser:
+    """The ``engine`` parser; ``configure`` is the ``engine_configure_command`` hook."""
     parser = _Parser(prog="engine", description="A plugin-based training engine.")
     parser.add_argument("--version", action="version", version=f"engine {__version__}")
     parser.add_argument("-p", metavar="NAME", action="append", default=[], dest="plugin_args",
@@ -43,6 +69,8 @@ def build_parser(commands: Mapping[str, Command]) -> argparse.ArgumentParser:
     for name, command in sorted(commands.items()):
         sub_parser = sub.add_parser(name, help=command.help, description=command.help)
         command.configure(sub_parser)
+        if configure is not None:
+            configure(name=name, parser=sub_parser)
         sub_parser.add_argument("-p", metavar="NAME", action="append", default=[], dest="plugin_args_after",
                                 help="as before the command: load or block (no:NAME) a plugin")
     return parser
@@ -59,12 +87,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         session = Session(_plugin_args(argv))
         commands = collect(session.plugins).commands
-        parser = build_parser(commands)
-        args = parser.parse_args(argv)
+        parser = build_parser(commands, session.plugins.hook.engine_configure_command)
+        args = parse(parser, argv)
         args.argv = argv  # the command line as given, for commands that re-launch themselves
         if args.command is None:
             parser.print_help()
             return EXIT_USAGE
+        taken = session.plugins.hook.engine_command_main(name=args.command, args=args)
+        if taken is not None:
+            return int(taken)
         return int(commands[args.command].handler(args, session))
     except EngineError as exc:
         report(exc)

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from cattrs.errors import BaseValidationError
 
-from engine._core.components import KNOWN_PROVIDERS, ComponentRegistry
+from engine._core.components import ComponentRegistry
 from engine._core.errors import EngineError, SpecError
+from engine._core.providers import provider
 from engine._core.redact import remember, remember_overrides
 from engine._core.spec.convert import converter, problems_of
 from engine._core.spec.model import CORE_SECTIONS, OPTIONAL_SECTIONS, Configured, RunOptions, Spec, run_name_problem
@@ -242,8 +243,8 @@ def _storage(problems: _Problems, registry: ComponentRegistry, url: str,
 def _unknown_section(problems: _Problems, key: str, known: list[str]) -> None:
     close = difflib.get_close_matches(key, known, n=1)
     fixes = [f"did you mean [{close[0]}]?"] if close else []
-    provider = KNOWN_PROVIDERS.get(("section", key))
-    if provider:
-        fixes.append(f"it is provided by {provider}: pip install {provider}")
+    provided = provider(f"section.{key}")
+    if provided is not None:
+        fixes.append(provided.hint())
     fixes.append(f"valid sections: {', '.join(known)}")
     problems.add(key, f"unknown section — {'; '.join(fixes)}")

@@ -1,19 +1,75 @@
-"""``python -m engine_distributed.launch --nproc N -- run SPEC …``: what ``engine run --nproc N`` runs.
+"""``engine run --nproc N``: the same command in N local processes under torchrun.
 
-torch's own launcher (torchrun, ``torch.distributed.run``) starts ``python -m engine run …``
-N times on this machine with a rendezvous on a free local port. When one worker fails,
-torchrun stops the others; this prints one line per failed worker instead of torchrun's
-report, and exits with the worker's status.
+:func:`relaunch` checks the request and runs ``python -m engine_distributed.launch --nproc N --
+run SPEC …`` (:func:`main`) in a child process, passing a SIGTERM on to it. There torch's own
+launcher (torchrun, ``torch.distributed.run``) starts ``python -m engine run …`` N times on
+this machine with a rendezvous on a free local port. When one worker fails, torchrun stops the
+others; this prints one line per failed worker instead of torchrun's report, and exits with the
+worker's status.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import signal
+import subprocess
 import sys
 import uuid
 from collections.abc import Sequence
+
+from engine import EngineError, parallelism_problems
+
+
+def relaunch(nproc: int, argv: Sequence[str]) -> int:
+    """Run ``engine ARGV`` (the command line as given, with ``--nproc N``) as ``nproc`` processes.
+
+    Each starts ``python -m engine run ...`` without ``--nproc``, with ``RANK``/``WORLD_SIZE``
+    set; the runs read them. Returns the exit status; a request that cannot work is one
+    :class:`engine.EngineError` line, before any process starts.
+    """
+    if nproc < 1:
+        raise EngineError(f"--nproc {nproc}: the number of processes must be at least 1",
+                          fix="pass --nproc 2 or more, or leave it out")
+    if parallelism_problems({"nproc": nproc}, where="run"):
+        raise EngineError(f"--nproc {nproc}: more processes than this machine can run",
+                          fix=f"pass at most {_usable_cores()} (its cores)")
+    if "TORCHELASTIC_RUN_ID" in os.environ or "WORLD_SIZE" in os.environ:
+        raise EngineError("--nproc was given to a process that torchrun already started",
+                          fix="drop --nproc from the command torchrun runs")
+    if importlib.util.find_spec("torch") is None:
+        raise EngineError(f"--nproc {nproc} needs torch, which is not installed",
+                          fix="pip install 'engine-distributed[torch]', or drop --nproc")
+    command = [sys.executable, "-m", "engine_distributed.launch", "--nproc", str(nproc), "--",
+               *_without_nproc(argv)]
+    launcher = subprocess.Popen(command)
+    # Ctrl-C reaches the workers from the terminal; a SIGTERM sent to this process is passed on
+    previous = {signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
+                signal.SIGTERM: signal.signal(signal.SIGTERM, lambda signum, _: launcher.send_signal(signum))}
+    try:
+        return launcher.wait()
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _without_nproc(argv: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--nproc":
+            skip = True
+        elif not arg.startswith("--nproc="):
+            out.append(arg)
+    return out
+
+
+def _usable_cores() -> int:
+    affinity = getattr(os, "sched_getaffinity", None)
+    return max(len(affinity(0)) if affinity is not None else os.cpu_count() or 1, 1)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

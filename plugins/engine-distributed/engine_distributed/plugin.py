@@ -1,11 +1,14 @@
-"""Entry point of engine-distributed: registers ``ddp``, ``fsdp`` and ``dask`` by import path.
+"""Entry point of engine-distributed: registers ``ddp``, ``fsdp`` and ``dask`` by import path,
+and adds ``engine run --nproc N`` (N local processes under torchrun).
 
 Neither torch nor dask is imported here; each strategy loads its library when a spec selects it.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
+import sys
 
 from engine import ComponentRegistry, Spec, hookimpl
 from engine_distributed.options import DaskOptions, DdpOptions, FsdpOptions
@@ -23,6 +26,25 @@ def engine_register_components(registry: ComponentRegistry) -> None:
                  description="FSDP2 (fully_shard) with sharded torch.distributed.checkpoint saves")
     registry.add("strategy", "dask", "engine_distributed.dask:DaskStrategy", options=DaskOptions,
                  description="XGBoost or LightGBM on a Dask cluster (local by default)")
+
+
+@hookimpl
+def engine_configure_command(name: str, parser: argparse.ArgumentParser) -> None:
+    if name == "run":
+        parser.add_argument("--nproc", type=int, default=None, metavar="N",
+                            help="train with N local processes through torchrun (needs a [strategy] "
+                                 "and engine-distributed[torch])")
+
+
+@hookimpl
+def engine_command_main(name: str, args: argparse.Namespace) -> int | None:
+    """``engine run --nproc N`` (N other than 1): relaunch the command under torchrun."""
+    nproc = getattr(args, "nproc", None)
+    if name != "run" or nproc is None or nproc == 1:
+        return None
+    from engine_distributed.launch import relaunch
+
+    return relaunch(nproc, getattr(args, "argv", sys.argv[1:]))
 
 
 @hookimpl
