@@ -4,6 +4,11 @@ A backend is a component of kind ``backend``. The loop owns cadence, stopping an
 order of events; the backend owns only the work. It is also registered as the plugin named
 ``backend`` for the run, so it may implement events, and its ``state_dict`` goes into every
 checkpoint.
+
+Besides the methods of :class:`Backend`, a backend may define optional ones, each read
+through a function below: ``test``, ``export_as_of``, ``is_finite``, ``metric_names`` and
+``dry_run``. A backend with an optimizer fires ``on_before_optimizer_step`` in
+``train_step`` (see :mod:`engine._core.hookspecs`).
 """
 
 from __future__ import annotations
@@ -41,7 +46,11 @@ class Backend(Protocol):
         """
 
     def evaluate(self, run: Run) -> dict[str, float]:
-        """Validation metrics (``val/loss``, ``val/accuracy``, ...)."""
+        """Validation metrics (``val/loss``, ``val/accuracy``, ...).
+
+        A backend with a held-out test split also defines ``test(run)`` (optional, see
+        :func:`final_test`), called once at the end of the run.
+        """
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue bit-identically: JSON values and bytes only.
@@ -59,6 +68,21 @@ class Backend(Protocol):
         In a run of several processes (``run.world_size > 1``) every process calls this, so
         a sharded model can be gathered; write only where ``run.is_main_process``.
         """
+
+
+def final_test(backend: object) -> Callable[[Run], dict[str, float]] | None:
+    """The backend's optional ``test(run) -> dict[str, float]``, or None.
+
+    A backend with a held-out test split defines it: the split's metrics (``test/loss``,
+    ``test/accuracy``, ...), or an empty dict when the run has no test split. The core calls
+    it once, at the end of a run that completed or stopped, after the models are exported,
+    on the trained model as it is then (the one exported as ``final``), and logs what it
+    returns like evaluation metrics: ``on_log``, ``metrics.jsonl``, ``summary.json``. In a
+    run of several processes every process calls it (reduce over them, as ``evaluate`` does).
+    ``export`` only writes the model: it evaluates nothing.
+    """
+    method = getattr(backend, "test", None)
+    return method if callable(method) else None
 
 
 def export_as_of(backend: object) -> Callable[[Path, str, int], Path | None] | None:

@@ -32,7 +32,9 @@ Where each event fires, as pseudocode of :func:`engine._core.loop.train`::
         while not run.should_stop:
             if run.step_in_epoch == 0:
                 on_epoch_start(run)
-            backend.train_step(run)              # one optimizer step / one boosting round
+            backend.train_step(run)              # one optimizer step / one boosting round;
+                                                 # a backend with an optimizer, within it:
+                on_before_optimizer_step(run, optimizer)  # gradients ready, not yet applied
             run.step += 1
             on_step(run)
             if log is due:                       # "log_every"
@@ -201,6 +203,25 @@ def on_step(run: Run) -> None:
     For PyTorch a step is one optimizer step (after gradient accumulation); for boosted
     trees, one boosting round. This fires every step: keep it cheap, and do not force a
     device sync here. Training metrics are in ``on_log`` at the log cadence.
+    """
+
+
+@hookspec
+def on_before_optimizer_step(run: Run, optimizer: Any) -> None:
+    """The gradients of the coming step are complete; the optimizer has not used them yet.
+
+    Fired inside ``backend.train_step`` by backends that have an optimizer (the torch
+    backend; boosted trees have none), once per optimizer step: after the backward pass of
+    every accumulated micro-batch, after the gradients are unscaled (a ``16-mixed``
+    gradient scaler), before they are clipped (``clip_norm``, ``clip_value``) and before
+    ``optimizer.step()``. ``run.step`` still counts the steps taken before: this is step
+    ``run.step + 1``, and ``on_step`` follows it. Each parameter's ``.grad`` is readable
+    (gradient norms, histograms); under a gradient scaler a step it will skip still fires,
+    with its non-finite gradients. ``optimizer`` is the backend's own (for torch, a
+    ``torch.optim.Optimizer``).
+
+    It fires every step, so a backend fires it only when some plugin implements it: a run
+    without one pays nothing. Keep it cheap (compute on the device, sync at your own cadence).
     """
 
 

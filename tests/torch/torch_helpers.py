@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import os
 import subprocess
 import sys
@@ -63,3 +64,31 @@ def error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("engine: error:")]
 
 
+
+
+#: A local plugin (``[run] plugins = ["gradprobe"]``) logging the global 2-norm of the
+#: gradients the optimizer is about to use, at every optimizer step.
+GRADIENT_PROBE = '''
+import torch
+from engine import hookimpl
+
+
+@hookimpl
+def on_before_optimizer_step(run, optimizer):
+    grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+    norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+    run.log({"grad/norm": norm.item()}, step=run.step + 1)
+'''
+
+
+def logged_grad_norms(tmp_path: Path, spec: dict[str, Any]) -> list[tuple[int, float]]:
+    """Run ``spec`` through the CLI with the gradient probe: ``(step, norm)`` it logged."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "gradprobe.py").write_text(GRADIENT_PROBE)
+    spec = copy.deepcopy(spec)
+    spec["run"]["plugins"] = ["gradprobe"]
+    (tmp_path / "spec.toml").write_text(toml_spec(spec))
+    result = engine("run", "spec.toml", "--run-dir", "run", "-q", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in (tmp_path / "run/metrics.jsonl").read_text().splitlines()]
+    return [(r["step"], r["grad/norm"]) for r in records if "grad/norm" in r]

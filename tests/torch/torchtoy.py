@@ -170,3 +170,20 @@ NOT_CALLABLE = 42
 class RaisingOptimizer(torch.optim.SGD):
     def __init__(self, params: Any, **options: Any):
         raise RuntimeError("the user's optimizer is broken")
+
+
+# ---------------------------------------------------------------- the test split (test_torch_test_split.py)
+
+class FailsOnFiveRows(Tiny):
+    """Tiny, whose forward raises on a batch of 5 rows: only the 5-row test split has one."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[0] == 5:
+            raise ValueError("the user's model fails on the test split")
+        return super().forward(x)
+
+
+def with_five_test_rows() -> dict[str, Any]:
+    sets = datasets(96, 37)
+    x, y = sets["val"].tensors
+    return {"train": sets["train"], "val": TensorDataset(x[:32], y[:32]), "test": TensorDataset(x[32:], y[32:])}

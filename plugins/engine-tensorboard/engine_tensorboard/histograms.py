@@ -17,14 +17,19 @@ def torch_model(backend: Any) -> Any | None:
     return model
 
 
-def parameter_histograms(model: Any, bins: int) -> list[tuple[str, HistogramProto]]:
-    """``("weights/<name>", proto)`` and ``("grads/<name>", proto)`` for every parameter."""
-    out = []
-    for name, parameter in model.named_parameters():
-        out.append((f"weights/{name}", _histogram(parameter, bins)))
-        if parameter.grad is not None:
-            out.append((f"grads/{name}", _histogram(parameter.grad, bins)))
-    return out
+def weight_histograms(model: Any, bins: int) -> list[tuple[str, HistogramProto]]:
+    """``("weights/<name>", proto)`` for every parameter."""
+    return [(f"weights/{name}", _histogram(parameter, bins)) for name, parameter in model.named_parameters()]
+
+
+def gradient_histograms(model: Any, bins: int) -> list[tuple[str, HistogramProto]]:
+    """``("grads/<name>", proto)`` for every parameter that has a gradient now.
+
+    Gradients exist only between the backward pass and the optimizer step: call it from
+    ``on_before_optimizer_step``.
+    """
+    return [(f"grads/{name}", _histogram(parameter.grad, bins)) for name, parameter in model.named_parameters()
+            if parameter.grad is not None]
 
 
 def _histogram(tensor: Any, bins: int) -> HistogramProto:

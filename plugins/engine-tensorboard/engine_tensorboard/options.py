@@ -17,7 +17,8 @@ class TensorBoardOptions(TrackerOptions):
     flush_secs: PositiveFloat = 30.0
     """Write buffered events at least this often; they are also written at every checkpoint and at the end."""
     histogram_every: PositiveInt | None = None
-    """Write weight and gradient histograms every N steps (torch backends exposing ``backend.model``)."""
+    """Write weight and gradient histograms every N steps (torch backends exposing ``backend.model``;
+    gradients where the backend fires ``on_before_optimizer_step``, as the torch backend does)."""
     histogram_bins: PositiveInt = 30
     hparams: bool = True
     """Record the spec's values as hparams, for the HParams dashboard."""

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TypeAlias
+from collections.abc import Callable
+from typing import Any, TypeAlias
 
 from tensorboard.compat.proto.event_pb2 import Event
+from tensorboard.compat.proto.summary_pb2 import HistogramProto
 
 from engine import CheckpointInfo, Run, redact
 from engine.session import dump_toml
 from engine_tensorboard import events
-from engine_tensorboard.histograms import parameter_histograms, torch_model
+from engine_tensorboard.histograms import gradient_histograms, torch_model, weight_histograms
 from engine_tensorboard.options import TensorBoardOptions
 from engine_tensorboard.records import EventFile
 
@@ -45,9 +47,11 @@ class TensorBoardTracker:
         self.last_write = time.monotonic()
         self.rate_from: tuple[int, float] = (0, time.perf_counter())
         if options.histogram_every:
-            # An instance attribute: the core forwards on_step only to trackers that have it,
+            # Instance attributes: the core forwards an event only to trackers that have it,
+            # and the backend fires on_before_optimizer_step only if someone implements it,
             # so a run without histograms pays nothing per step.
-            self.on_step = self._histograms
+            self.on_step = self._weight_histograms
+            self.on_before_optimizer_step = self._gradient_histograms
 
     # ------------------------------------------------------------------ events
 
@@ -103,15 +107,25 @@ class TensorBoardTracker:
         writer.write(record if isinstance(record, Event) else events.scalars(*record) for record in pending)
         self.last_write = time.monotonic()
 
-    def _histograms(self, run: Run) -> None:
+    def _weight_histograms(self, run: Run) -> None:
+        """``weights/<param>`` after every ``histogram_every``-th step (``on_step``)."""
+        self._histograms(run.step, run, weight_histograms)
+
+    def _gradient_histograms(self, run: Run, optimizer: object) -> None:
+        """``grads/<param>`` of every ``histogram_every``-th step, as the optimizer receives
+        them (``on_before_optimizer_step``: step ``run.step + 1``, unscaled, not yet clipped)."""
+        self._histograms(run.step + 1, run, gradient_histograms)
+
+    def _histograms(self, step: int, run: Run,
+                    histograms: Callable[[Any, int], list[tuple[str, HistogramProto]]]) -> None:
         every = self.options.histogram_every
-        if not every or run.step % every:
+        if not every or step % every:
             return
         model = torch_model(run.backend)
         if model is None:
             return
-        for tag, proto in parameter_histograms(model, self.options.histogram_bins):
-            self.pending.append(events.histogram(tag, run.step, proto))
+        for tag, proto in histograms(model, self.options.histogram_bins):
+            self.pending.append(events.histogram(tag, step, proto))
 
 
 def log_dir_of(run: Run, configured: str) -> str:

@@ -46,7 +46,6 @@ class TorchBackend:
         self.forward: Callable[[Any], tuple[torch.Tensor, Any, Any]] = _unset
         self.metrics: list[Callable[[torch.device], Metric]] = []
         self.schedule: Callable[[Run], float] | None = None
-        self.run: Run | None = None
         #: The distributed strategy (``[strategy]``), see :mod:`engine_torch.strategy`.
         self.strategy: TorchStrategy | None = None
         self._steps_per_epoch = 1
@@ -57,6 +56,8 @@ class TorchBackend:
         self._position = -1
         self._simple = False
         self._saved_settings: tuple[int, bool] | None = None
+        #: ``on_before_optimizer_step``'s caller, only while some plugin implements it.
+        self._before_optimizer_step: Callable[..., Any] | None = None
         #: Host copies of the state, reused from one checkpoint to the next (see state_dict).
         self._host = {part: state.HostBuffers() for part in ("model", "optimizer", "pending_losses")}
 
@@ -77,7 +78,6 @@ class TorchBackend:
 
     def _setup(self, run: Run) -> None:
         o = self.options
-        self.run = run
         warn_parallelism(run, {"threads": o.threads, "num_workers": o.num_workers}, where=WHERE)
         if o.threads:
             _set_threads(o.threads)
@@ -199,6 +199,13 @@ class TorchBackend:
             ) from None
 
     @hookimpl
+    def on_run_start(self, run: Run) -> None:
+        """Fire ``on_before_optimizer_step`` only if a plugin implements it (every plugin of the
+        run is registered by now): a run without one pays nothing per step."""
+        caller = run.hook.on_before_optimizer_step
+        self._before_optimizer_step = caller if caller.get_hookimpls() else None
+
+    @hookimpl
     def on_run_end(self) -> None:
         """Give the process back its thread count and determinism setting (runs may share a process)."""
         if self._saved_settings is not None:
@@ -240,16 +247,21 @@ class TorchBackend:
             factor = self.schedule(run)
             for group, base in zip(optimizer.param_groups, self.base_lrs, strict=True):
                 group["lr"] = base * factor
+        before_step = self._before_optimizer_step
         if self._simple:
             loss = self.forward(next(self._batches))[0]
             loss.backward()
+            if before_step is not None:
+                before_step(run=run, optimizer=optimizer)
             optimizer.step()
             optimizer.zero_grad()
             self._record(loss)
             return
-        self._general_step(optimizer)
+        self._general_step(run, optimizer, before_step)
 
-    def _general_step(self, optimizer: torch.optim.Optimizer) -> None:
+    def _general_step(self, run: Run, optimizer: torch.optim.Optimizer,
+                      before_step: Callable[..., Any] | None) -> None:
+        """Accumulate, unscale, ``on_before_optimizer_step``, clip, step: in that order."""
         o, scaler = self.options, self.scaler
         for _ in range(o.accumulate):
             batch = self._prepare(next(self._batches))
@@ -258,9 +270,12 @@ class TorchBackend:
             scaled = loss / o.accumulate if o.accumulate > 1 else loss
             (scaler.scale(scaled) if scaler is not None else scaled).backward()
             self._record(loss)
-        if o.clip_norm is not None or o.clip_value is not None:
-            if scaler is not None:
-                scaler.unscale_(optimizer)
+        clipping = o.clip_norm is not None or o.clip_value is not None
+        if scaler is not None and (clipping or before_step is not None):
+            scaler.unscale_(optimizer)  # once per step; scaler.step then does not unscale again
+        if before_step is not None:
+            before_step(run=run, optimizer=optimizer)
+        if clipping:
             if o.clip_norm is not None:
                 torch.nn.utils.clip_grad_norm_(self.module.parameters(), o.clip_norm)
             else:
@@ -333,6 +348,12 @@ class TorchBackend:
         for metric in metrics:
             results[f"{prefix}/{metric.name}"] = metric.compute()
         return results
+
+    def test(self, run: Run) -> dict[str, float]:
+        """The ``test`` split's metrics (``test/loss``, ``test/<metric>``), or none without one."""
+        if self.test_batches is None:
+            return {}
+        return self._evaluate(self.test_batches, run.seed, "test")
 
     def metric_names(self, run: Run) -> list[str]:
         """What :meth:`evaluate` reports: ``val/loss`` and ``val/<metric>`` per configured metric."""
@@ -435,8 +456,6 @@ class TorchBackend:
         self._epoch = self._position = -1
 
     def export(self, directory: Path, tag: str) -> Path | None:
-        if tag == "final" and self.test_batches is not None and self.run is not None:
-            self.run.log(self._evaluate(self.test_batches, self.run.seed, "test"))
         if self.strategy is None:
             return export.save_model(self.module, directory / f"{tag}.safetensors",
                                      model=self.options.model, model_args=self.options.model_args)
