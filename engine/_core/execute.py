@@ -48,6 +48,8 @@ class RunResult:
     dir: Path
     summary: dict[str, Any]
     error: EngineError | None = None
+    #: The step of the checkpoint this run resumed from; ``None`` when it started at step 0.
+    resumed_from: int | None = None
 
 
 def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str | Path | None = None,
@@ -119,7 +121,7 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
         finally:
             _unregister(plugins, registered)
             attempt.release()
-    return RunResult(run.status, run.exit_code, directory, summary, error)
+    return RunResult(run.status, run.exit_code, directory, summary, error, run.resumed_from)
 
 
 def set_up(spec: Spec, plugins: Plugins, directory: Path, *, fold: tuple[int, int] | None = None,

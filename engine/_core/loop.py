@@ -186,7 +186,7 @@ def train(run: Run, *, resume: bool) -> None:
             raise CheckpointError("no usable checkpoint to resume from (all were damaged)",
                                   where=run.checkpoints.storage.url,
                                   fix="start a new run (another run.name or --run-dir)")
-        run.last_checkpoint_step = run.step
+        run.last_checkpoint_step = run.resumed_from = run.step
         hook.on_resume(run=run, checkpoint=info)
 
     log_every, eval_every = Cadence(loop.log_every), Cadence(loop.eval_every)

@@ -46,6 +46,8 @@ class Run:
         self.seed = spec.run.seed
         #: True when this process continues a run from a checkpoint (``--resume``).
         self.resuming = False
+        #: The step of the checkpoint this process resumed from, or ``None``.
+        self.resumed_from: int | None = None
         self.step = 0
         self.epoch = 0
         self.step_in_epoch = 0

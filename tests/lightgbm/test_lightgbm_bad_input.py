@@ -6,80 +6,81 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from engine_tabular.testing import changed_csv, cli_in_process, refused_run_line
+from engine_tabular.testing import changed_csv, refused_run_line
 
 from engine._core.spec.toml_text import dump_toml
+from engine.testing import cli
 from engine.testing.without import engine_without
 
 
-def run_cli(tmp_path: Path, data: dict, params: dict | None = None, *, capfd: pytest.CaptureFixture) -> str:
+def run_cli(tmp_path: Path, data: dict, params: dict | None = None) -> str:
     spec = {
         "loop": {"max_steps": 5},
         "backend": {"use": "lightgbm", "params": params or {"objective": "binary", "verbosity": -1}, "data": data},
     }
-    return refused_run_line(spec, tmp_path, capfd)
+    return refused_run_line(spec, tmp_path)
 
 
-def test_missing_label_column(csvs, tmp_path, capfd):
-    line = run_cli(tmp_path, {"train": str(csvs[0]), "label": "diagnosis"}, capfd=capfd)
+def test_missing_label_column(csvs, tmp_path):
+    line = run_cli(tmp_path, {"train": str(csvs[0]), "label": "diagnosis"})
     assert "backend.data.label" in line and "'diagnosis'" in line and "mean_radius" in line
 
 
-def test_non_numeric_column_not_declared_categorical(tmp_path, capfd):
+def test_non_numeric_column_not_declared_categorical(tmp_path):
     pd.DataFrame({"colour": ["red", "blue"] * 10, "x": range(20), "label": [0, 1] * 10}).to_csv(
         tmp_path / "d.csv", index=False)
-    line = run_cli(tmp_path, {"train": "d.csv"}, capfd=capfd)
+    line = run_cli(tmp_path, {"train": "d.csv"})
     assert "backend.data.categorical" in line and "'colour'" in line
 
 
-def test_parameter_the_library_rejects(csvs, tmp_path, capfd):
-    line = run_cli(tmp_path, {"train": str(csvs[0])}, {"objective": "binray", "verbosity": -1}, capfd=capfd)
+def test_parameter_the_library_rejects(csvs, tmp_path):
+    line = run_cli(tmp_path, {"train": str(csvs[0])}, {"objective": "binray", "verbosity": -1})
     assert line.startswith("engine: error: backend.params.objective: lightgbm rejected objective = 'binray'")
     assert "Unknown objective type name: binray" in line
 
 
-def test_rounds_belong_to_the_loop(csvs, tmp_path, capfd):
-    line = run_cli(tmp_path, {"train": str(csvs[0])}, {"objective": "binary", "num_iterations": 10}, capfd=capfd)
+def test_rounds_belong_to_the_loop(csvs, tmp_path):
+    line = run_cli(tmp_path, {"train": str(csvs[0])}, {"objective": "binary", "num_iterations": 10})
     assert "backend.params.num_iterations" in line and "loop.max_steps" in line
 
 
-def test_empty_validation_set(csvs, tmp_path, capfd):
+def test_empty_validation_set(csvs, tmp_path):
     pd.read_csv(csvs[1]).iloc[:0].to_csv(tmp_path / "empty.csv", index=False)
-    line = run_cli(tmp_path, {"train": str(csvs[0]), "valid": "empty.csv"}, capfd=capfd)
+    line = run_cli(tmp_path, {"train": str(csvs[0]), "valid": "empty.csv"})
     assert "backend.data.valid" in line and "no rows" in line
 
 
-def test_holdout_too_small_for_a_validation_row(tmp_path, capfd):
+def test_holdout_too_small_for_a_validation_row(tmp_path):
     pd.DataFrame({"x": [1.0, 2.0], "label": [0, 1]}).to_csv(tmp_path / "d.csv", index=False)
-    line = run_cli(tmp_path, {"train": "d.csv", "val_fraction": 0.1}, capfd=capfd)
+    line = run_cli(tmp_path, {"train": "d.csv", "val_fraction": 0.1})
     assert "backend.data.val_fraction" in line and "validation set is empty" in line
 
 
 @pytest.mark.parametrize("source", ["missing.csv", "http://127.0.0.1:9/train.csv"], ids=["file", "url"])
-def test_source_that_cannot_be_read(tmp_path, source, capfd):
-    line = run_cli(tmp_path, {"train": source}, capfd=capfd)
+def test_source_that_cannot_be_read(tmp_path, source):
+    line = run_cli(tmp_path, {"train": source})
     assert "backend.data.train" in line and f"cannot read {source!r}" in line
 
 
-def test_csv_with_a_ragged_row_names_the_line(tmp_path, capfd):
+def test_csv_with_a_ragged_row_names_the_line(tmp_path):
     (tmp_path / "ragged.csv").write_text("a,b,label\n1,2,0\n3,4,1\n5,6,7,1\n7,8,0\n")
-    line = run_cli(tmp_path, {"train": "ragged.csv"}, capfd=capfd)
+    line = run_cli(tmp_path, {"train": "ragged.csv"})
     assert "'ragged.csv' line 4 has 4 fields, the header has 3" in line
 
 
-def test_an_infinite_label_is_refused(csvs, tmp_path, capfd):
+def test_an_infinite_label_is_refused(csvs, tmp_path):
     def inf(frame):
         frame["label"] = frame["label"].astype(float)
         frame.loc[4, "label"] = float("inf")
     data = {"train": changed_csv(csvs[0], tmp_path, "d.csv", inf)}
-    line = run_cli(tmp_path, data, {"objective": "regression", "verbosity": -1}, capfd=capfd)
+    line = run_cli(tmp_path, data, {"objective": "regression", "verbosity": -1})
     assert "backend.data.label" in line and "1 infinite value(s) (first in data row 5)" in line
 
 
-def test_an_infinite_feature_is_refused_and_named(csvs, tmp_path, capfd):
+def test_an_infinite_feature_is_refused_and_named(csvs, tmp_path):
     data = {"train": changed_csv(csvs[0], tmp_path, "d.csv", lambda f: f.__setitem__("mean_area", f["mean_area"].where(
         f.index != 7, float("inf"))))}
-    line = run_cli(tmp_path, data, capfd=capfd)
+    line = run_cli(tmp_path, data)
     assert "column 'mean_area' of training data 'd.csv'" in line and "first in data row 8" in line
 
 
@@ -89,19 +90,20 @@ def test_missing_feature_values_still_train(csvs, tmp_path):
     spec = {"loop": {"max_steps": 3}, "backend": {"use": "lightgbm", "params": {"objective": "binary"},
                                                   "data": {"train": name}}}
     (tmp_path / "spec.toml").write_text(dump_toml(spec))
-    assert cli_in_process(["run", "spec.toml", "--run-dir", str(tmp_path / "run"), "-q"], tmp_path) == 0
+    result = cli("run", "spec.toml", "--run-dir", str(tmp_path / "run"), "-q", cwd=tmp_path, in_process=True)
+    assert result.code == 0, result
 
 
-def test_one_class_classification_data_is_refused(csvs, tmp_path, capfd):
+def test_one_class_classification_data_is_refused(csvs, tmp_path):
     data = {"train": changed_csv(csvs[0], tmp_path, "d.csv", lambda f: f.__setitem__("label", 0))}
-    line = run_cli(tmp_path, data, capfd=capfd)
+    line = run_cli(tmp_path, data)
     assert "backend.data.label" in line and "one class of label 'label' (0.0)" in line
 
 
-def test_a_binary_objective_on_three_classes(csvs, tmp_path, capfd):
+def test_a_binary_objective_on_three_classes(csvs, tmp_path):
     three = [i % 3 for i in range(len(pd.read_csv(csvs[0])))]
     data = {"train": changed_csv(csvs[0], tmp_path, "d.csv", lambda f: f.__setitem__("label", three))}
-    line = run_cli(tmp_path, data, capfd=capfd)
+    line = run_cli(tmp_path, data)
     assert "backend.params.objective" in line and "3 distinct values (0.0, 1.0, 2.0)" in line
     assert 'objective = "multiclass" with num_class = 3' in line
 
@@ -110,8 +112,8 @@ def test_a_binary_objective_on_three_classes(csvs, tmp_path, capfd):
     ({"learning_rate": {"a": 1}}, ["backend.params.learning_rate", "{'a': 1}"]),
     ({"bagging_fraction": "half", "bagging_freq": 1}, ["backend.params.bagging_fraction", "must be a number"]),
 ])
-def test_a_parameter_value_of_the_wrong_type(csvs, tmp_path, capfd, params, words):
-    line = run_cli(tmp_path, {"train": str(csvs[0])}, {"objective": "binary", **params}, capfd=capfd)
+def test_a_parameter_value_of_the_wrong_type(csvs, tmp_path, params, words):
+    line = run_cli(tmp_path, {"train": str(csvs[0])}, {"objective": "binary", **params})
     assert all(word in line for word in words), line
 
 
@@ -125,6 +127,6 @@ def test_without_the_lightgbm_package_check_names_it(csvs, tmp_path):
 
 
 @pytest.mark.parametrize("key", ["num_threads", "nthreads"])
-def test_thousands_of_threads_are_refused(csvs, tmp_path, capfd, key):
-    line = run_cli(tmp_path, {"train": str(csvs[0])}, {"objective": "binary", key: 100000}, capfd=capfd)
+def test_thousands_of_threads_are_refused(csvs, tmp_path, key):
+    line = run_cli(tmp_path, {"train": str(csvs[0])}, {"objective": "binary", key: 100000})
     assert f"backend.params.{key}: {key} = 100000 is more than this machine can run" in line

@@ -31,13 +31,13 @@ MISTAKES: list[tuple[str, str, dict[str, Any], dict[str, Any], dict[str, Any], l
 
 @pytest.mark.parametrize(("estimator", "options", "data", "sections", "words"), [m[1:] for m in MISTAKES],
                          ids=[m[0] for m in MISTAKES])
-def test_check_and_run_refuse_the_mistake_before_anything_is_written(csvs, tmp_path: Path, capfd, estimator,
+def test_check_and_run_refuse_the_mistake_before_anything_is_written(csvs, tmp_path: Path, estimator,
                                                                     options, data, sections, words) -> None:
     spec = {"loop": {"max_steps": 3},
             "backend": {"use": "sklearn", "estimator": estimator, "data": {"train": str(csvs[0]), **data},
                         **options},
             **sections}
-    refused_by_check_and_run(spec, tmp_path, capfd, words)
+    refused_by_check_and_run(spec, tmp_path, words)
 
 
 @pytest.mark.parametrize(("estimator", "monitor"), [
@@ -45,17 +45,17 @@ def test_check_and_run_refuse_the_mistake_before_anything_is_written(csvs, tmp_p
     ("sklearn.linear_model:SGDClassifier", "val/accuracy"),
     (TREE, "val/log_loss"),
 ])
-def test_the_reported_metrics_are_the_ones_evaluated(csvs, tmp_path: Path, capfd, estimator, monitor) -> None:
+def test_the_reported_metrics_are_the_ones_evaluated(csvs, tmp_path: Path, estimator, monitor) -> None:
     spec = {"loop": {"max_steps": 2},
             "backend": {"use": "sklearn", "estimator": estimator,
                         "data": {"train": str(csvs[0]), "valid": str(csvs[1])}},
             "early_stop": {"monitor": monitor}}
-    passed_by_check_and_run(spec, tmp_path, capfd)
+    passed_by_check_and_run(spec, tmp_path)
 
 
-def test_a_scorer_served_by_another_method_passes(csvs, tmp_path: Path, capfd) -> None:
+def test_a_scorer_served_by_another_method_passes(csvs, tmp_path: Path) -> None:
     spec = {"loop": {"max_steps": 1},
             "backend": {"use": "sklearn", "estimator": "sklearn.linear_model:RidgeClassifier",
                         "metrics": ["roc_auc"], "data": {"train": str(csvs[0]), "valid": str(csvs[1])}},
             "early_stop": {"monitor": "val/roc_auc"}}
-    passed_by_check_and_run(spec, tmp_path, capfd)
+    passed_by_check_and_run(spec, tmp_path)

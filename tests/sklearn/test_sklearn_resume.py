@@ -7,10 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import skops.io as sio
-from engine_tabular.testing import cli_in_process, kill_after_checkpoint, write_slowdown_plugin
 
-from engine._core.spec.toml_text import dump_toml
-from engine.testing import run_spec
+from engine.testing import kill_and_resume
 
 
 def spec(csvs: tuple[Path, Path]) -> dict:
@@ -29,14 +27,8 @@ def predictions(path: str | Path, valid: Path) -> np.ndarray:
     return model.predict_proba(pd.read_csv(valid).drop(columns=["label"]))
 
 
-def test_sigkill_and_resume_gives_the_same_forest(csvs, tmp_path, capfd):
-    uninterrupted = run_spec(spec(csvs), tmp_path / "uninterrupted")
-    run = spec(csvs)
-    run["run"]["plugins"] = [write_slowdown_plugin(tmp_path, 0.1)]
-    (tmp_path / "spec.toml").write_text(dump_toml(run))
-    directory = tmp_path / "interrupted"
-    args = ["run", "spec.toml", "--run-dir", str(directory), "--quiet"]
-    assert kill_after_checkpoint(args, tmp_path, directory / "checkpoints") < 12
-    assert cli_in_process([*args, "--resume"], tmp_path) == 0, capfd.readouterr().err
-    resumed = predictions(directory / "model" / "final.skops", csvs[1])
-    assert np.array_equal(resumed, predictions(uninterrupted.summary["model"]["final"], csvs[1]))
+def test_sigkill_and_resume_gives_the_same_forest(csvs, tmp_path):
+    runs = kill_and_resume(spec(csvs), tmp_path, kill_at=7)
+    assert runs.killed.code == -9 and runs.resumed.resumed_from == 6 and runs.resumed.status == "completed"
+    resumed = predictions(runs.resumed.summary["model"]["final"], csvs[1])
+    assert np.array_equal(resumed, predictions(runs.uninterrupted.summary["model"]["final"], csvs[1]))

@@ -132,8 +132,8 @@ def checkpoints_command(args: argparse.Namespace, session: Session) -> int:
 def new_plugin_command(args: argparse.Namespace, session: Session) -> int:
     from engine._core.scaffold import new_plugin
 
-    root = new_plugin(args.name, Path(args.dir))
-    print(f"wrote {root}: pip install -e {root}[test] && pytest {root}")
+    root = new_plugin(args.name, Path(args.dir), args.kind, commands=collect(session.plugins).commands)
+    print(f"wrote {root} ({args.kind}): pip install -e {root}[test] && pytest {root}")
     return EXIT_OK
 
 
@@ -164,8 +164,11 @@ def engine_add_commands(commands: CommandRegistry) -> None:
                  configure=configure_checkpoints, handler=checkpoints_command)
 
     def configure_new_plugin(parser: argparse.ArgumentParser) -> None:
+        from engine._core.scaffold import add_kind_argument
+
         parser.add_argument("name", metavar="NAME", help="plugin name, e.g. csv (package engine-csv)")
         parser.add_argument("--dir", default=".", help="where to write the package (default: here)")
+        add_kind_argument(parser)
 
     commands.add("new-plugin", help="write a pip-installable plugin package with tests",
                  configure=configure_new_plugin, handler=new_plugin_command)
