@@ -53,3 +53,10 @@ def test_cli_reports_a_bad_spec_as_a_user_sees_it(tmp_path, in_process):
 def test_cli_in_process_returns_the_status_of_a_usage_error(tmp_path):
     result = cli("run", "spec.toml", "--no-such-flag", cwd=tmp_path, in_process=True)
     assert result.code == 2 and "--no-such-flag" in result.err
+
+
+def test_cli_in_process_captures_what_native_code_writes_to_the_file_descriptors(tmp_path):
+    (tmp_path / "native.py").write_text("import os\n\ndef on_run_start(run):\n    os.write(2, b'from C\\n')\n")
+    (tmp_path / "spec.toml").write_text(FOUR_STEPS.replace("[backend]", '[run]\nplugins = ["native"]\n[backend]'))
+    result = cli("run", "spec.toml", "--run-dir", "run", "-q", cwd=tmp_path, in_process=True)
+    assert result.code == 0 and result.err == "from C\n", result
