@@ -99,6 +99,8 @@ def test_the_index_of_this_project_s_plugins_is_their_own_declarations():
     pyprojects = sorted((REPO / "plugins").glob("*/pyproject.toml"))
     index = providers.index_from(pyprojects)
     assert {"backend.xgboost", "section.tune", "option.run.nproc", "strategy.ddp"} <= set(index)
-    shipped = (Path(providers.__file__).with_name(providers.INDEX_FILE)).read_text()
+    installed = Path(providers.__file__).with_name(providers.INDEX_FILE)
+    assert installed.exists(), f"{installed} is not installed: list it in [tool.setuptools.package-data]"
+    shipped = installed.read_text()
     assert shipped == providers.dump_index(index), \
         "regenerate it: python -m engine._core.providers plugins/*/pyproject.toml"

@@ -42,3 +42,12 @@ def test_blocking_engine_distributed_takes_nproc_away_and_says_so(spec: Path) ->
     assert result.code == 2 and result.error_lines == [
         "engine: error: engine run: unrecognized option --nproc — it is provided by engine-distributed, which is "
         "installed but not loaded (blocked with -p no:distributed, or ENGINE_DISABLE_PLUGIN_AUTOLOAD is set)"], result
+
+
+def test_nproc_without_torch_names_the_extra_to_install(spec: Path) -> None:
+    (spec / "sitecustomize.py").write_text('import sys\nsys.modules["torch"] = None  # as if not installed\n')
+    result = engine_cli("run", "s.toml", "--nproc", "2", cwd=spec)
+    assert result.code == 2 and result.error_lines == [
+        "engine: error: --nproc 2 needs torch, which is not installed — pip install 'engine-distributed[torch]', "
+        "or drop --nproc"], result
+    assert not (spec / "runs").exists()
