@@ -19,7 +19,7 @@ from engine_optuna.space import Param, grid, parse_space
 from engine_optuna.storage import default_storage, is_rdb, open_storage
 from engine_optuna.trial import TRIALS_DIR, TrialRunner
 from engine_optuna.trial_spec import trial_raw
-from engine_optuna.worker import Budget, run_worker
+from engine_optuna.worker import REFUSALS_TO_STOP, Budget, repeated_refusal, run_worker
 from engine_optuna.workers import spawn_workers
 
 
@@ -66,6 +66,13 @@ def tune_command(args: argparse.Namespace, session: Session) -> int:
                    heartbeat=is_rdb(url), report=_reporter([m for m, _ in goals]))
     if args.worker:
         return EXIT_OK
+    refused = repeated_refusal(study, n_trials)
+    if refused is not None:
+        count = min(REFUSALS_TO_STOP, n_trials)
+        tune_dir.mkdir(parents=True, exist_ok=True)
+        results.write_trials_csv(study, tune_dir / results.TRIALS_CSV)  # the refused trials, for the record
+        raise EngineError(f"the first {count} trials were all refused: {refused}", where="tune.space",
+                          fix="narrow the search space to values the spec accepts")
     return _finish(study, raw, tune_dir, spec.run.name, url)
 
 
@@ -145,6 +152,8 @@ def _reporter(metrics: list[str]) -> Any:
     def report(trial: Any) -> None:
         if trial.values:
             shown = "  ".join(f"{m}={v:.6g}" for m, v in zip(metrics, trial.values, strict=True))
+        elif trial.user_attrs.get("fail_reason"):
+            shown = trial.user_attrs["fail_reason"]
         else:
             last = trial.last_step
             shown = f"at step {last}" if last is not None else ""

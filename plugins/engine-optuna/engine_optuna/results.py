@@ -86,11 +86,13 @@ def write_trials_csv(study: Any, path: Path) -> None:
             trial.number, trial.state.name, *values, *(trial.params.get(p) for p in params),
             trial.user_attrs.get("steps"), None if duration is None else round(duration, 3),
             trial.system_attrs.get("failed_trial"), trial.user_attrs.get("run_dir"),
+            trial.user_attrs.get("fail_reason"),
         ])
     partial = path.with_name(f".{path.name}.partial")
     with partial.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["number", "state", *metrics, *params, "steps", "seconds", "retry_of", "run_dir"])
+        writer.writerow(["number", "state", *metrics, *params, "steps", "seconds", "retry_of", "run_dir",
+                         "fail_reason"])
         writer.writerows(rows)
     os.replace(partial, path)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from engine import EngineError, Run, hookimpl
+from engine import EngineError, Run, RunStatus, hookimpl
 from engine.session import Plugins, RawSpec, RunResult, run, structure
 from engine_optuna.space import Param, suggest
 from engine_optuna.trial_spec import trial_raw
@@ -21,6 +21,11 @@ REPORTER_NAME = "optuna-trial"
 
 class TrialFailedError(Exception):
     """The trial's run failed (a crash, a non-finite loss); the study goes on."""
+
+
+class TrialRefusedError(TrialFailedError):
+    """The engine refused the trial's sampled spec before it ran; the study goes on, unless
+    the first trials are all refused the same way (:func:`engine_optuna.worker.repeated_refusal`)."""
 
 
 def worker_id() -> str:
@@ -78,23 +83,31 @@ class TrialRunner:
         values = suggest(trial, self.params)
         directory = self.tune_dir / TRIALS_DIR / str(trial.number)
         trial.set_user_attr("run_dir", str(directory))
-        spec = structure(trial_raw(self.raw, values, f"{self.name}-trial-{trial.number}"), self.plugins)
+        try:
+            spec = structure(trial_raw(self.raw, values, f"{self.name}-trial-{trial.number}"), self.plugins)
+        except EngineError as exc:  # a sampled value the spec refuses
+            raise _refused(trial, exc) from None
         cv = spec.cv is not None
         reporter = TrialReporter(trial, self.metrics, self.prune and not cv)  # the check refuses a pruner with [cv]
         self.plugins.register(reporter, REPORTER_NAME, "engine-optuna, for the trial")
         try:
             result = run(spec, run_dir=directory, console="quiet", shared=self.shared)  # every fold with [cv]
+        except EngineError as exc:  # refused at set-up, before anything is written (a warmup past the run's end)
+            raise _refused(trial, exc) from None
         finally:
             self.plugins.unregister(REPORTER_NAME)
         trial.set_user_attr("steps", int(result.summary.get("steps", reporter.steps)))
-        interrupted = result.status == "interrupted" or "interrupted" in reporter.statuses  # a fold, with [cv]
-        failed = result.status == "failed" and not interrupted
+        interrupted = (result.status == RunStatus.INTERRUPTED
+                       or RunStatus.INTERRUPTED in reporter.statuses)  # a fold, with [cv]
+        failed = result.status == RunStatus.FAILED and not interrupted
         state = "FAIL" if failed or interrupted else "PRUNED" if reporter.pruned_at is not None else "COMPLETE"
         _write_trial_record(directory, trial.number, values, state, _reason(result))
         if interrupted:
             raise KeyboardInterrupt
         if failed:
-            raise TrialFailedError(_reason(result) or "the run failed")
+            reason = _reason(result) or "the run failed"
+            trial.set_user_attr("fail_reason", reason.splitlines()[0])
+            raise TrialFailedError(reason)
         if reporter.pruned_at is not None:
             raise optuna.TrialPruned(f"pruned at step {reporter.pruned_at}")
         found = _cv_means(trial, result, self.metrics) if cv else reporter.last
@@ -105,6 +118,14 @@ class TrialRunner:
                               where="tune.metric", fix=f"optimise an evaluation metric: {reported}")
         chosen = [found[m] for m in self.metrics]
         return chosen[0] if len(chosen) == 1 else tuple(chosen)
+
+
+def _refused(trial: Any, exc: EngineError) -> TrialRefusedError:
+    """Record why the engine refused the trial's spec, as one line, on the trial."""
+    reason = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    trial.set_user_attr("fail_reason", reason)
+    trial.set_user_attr("refused", True)
+    return TrialRefusedError(reason)
 
 
 def _cv_means(trial: Any, result: RunResult, metrics: list[str]) -> dict[str, float]:

@@ -8,6 +8,7 @@ elsewhere it waits, so that a trial lost with a killed worker is run again here.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import sys
 import time
@@ -20,6 +21,9 @@ import attrs
 from engine_optuna.trial import TrialFailedError
 
 POLL_SECONDS = 0.5
+#: A study whose first trials (this many, or all of a smaller budget) were all refused the
+#: same way stops with that reason: the space, not the sample, is wrong.
+REFUSALS_TO_STOP = 3
 
 
 def process_alive(pid: int) -> bool:
@@ -74,7 +78,22 @@ def run_worker(study: Any, objective: Callable[[Any], Any], budget: Budget, *, r
                 time.sleep(POLL_SECONDS)  # the last trials run elsewhere; take over if one dies
                 continue
             return
+        if repeated_refusal(study, budget.n_trials) is not None:
+            return
         study.optimize(objective, n_trials=1, catch=(TrialFailedError,), callbacks=[after_trial])
+
+
+def repeated_refusal(study: Any, n_trials: int) -> str | None:
+    """The reason the first trials of the study were all refused, if they were all refused
+    the same way (numbers aside: a refused value differs from trial to trial), else ``None``."""
+    from optuna.trial import TrialState
+
+    count = min(REFUSALS_TO_STOP, n_trials)
+    first = sorted(study.get_trials(deepcopy=False), key=lambda t: t.number)[:count]
+    if len(first) < count or any(t.state != TrialState.FAIL or not t.user_attrs.get("refused") for t in first):
+        return None
+    reasons = {re.sub(r"[-+]?\d[\d.]*(e[-+]?\d+)?", "#", t.user_attrs.get("fail_reason", "")) for t in first}
+    return str(first[0].user_attrs.get("fail_reason")) if len(reasons) == 1 else None
 
 
 def _live_local_trials(trials: list[Any]) -> bool:
