@@ -16,6 +16,7 @@ from engine._core import rundir
 from engine._core.errors import EXIT_FAILED, TrainingError
 from engine._core.lock import LOCK_FILE, RunDirectoryLock
 from engine._core.restart import print_notice, unwritable
+from engine._core.status import RunStatus
 from engine._core.storage_policy import FIX, write_record
 
 if TYPE_CHECKING:
@@ -93,8 +94,8 @@ def _run_folds(spec: Spec, plugins: Plugins, directory: Path, folds: int, *, res
         fold_dir = directory / f"fold-{fold}"
         if resume and (fold_dir / rundir.SUMMARY_FILE).exists():
             done = _read_summary(fold_dir)
-            if done.get("status") in ("completed", "stopped"):
-                results.append(RunResult(done["status"], 0, fold_dir, done))
+            if done.get("status") in (RunStatus.COMPLETED, RunStatus.STOPPED):
+                results.append(RunResult(RunStatus(done["status"]), 0, fold_dir, done))
                 continue
         result = execute(spec, plugins, resume=resume, run_dir=fold_dir, console=console,
                          fold=(fold, folds), shared=shared, allow_changes=allow_changes)  # data loaded once
@@ -108,7 +109,7 @@ def _run_folds(spec: Spec, plugins: Plugins, directory: Path, folds: int, *, res
     if message is not None:  # the storage policy, as for one run's summary
         _warn(f"{message}; each fold's own summary.json is in its fold-<k> folder")
         if spec.checkpoint.on_error == "fail" and exit_code == 0:
-            summary["status"], exit_code, error = "failed", EXIT_FAILED, TrainingError(message, fix=FIX)
+            summary["status"], exit_code, error = RunStatus.FAILED, EXIT_FAILED, TrainingError(message, fix=FIX)
     return RunResult(summary["status"], exit_code, directory, summary, error)
 
 
@@ -126,7 +127,7 @@ def summarise(spec: Spec, results: Sequence[RunResult]) -> dict[str, Any]:
     complete = len(results) == (spec.cv.folds if spec.cv else 0) and all(r.exit_code == 0 for r in results)
     return {
         "name": spec.run.name,
-        "status": "completed" if complete else "failed",
+        "status": RunStatus.COMPLETED if complete else RunStatus.FAILED,
         "folds": len(results),
         "metrics": {
             name: {"mean": statistics.fmean(v), "std": statistics.pstdev(v) if len(v) > 1 else 0.0,

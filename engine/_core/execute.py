@@ -17,6 +17,7 @@ import attrs
 from engine._core import loop, restart, rundir
 from engine._core.backend import export_as_of
 from engine._core.checkpoint.manager import CheckpointManager
+from engine._core.collective import Processes
 from engine._core.errors import (
     EXIT_FAILED,
     EXIT_OK,
@@ -33,6 +34,7 @@ from engine._core.preflight import preflight
 from engine._core.redact import redact_text
 from engine._core.run import Run
 from engine._core.spec.model import Configured, Spec
+from engine._core.status import RunStatus
 from engine._core.storage_policy import describe, write_failed, write_record
 from engine._core.tracking import guard
 
@@ -43,7 +45,7 @@ ERROR_LOG = "error.log"
 class RunResult:
     """How a run ended: its status, exit code, directory and summary."""
 
-    status: str
+    status: RunStatus
     exit_code: int
     dir: Path
     summary: dict[str, Any]
@@ -78,7 +80,7 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
     # Under a multi-process strategy only the main process writes the run directory's records.
     main = run.is_main_process
 
-    run.resuming = resume
+    run._resuming = resume
     registered: list[str] = []
     try:
         if main:
@@ -100,7 +102,7 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
         with _signals_stop(run):
             try:
                 loop.train(run, resume=resume)
-                if run.status in ("completed", "stopped"):
+                if run.status.finished:
                     _export_models(run)
             except BaseException as exc:
                 error = _failure(run, exc)
@@ -110,18 +112,18 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
                     raise
     finally:
         manager.close()  # the run never exits before its last save is written
-        run.exit_code = _exit_code(run, error)
+        run._loop.exit_code = _exit_code(run, error)
         summary = _write_summary(run)
         try:
             run.hook.on_run_end(run=run, status=run.status)
         except Exception as exc:  # a plugin failing at the very end still fails the run
             error = _failure(run, exc)
-            run.exit_code = _exit_code(run, error)
+            run._loop.exit_code = _exit_code(run, error)
             summary = _write_summary(run)
         finally:
             _unregister(plugins, registered)
             attempt.release()
-    return RunResult(run.status, run.exit_code, directory, summary, error, run.resumed_from)
+    return RunResult(run.status, run._loop.exit_code, directory, summary, error, run.resumed_from)
 
 
 def set_up(spec: Spec, plugins: Plugins, directory: Path, *, fold: tuple[int, int] | None = None,
@@ -135,7 +137,7 @@ def set_up(spec: Spec, plugins: Plugins, directory: Path, *, fold: tuple[int, in
     storage = build_storage(spec, directory)
     manager = CheckpointManager(storage, asynchronous=spec.checkpoint.asynchronous)
     run = Run(spec, plugins, directory, fold=fold, console=console, shared=shared)
-    run.checkpoints = manager
+    run._checkpoints = manager
     manager.warn = lambda message: run.warn(message)
     random.seed(spec.run.seed)
     try:
@@ -147,7 +149,7 @@ def set_up(spec: Spec, plugins: Plugins, directory: Path, *, fold: tuple[int, in
     return run
 
 
-def tear_down(run: Run, status: str = "failed") -> None:
+def tear_down(run: Run, status: str = RunStatus.FAILED) -> None:
     """Give back what :func:`set_up` took when no run follows it (``engine check``, a set-up
     that failed): the backend's and the strategy's ``on_run_end`` (thread settings, a process
     group, a cluster). Other components were only built, not started. Writes nothing."""
@@ -159,7 +161,7 @@ def tear_down(run: Run, status: str = "failed") -> None:
             accepted = inspect.signature(method).parameters
         except (TypeError, ValueError):
             continue
-        offered = {"run": run, "status": status}
+        offered = {"run": run, "status": RunStatus(status)}
         with contextlib.suppress(Exception):
             method(**{name: value for name, value in offered.items() if name in accepted})
     if run.checkpoints is not None:
@@ -201,8 +203,8 @@ def _write_summary(run: Run) -> dict[str, Any]:
         return summary
     message = write_record(run.dir / rundir.SUMMARY_FILE, summary)
     if message is not None:
-        if run.spec.checkpoint.on_error == "fail" and run.status != "failed":
-            run.status, run.stop_reason, run.exit_code = "failed", message, EXIT_FAILED
+        if run.spec.checkpoint.on_error == "fail" and run.status is not RunStatus.FAILED:
+            run._loop.end(RunStatus.FAILED, message, exit_code=EXIT_FAILED)
         run.warn(f"{message}; this output is the only record of how the run ended")
     return summary
 
@@ -228,7 +230,7 @@ def _build_components(run: Run) -> None:
             run.components[kind] = [_build(item) for item in selected]
         else:
             run.components[kind] = _build(selected)
-    run.backend = run.components["backend"]
+    run._backend = run.components["backend"]
     assert run.backend is not None
     strategy = run.components.get("strategy")
     if strategy is None and run.world_size > 1:
@@ -237,7 +239,20 @@ def _build_components(run: Run) -> None:
                           fix='add [strategy] use = "ddp" (or "fsdp"), or launch one process')
     if strategy is not None and callable(getattr(strategy, "setup", None)):
         strategy.setup(run)  # before the backend: it joins the processes the backend's model spans
+    run._processes = _processes(run, strategy)
     run.backend.setup(run)
+
+
+def _processes(run: Run, strategy: Any) -> Processes:
+    """The strategy's :class:`Processes` (its ``processes(run)``, read once it is set up), or the
+    launcher's environment as the run started with: a single process, no collectives."""
+    provide = getattr(strategy, "processes", None)
+    if not callable(provide):
+        return run.processes
+    provided = provide(run)
+    if not isinstance(provided, Processes):
+        raise TypeError(f"the strategy's processes(run) returned {type(provided).__name__}, not engine.Processes")
+    return provided
 
 
 def _build(configured: Configured) -> Any:
@@ -286,18 +301,18 @@ def _unregister(plugins: Plugins, names: list[str]) -> None:
 
 def _failure(run: Run, exc: BaseException) -> EngineError:
     """Record a failure in the run and turn it into a one-line error."""
+    control = run._loop
     if isinstance(exc, KeyboardInterrupt):
-        run.status = "interrupted"
-        run.interrupted = run.interrupted or int(signal.SIGINT)
-        run.stop_reason = run.stop_reason or "interrupted"
+        control.interrupted = control.interrupted or int(signal.SIGINT)
+        control.end(RunStatus.INTERRUPTED, control.stop_reason or "interrupted")
         return TrainingError("interrupted")
-    run.status = "failed"
+    control.end(RunStatus.FAILED)
     trace = "".join(traceback.format_exception(exc))
     with contextlib.suppress(OSError):
         log_name = ERROR_LOG if run.is_main_process else f"error-rank{run.rank}.log"
         rundir.write_atomic(run.dir / log_name, redact_text(trace))  # whole, or none on a full disk
     if isinstance(exc, EngineError):
-        run.stop_reason = redact_text(str(exc))
+        control.end(RunStatus.FAILED, redact_text(str(exc)))
         return exc
     plugin = run.plugins.blame(exc)
     if plugin is not None:
@@ -306,15 +321,15 @@ def _failure(run: Run, exc: BaseException) -> EngineError:
     else:
         message = f"training failed at step {run.step}: {type(exc).__name__}: {exc}"
     message = redact_text(message)
-    run.stop_reason = message
+    control.end(RunStatus.FAILED, message)
     log_name = ERROR_LOG if run.is_main_process else f"error-rank{run.rank}.log"
     return TrainingError(message, fix=f"the traceback is in {run.dir / log_name}")
 
 
 def _exit_code(run: Run, error: EngineError | None = None) -> int:
-    if run.status == "interrupted":
-        return EXIT_SIGTERM if run.interrupted == signal.SIGTERM else EXIT_SIGINT
-    if run.status == "failed":
+    if run.status is RunStatus.INTERRUPTED:
+        return EXIT_SIGTERM if run._loop.interrupted == signal.SIGTERM else EXIT_SIGINT
+    if run.status is RunStatus.FAILED:
         # a mistake the user can fix (a checkpoint that does not fit the spec) keeps its status 2
         return error.exit_code if error is not None and error.exit_code == EXIT_USAGE else EXIT_FAILED
     return EXIT_OK
@@ -324,9 +339,9 @@ def _exit_code(run: Run, error: EngineError | None = None) -> int:
 def _signals_stop(run: Run) -> Iterator[None]:
     """SIGINT and SIGTERM stop the run at the next step boundary instead of killing it."""
     def handler(signum: int, _frame: object) -> None:
-        if run.interrupted:  # a second signal: stop now
+        if run._loop.interrupted:  # a second signal: stop now
             raise KeyboardInterrupt
-        run.interrupted = signum
+        run._loop.interrupted = signum
 
     previous: dict[int, Any] = {}
     with contextlib.suppress(ValueError):  # not the main thread: leave signals alone

@@ -14,6 +14,7 @@ from engine._core.checkpoint.manifest import CheckpointInfo
 from engine._core.checkpoint.participants import by_state_key
 from engine._core.errors import CheckpointError, TrainingError
 from engine._core.run import Run
+from engine._core.status import RunStatus
 from engine._core.storage_policy import describe, write_failed
 
 _NEVER, _STEPS, _EPOCHS, _SECONDS = 0, 1, 2, 3
@@ -63,7 +64,7 @@ class PythonRandomState:
 
 def participants(run: Run) -> dict[str, Any]:
     """Everything whose state goes into a checkpoint, by stable name."""
-    found: dict[str, Any] = {"loop": run, "rng:python": PythonRandomState()}
+    found: dict[str, Any] = {"loop": run._loop, "rng:python": PythonRandomState()}
     for name, plugin in run.plugins.pm.list_name_plugin():
         if plugin is not None and callable(getattr(plugin, "state_dict", None)) \
                 and callable(getattr(plugin, "load_state_dict", None)) and not isinstance(plugin, type):
@@ -74,13 +75,14 @@ def participants(run: Run) -> dict[str, Any]:
 def save_checkpoint(run: Run) -> None:
     """Snapshot every participant at the current step and commit it (possibly in the background)."""
     assert run.checkpoints is not None
+    control = run._loop
     if not run.is_main_process:  # only the main process writes; others take part if collective
-        if run.collective_checkpoints:
+        if run.processes.collective_checkpoints:
             run.checkpoints.snapshot(participants(run))
-        run.last_checkpoint_step = run.step
+        control.last_checkpoint_step = run.step
         return
     run.checkpoints.submit(participants(run), step=run.step, epoch=run.epoch, metrics=dict(run.metrics))
-    run.last_checkpoint_step = run.step
+    control.last_checkpoint_step = run.step
     report_saves(run, run.checkpoints.finished())
 
 
@@ -98,7 +100,7 @@ def report_saves(run: Run, results: list[CheckpointInfo | SaveFailure]) -> None:
 
 def fail(run: Run, reason: str) -> None:
     """End the run as failed after this step, whatever stop was asked for before."""
-    run.status, run.should_stop, run.stop_reason = "failed", True, reason
+    run._loop.end(RunStatus.FAILED, reason)
 
 
 def non_finite_loss(run: Run, metrics: dict[str, float]) -> bool:
@@ -127,7 +129,7 @@ def state_is_finite(run: Run) -> bool:
     if run.spec.loop.on_nan != "stop" or check is None or check():
         return True
     collect_train_metrics(run)  # names the loss when the loss is what went bad
-    if run.status != "failed":
+    if run.status is not RunStatus.FAILED:
         fail(run, f"the model's weights became non-finite by step {run.step}")
     return False
 
@@ -138,7 +140,7 @@ def evaluate(run: Run) -> None:
     if not state_is_finite(run):
         return
     metrics = run.backend.evaluate(run)
-    run.last_eval_step = run.step
+    run._loop.last_eval_step = run.step
     run.log(metrics)
     if not non_finite_loss(run, metrics):
         run.hook.on_eval(run=run, metrics=metrics)
@@ -156,17 +158,18 @@ def last_good_checkpoint(run: Run) -> str:
 def agree(run: Run, *due: bool) -> list[bool]:
     """Combine this process's decisions with every other's (any process wins): the cadences
     ``due``, and stop, signal, checkpoint and failure requests, which then hold on every one."""
-    assert run.sync_flags is not None
-    flags = run.sync_flags([*map(int, due), int(run.should_stop), run.interrupted,
-                            int(run.checkpoint_requested), int(run.status == "failed")])
+    combine = run.processes.agree
+    assert combine is not None
+    control = run._loop
+    flags = combine([*map(int, due), int(control.should_stop), control.interrupted,
+                     int(control.checkpoint_requested), int(control.status is RunStatus.FAILED)])
     stop, interrupted, requested, failed = flags[len(due):]
-    if failed and run.status != "failed":
-        run.status = "failed"
-        run.stop(f"another process failed by step {run.step}")
-    if stop and not run.should_stop:
-        run.stop(f"another process stopped the run at step {run.step}")
-    run.interrupted = run.interrupted or interrupted
-    run.checkpoint_requested = run.checkpoint_requested or bool(requested)
+    if failed and control.status is not RunStatus.FAILED:
+        control.end(RunStatus.FAILED, None if control.should_stop else f"another process failed by step {run.step}")
+    if stop and not control.should_stop:
+        control.stop(f"another process stopped the run at step {run.step}")
+    control.interrupted = control.interrupted or interrupted
+    control.checkpoint_requested = control.checkpoint_requested or bool(requested)
     return [bool(flag) for flag in flags[:len(due)]]
 
 
@@ -176,6 +179,7 @@ def train(run: Run, *, resume: bool) -> None:
     backend = run.backend
     assert backend is not None
     loop = run.spec.loop
+    control = run._loop  # the counters and stop bookkeeping plugins see read-only
 
     by_state_key(participants(run))  # two participants with one state_key: one error before anything starts
     hook.on_run_start(run=run)
@@ -186,7 +190,7 @@ def train(run: Run, *, resume: bool) -> None:
             raise CheckpointError("no usable checkpoint to resume from (all were damaged)",
                                   where=run.checkpoints.storage.url,
                                   fix="start a new run (another run.name or --run-dir)")
-        run.last_checkpoint_step = run.resumed_from = run.step
+        control.last_checkpoint_step = control.resumed_from = control.step
         hook.on_resume(run=run, checkpoint=info)
 
     log_every, eval_every = Cadence(loop.log_every), Cadence(loop.eval_every)
@@ -200,92 +204,95 @@ def train(run: Run, *, resume: bool) -> None:
     on_step = hook.on_step if hook.on_step.get_hookimpls() else None
     every_step = [c.count for c in (log_every, eval_every, checkpoint_every) if c.kind == _STEPS]
     # Several processes take every decision at the same step: they agree only at boundaries.
-    synced = run.sync_flags is not None
-    if synced and run.sync_every > 0:
-        every_step.append(run.sync_every)
+    processes = run.processes
+    synced = processes.agree is not None
+    if synced and processes.sync_every > 0:
+        every_step.append(processes.sync_every)
     clocked = max_time is not None or any(
         c.kind == _SECONDS for c in (log_every, eval_every, checkpoint_every))
 
     def next_due(after: int) -> float:
         return min([(after // count + 1) * count for count in every_step] + [limit])
 
-    if run.step >= limit:
-        run.status, run.stop_reason, run.should_stop = "completed", "the step limit was already reached", True
-    upcoming = next_due(run.step)
+    if control.step >= limit:
+        control.end(RunStatus.COMPLETED, "the step limit was already reached")
+    upcoming = next_due(control.step)
 
     agreed = True  # several processes leave the loop only on a stop they agreed on
-    while not run.should_stop or not agreed:
+    while not control.should_stop or not agreed:
         agreed = not synced
-        if run.step_in_epoch == 0:
+        if control.step_in_epoch == 0:
             hook.on_epoch_start(run=run)
         train_step(run)
-        run.step = step = run.step + 1
-        run.step_in_epoch += 1
+        control.step = step = control.step + 1
+        control.step_in_epoch += 1
         if on_step is not None:
             on_step(run=run)
-        if (step < upcoming and run.step_in_epoch < steps_per_epoch and not clocked
-                and (synced or (not run.interrupted and not run.should_stop and not run.checkpoint_requested))):
+        if (step < upcoming and control.step_in_epoch < steps_per_epoch and not clocked
+                and (synced or (not control.interrupted and not control.should_stop
+                                and not control.checkpoint_requested))):
             continue
         upcoming = next_due(step)
         if run.checkpoints is not None and run.checkpoints.busy:
             report_saves(run, run.checkpoints.finished())
 
-        epoch_ended = run.step_in_epoch >= steps_per_epoch
-        epochs_done = run.epoch + 1
+        epoch_ended = control.step_in_epoch >= steps_per_epoch
+        epochs_done = control.epoch + 1
         now = time.monotonic()
         log_due = log_every.due(step, epochs_done, epoch_ended, now)
         eval_due = eval_every.due(step, epochs_done, epoch_ended, now)
         checkpoint_due = checkpoint_every.due(step, epochs_done, epoch_ended, now)
-        time_up = max_time is not None and run.elapsed >= max_time
+        time_up = max_time is not None and control.elapsed >= max_time
         if synced:
             log_due, eval_due, checkpoint_due, time_up = agree(run, log_due, eval_due, checkpoint_due, time_up)
             agreed = True
         if log_due:
             collect_train_metrics(run)
-        if eval_due and run.status != "failed":
+        if eval_due and control.status is not RunStatus.FAILED:
             evaluate(run)
         if epoch_ended:
             hook.on_epoch_end(run=run)
-            run.epoch += 1
-            run.step_in_epoch = 0
+            control.epoch += 1
+            control.step_in_epoch = 0
 
-        if run.status != "failed":
+        if control.status is not RunStatus.FAILED:
+            # a limit ends the run as completed, whatever stop was asked for at this step
             if step >= limit:
-                run.stop(f"reached {'max_steps' if loop.max_steps == step else 'max_epochs'} at step {step}")
-                run.status = "completed"
+                reached = f"reached {'max_steps' if loop.max_steps == step else 'max_epochs'} at step {step}"
+                control.end(RunStatus.COMPLETED, None if control.should_stop else reached)
             elif time_up:
-                run.stop(f"reached max_time ({max_time:g}s) at step {step}")
-                run.status = "completed"
+                reached = f"reached max_time ({max_time:g}s) at step {step}"
+                control.end(RunStatus.COMPLETED, None if control.should_stop else reached)
         # A signal pauses a run that would go on: it adds no evaluation and no record, only a
         # checkpoint of the state, so the resumed run goes on as if it had never stopped.
-        if run.interrupted and not run.should_stop:
-            run.stop(f"interrupted by signal {run.interrupted} at step {step}")
-            run.status = "interrupted"
-        preempted = run.status == "interrupted"
+        if control.interrupted and not control.should_stop:
+            control.end(RunStatus.INTERRUPTED, f"interrupted by signal {control.interrupted} at step {step}")
+        preempted = control.status is RunStatus.INTERRUPTED
 
-        if run.should_stop and run.status != "failed" and not preempted:
+        if control.should_stop and control.status is not RunStatus.FAILED and not preempted:
             collect_train_metrics(run)
-            if loop.eval_every is not None and run.last_eval_step != step and run.status != "failed":
+            if (loop.eval_every is not None and control.last_eval_step != step
+                    and control.status is not RunStatus.FAILED):
                 evaluate(run)
-        if run.status == "failed":
+        if control.status is RunStatus.FAILED:
             break
-        due = checkpoint_due or run.checkpoint_requested
-        if due or (run.should_stop and run.spec.checkpoint.on_exit):
+        due = checkpoint_due or control.checkpoint_requested
+        if due or (control.should_stop and run.spec.checkpoint.on_exit):
             if due or not preempted:
                 collect_train_metrics(run)  # as at every checkpoint the run takes uninterrupted
             # no checkpoint of a non-finite loss or model is committed
-            if run.status == "failed" or not state_is_finite(run):
+            if control.status is RunStatus.FAILED or not state_is_finite(run):
                 break
-            run.checkpoint_requested = False
+            control.checkpoint_requested = False
             save_checkpoint(run)
 
     if run.checkpoints is not None:
         report_saves(run, run.checkpoints.drain())
         unsaved = run.checkpoints.every_save_failed
-        if unsaved is not None and run.status not in ("failed", "interrupted"):
+        if unsaved is not None and control.status not in (RunStatus.FAILED, RunStatus.INTERRUPTED):
             raise TrainingError(f"no checkpoint was written: every save to {run.checkpoints.storage.url} "
                                 f"failed, the last at step {unsaved.step}: {describe(unsaved.error)}",
                                 fix="make the storage writable ('engine check' tries it before training)")
-    if run.status == "failed":
-        run.stop_reason = f"{run.stop_reason}; {last_good_checkpoint(run)}"
-        raise TrainingError(run.stop_reason)
+    if control.status is RunStatus.FAILED:
+        control.end(RunStatus.FAILED, f"{control.stop_reason}; {last_good_checkpoint(run)}")
+        raise TrainingError(control.stop_reason)

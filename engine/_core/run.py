@@ -1,18 +1,20 @@
-"""The :class:`Run`: the state every event sees and the actions a plugin may take."""
+"""The :class:`Run`: the view of a run every event sees, and the actions a plugin may take."""
 
 from __future__ import annotations
 
 import math
-import os
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine._core.collective import Processes
+from engine._core.loop_state import LoopControl
 from engine._core.redact import redact_text
+from engine._core.status import RunStatus
 
 if TYPE_CHECKING:
+    import pluggy
+
     from engine._core.backend import Backend
     from engine._core.checkpoint.manager import CheckpointManager
     from engine._core.plugins import Plugins
@@ -20,102 +22,114 @@ if TYPE_CHECKING:
 
 
 class Run:
-    """One training run.
+    """One training run, as plugins see it.
 
-    State: ``step`` (steps done), ``epoch`` (zero-based, current), ``step_in_epoch``,
-    ``metrics`` (latest value of every metric logged), ``spec``, ``dir``.
-    Actions: :meth:`log`, :meth:`stop`, :meth:`request_checkpoint`.
+    Every event receives it. Its state is read-only: the loop alone moves the counters and
+    sets the status (assigning ``run.step`` or ``run.status`` raises :class:`AttributeError`).
+    A plugin acts through :meth:`log`, :meth:`stop`, :meth:`request_checkpoint` and
+    :meth:`warn`. Containers it exposes (``metrics``, ``shared``, ...) are the run's own
+    objects: only :attr:`shared` is meant to be changed by plugins.
     """
+
+    __slots__ = ("_backend", "_best", "_checkpoints", "_components", "_console", "_dir", "_exports",
+                 "_fold", "_loop", "_plugins", "_processes", "_resuming", "_shared", "_spec", "_warnings")
 
     def __init__(self, spec: Spec, plugins: Plugins, directory: Path, *,
                  fold: tuple[int, int] | None = None, console: str = "auto",
                  shared: dict[str, Any] | None = None):
-        self.spec = spec
-        self.plugins = plugins
-        self.hook = plugins.hook
-        self.dir = directory
-        #: ``(index, count)`` when this run is one fold of a cross-validation.
-        self.fold = fold
-        #: "auto" (a bar on a terminal, lines otherwise), "plain" or "quiet".
-        self.console = console
-        #: Objects shared by the runs of one session in this process: the folds of a
-        #: cross-validation, the trials a tuning worker runs. A backend may keep what it loaded
-        #: here (its data), keyed by everything it depends on, instead of loading it again for
-        #: every run. Empty, and private to the run, otherwise.
-        self.shared: dict[str, Any] = shared if shared is not None else {}
-        self.seed = spec.run.seed
-        #: True when this process continues a run from a checkpoint (``--resume``).
-        self.resuming = False
-        #: The step of the checkpoint this process resumed from, or ``None``.
-        self.resumed_from: int | None = None
-        self.step = 0
-        self.epoch = 0
-        self.step_in_epoch = 0
-        self.metrics: dict[str, float] = {}
-        self.status = "running"
-        self.stop_reason = ""
-        self.exit_code = 0
-        self.should_stop = False
-        #: The signal number (SIGINT/SIGTERM) that asked the run to stop, or 0.
-        self.interrupted = 0
-        self.last_eval_step = -1
-        self.last_checkpoint_step = -1
-        self.checkpoint_requested = False
-        self.components: dict[str, Any] = {}
-        self.backend: Backend | None = None
-        self.checkpoints: CheckpointManager | None = None
-        self.exports: dict[str, str] = {}
-        self.warnings: list[str] = []
-        #: The monitored metric's best value so far: ``{"metric", "value", "step"}``.
-        self.best: dict[str, Any] = {}
-        #: This process's rank and the number of processes, from torchrun's environment
-        #: (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``); 0, 1, 0 for a single process.
-        self.rank, self.world_size, self.local_rank = process_ranks()
-        #: False on every rank but 0: only the main process writes the run directory's records,
-        #: metrics, summary, exports and (unless a strategy shards them) checkpoints.
-        self.is_main_process = self.rank == 0
-        #: Set by a strategy whose checkpoints are collective: every process calls
-        #: ``state_dict()`` at a save (the main process alone writes what they return).
-        self.collective_checkpoints = False
-        #: Set by a strategy for runs of several processes: combines per-process flags
-        #: (element-wise maximum over every process) so all take the same decisions.
-        self.sync_flags: Callable[[list[int]], list[int]] | None = None
-        #: With ``sync_flags``: at most this many steps between two agreements (0: only at
-        #: the loop's cadence boundaries and epoch ends).
-        self.sync_every = 0
-        self.started = time.monotonic()
-        #: Training time before this process (restored on resume), for ``max_time``.
-        self.elapsed_before = 0.0
+        self._spec = spec
+        self._plugins = plugins
+        self._dir = directory
+        self._fold = fold
+        self._console = console
+        self._shared: dict[str, Any] = shared if shared is not None else {}
+        self._resuming = False
+        self._components: dict[str, Any] = {}
+        self._backend: Backend | None = None
+        self._checkpoints: CheckpointManager | None = None
+        self._exports: dict[str, str] = {}
+        self._warnings: list[str] = []
+        self._best: dict[str, Any] = {}
+        self._processes = Processes.from_environment()
+        #: The loop's private state (engine._core.loop_state); the core alone touches it.
+        self._loop = LoopControl()
+
+    # ------------------------------------------------------------------ what the run is
 
     @property
-    def elapsed(self) -> float:
-        """Seconds of training, including time before a resume."""
-        return self.elapsed_before + time.monotonic() - self.started
+    def spec(self) -> Spec:
+        """The run's spec, structured (``run.spec.loop.max_steps``, ``run.spec.run.name``)."""
+        return self._spec
+
+    @property
+    def dir(self) -> Path:
+        """The run directory: ``spec.toml``, ``env.json``, ``metrics.jsonl``, ``summary.json``,
+        ``model/``, tracker output. Only the main process writes it."""
+        return self._dir
+
+    @property
+    def seed(self) -> int:
+        """``run.seed`` of the spec: the seed of every random choice of the run."""
+        return self._spec.run.seed
+
+    @property
+    def fold(self) -> tuple[int, int] | None:
+        """``(index, count)`` when this run is one fold of a cross-validation, else ``None``."""
+        return self._fold
+
+    @property
+    def shared(self) -> dict[str, Any]:
+        """Objects shared by the runs of one session in this process: the folds of a
+        cross-validation, the trials a tuning worker runs. A backend may keep what it loaded
+        here (its data), keyed by everything it depends on, instead of loading it again for
+        every run. Empty, and private to the run, otherwise. The one container plugins change."""
+        return self._shared
+
+    @property
+    def resuming(self) -> bool:
+        """True when this process continues a run from a checkpoint (``--resume`` found one);
+        set before ``on_run_start``. ``on_resume`` follows once the state is restored."""
+        return self._resuming
+
+    @property
+    def resumed_from(self) -> int | None:
+        """The step of the checkpoint this process resumed from (set before ``on_resume``);
+        ``None`` when it started at step 0."""
+        return self._loop.resumed_from
+
+    @property
+    def console(self) -> str:
+        """How the run reports on stderr: ``"auto"`` (a bar on a terminal), ``"plain"``, ``"quiet"``."""
+        return self._console
+
+    # ------------------------------------------------------------------ progress
+
+    @property
+    def step(self) -> int:
+        """Steps done (optimizer steps, boosting rounds); 0 before the first."""
+        return self._loop.step
+
+    @property
+    def epoch(self) -> int:
+        """The current epoch, zero-based (the number of epochs done)."""
+        return self._loop.epoch
+
+    @property
+    def step_in_epoch(self) -> int:
+        """Steps done in the current epoch."""
+        return self._loop.step_in_epoch
 
     @property
     def steps_per_epoch(self) -> int:
-        assert self.backend is not None
-        return self.backend.steps_per_epoch
-
-    def log(self, metrics: dict[str, float], step: int | None = None) -> None:
-        """Record metrics at ``step`` (default: the current step) and send them to trackers."""
-        clean = {name: float(value) for name, value in metrics.items()}
-        self.metrics.update(clean)
-        self.hook.on_log(run=self, metrics=clean, step=self.step if step is None else step)
-
-    def stop(self, reason: str) -> None:
-        """Ask the loop to stop after the current step (with status ``stopped``)."""
-        if not self.should_stop:
-            self.should_stop = True
-            self.stop_reason = reason
-            if self.status == "running":
-                self.status = "stopped"
+        """The backend's steps in one epoch."""
+        assert self._backend is not None
+        return self._backend.steps_per_epoch
 
     @property
     def step_limit(self) -> float:
         """How many steps this run takes at most: the smaller of ``loop.max_steps`` and
         ``loop.max_epochs`` × :attr:`steps_per_epoch`; ``inf`` with neither (``max_time`` only)."""
-        loop = self.spec.loop
+        loop = self._spec.loop
         limit = math.inf
         if loop.max_steps is not None:
             limit = loop.max_steps
@@ -123,61 +137,149 @@ class Run:
             limit = min(limit, loop.max_epochs * self.steps_per_epoch)
         return limit
 
-    def warn(self, message: str) -> None:
-        """Print a warning on stderr (above the progress bar, if any), with secrets hidden, and
-        keep it for summary.json's ``warnings``."""
-        message = redact_text(message)
-        self.warnings.append(message)
-        print(f"engine: warning: {message}", file=sys.stderr, flush=True)
+    @property
+    def elapsed(self) -> float:
+        """Seconds of training, including the time before a resume (what ``max_time`` counts)."""
+        return self._loop.elapsed
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """The latest value of every metric logged (``train/…``, ``val/…``); restored on resume."""
+        return self._loop.metrics
+
+    @property
+    def best(self) -> dict[str, Any]:
+        """The monitored metric's best value so far: ``{"metric", "value", "step"}``; empty
+        before the first evaluation or without a monitored metric."""
+        return self._best
+
+    # ------------------------------------------------------------------ how it ends
+
+    @property
+    def status(self) -> RunStatus:
+        """:class:`RunStatus`: ``RUNNING`` until the loop decides how the run ends."""
+        return self._loop.status
+
+    @property
+    def stop_reason(self) -> str:
+        """Why the run stopped, ended or failed (``""`` while it runs on)."""
+        return self._loop.stop_reason
+
+    @property
+    def should_stop(self) -> bool:
+        """True once the run is stopping (a stop, a limit, a signal or a failure): the current
+        step is its last."""
+        return self._loop.should_stop
+
+    @property
+    def warnings(self) -> list[str]:
+        """The warnings printed so far (:meth:`warn`), secrets hidden."""
+        return self._warnings
+
+    # ------------------------------------------------------------------ processes
+
+    @property
+    def processes(self) -> Processes:
+        """This process's place among the run's processes (from the strategy, else the
+        launcher's environment), and the collectives the loop uses."""
+        return self._processes
+
+    @property
+    def rank(self) -> int:
+        """This process's rank; 0 for a single process."""
+        return self._processes.rank
+
+    @property
+    def world_size(self) -> int:
+        """The number of processes training the run; 1 for a single process."""
+        return self._processes.world_size
+
+    @property
+    def local_rank(self) -> int:
+        """This process's index on its machine; 0 for a single process."""
+        return self._processes.local_rank
+
+    @property
+    def is_main_process(self) -> bool:
+        """False on every rank but 0: only the main process writes the run directory's records,
+        metrics, summary, exports and (unless a strategy shards them) checkpoints."""
+        return self._processes.is_main
+
+    # ------------------------------------------------------------------ what the run is made of
+
+    @property
+    def components(self) -> dict[str, Any]:
+        """The components the spec selected, built, by kind (``"backend"``, ``"strategy"``,
+        ``"precision"``, ``"scheduler"``, ``"tracker"`` (a list), ...)."""
+        return self._components
+
+    @property
+    def backend(self) -> Backend | None:
+        """The backend component (``components["backend"]``), set up before any event."""
+        return self._backend
+
+    @property
+    def checkpoints(self) -> CheckpointManager | None:
+        """The run's checkpoint manager; ``checkpoints.storage`` is the checkpoint storage."""
+        return self._checkpoints
+
+    @property
+    def exports(self) -> dict[str, str]:
+        """The models written so far, by tag (``"final"``, ``"best"``): their paths."""
+        return self._exports
+
+    @property
+    def plugins(self) -> Plugins:
+        """The plugin manager the run's events go through (for the core)."""
+        return self._plugins
+
+    @property
+    def hook(self) -> pluggy.HookRelay:
+        """The run's hook relay (for the core: plugins receive events, they do not send them)."""
+        return self._plugins.hook
+
+    # ------------------------------------------------------------------ actions
+
+    def log(self, metrics: dict[str, float], step: int | None = None) -> None:
+        """Record metrics at ``step`` (default: the current step) and send them to trackers."""
+        clean = {name: float(value) for name, value in metrics.items()}
+        self._loop.metrics.update(clean)
+        self._plugins.hook.on_log(run=self, metrics=clean, step=self._loop.step if step is None else step)
+
+    def stop(self, reason: str) -> None:
+        """Ask the loop to stop after the current step, with status ``stopped`` (the first
+        reason asked for is kept)."""
+        self._loop.stop(reason)
 
     def request_checkpoint(self) -> None:
         """Ask for a checkpoint at the end of the current step."""
-        self.checkpoint_requested = True
+        self._loop.checkpoint_requested = True
 
-    # ------------------------------------------------------------------ state
+    def warn(self, message: str) -> None:
+        """Print a warning on stderr (above the progress bar, if any), with secrets hidden, and
+        keep it in :attr:`warnings`."""
+        message = redact_text(message)
+        self._warnings.append(message)
+        print(f"engine: warning: {message}", file=sys.stderr, flush=True)
 
-    def state_dict(self) -> dict[str, Any]:
-        return {
-            "step": self.step,
-            "epoch": self.epoch,
-            "step_in_epoch": self.step_in_epoch,
-            "metrics": self.metrics,
-            "elapsed": self.elapsed,
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.step = int(state["step"])
-        self.epoch = int(state["epoch"])
-        self.step_in_epoch = int(state["step_in_epoch"])
-        self.metrics = {k: float(v) for k, v in state["metrics"].items()}
-        self.elapsed_before = float(state["elapsed"])
-        self.started = time.monotonic()
+    # ------------------------------------------------------------------ records
 
     def summary(self) -> dict[str, Any]:
         """What ``summary.json`` records."""
+        loop = self._loop
         return {
-            "name": self.spec.run.name,
-            "status": self.status,
-            "reason": self.stop_reason,
-            "exit_code": self.exit_code,
-            "steps": self.step,
-            "epochs": self.epoch,
-            "seconds": round(self.elapsed, 3),
-            "metrics": {k: _json_float(v) for k, v in sorted(self.metrics.items())},
-            "best": dict(self.best),
-            "model": dict(self.exports),
-            "fold": list(self.fold) if self.fold else None,
+            "name": self._spec.run.name,
+            "status": loop.status,
+            "reason": loop.stop_reason,
+            "exit_code": loop.exit_code,
+            "steps": loop.step,
+            "epochs": loop.epoch,
+            "seconds": round(loop.elapsed, 3),
+            "metrics": {k: _json_float(v) for k, v in sorted(loop.metrics.items())},
+            "best": dict(self._best),
+            "model": dict(self._exports),
+            "fold": list(self._fold) if self._fold else None,
         }
-
-
-def process_ranks() -> tuple[int, int, int]:
-    """``(rank, world_size, local_rank)`` from the launcher's environment (torchrun sets them)."""
-    def read(name: str, default: int) -> int:
-        try:
-            return int(os.environ.get(name, default))
-        except ValueError:
-            return default
-    return read("RANK", 0), max(read("WORLD_SIZE", 1), 1), read("LOCAL_RANK", 0)
 
 
 def _json_float(value: float) -> float | str:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine._core.errors import EngineError
 from engine._core.spec.toml_text import dump_toml, redact, redact_argv
+from engine._core.status import RunStatus
 
 if TYPE_CHECKING:
     from engine._core.plugins import Plugins
@@ -67,7 +68,7 @@ def prepare(directory: Path, *, resume: bool) -> None:
 
 
 #: Statuses of a run that ended and has nothing left to do.
-FINISHED = ("completed", "stopped")
+FINISHED = (RunStatus.COMPLETED, RunStatus.STOPPED)
 
 
 def clear_unstarted(directory: Path, keep: tuple[str, ...]) -> None:

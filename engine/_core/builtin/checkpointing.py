@@ -39,7 +39,7 @@ class CheckpointPolicy:
         better = previous is None or (value < previous if self.mode == "min" else value > previous)
         if better:
             self.best = {"metric": self.monitor, "value": value, "step": run.step}
-            run.best = dict(self.best)
+            run._best = dict(self.best)
             if run.backend is not None and export_as_of(run.backend) is None:
                 # every process: backends write on the main one; one that can export any step
                 # writes the best model once, when the run ends (engine._core.execute)
@@ -81,7 +81,7 @@ class CheckpointPolicy:
 
     @hookimpl
     def on_resume(self, run: Run) -> None:
-        run.best = dict(self.best)
+        run._best = dict(self.best)
 
     def state_dict(self) -> dict[str, Any]:
         return {"best": self.best}

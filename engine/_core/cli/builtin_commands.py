@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from engine._core.cli.commands import CommandRegistry, add_spec_arguments, collect
 from engine._core.errors import EXIT_OK, EngineError
 from engine._core.hookspecs import hookimpl
+from engine._core.status import RunStatus
 
 if TYPE_CHECKING:
     from engine._core.cli.session import Session
@@ -45,7 +46,7 @@ def run_command(args: argparse.Namespace, session: Session) -> int:
     console = "quiet" if args.quiet else "plain" if args.plain else "auto"
     result = sessions.run(spec, resume=args.resume, allow_changes=args.allow_changes, run_dir=args.run_dir,
                           console=console)
-    if result.error is not None and result.status == "failed":
+    if result.error is not None and result.status == RunStatus.FAILED:
         report(result.error)
     return result.exit_code
 

@@ -14,7 +14,7 @@ from torch.distributed.checkpoint.state_dict import (
 from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.fsdp import fully_shard
 
-from engine import Run, hookimpl
+from engine import hookimpl
 from engine_distributed import sharded_files
 from engine_distributed.options import FsdpOptions
 from engine_distributed.process_group import TorchProcesses
@@ -34,10 +34,6 @@ class FsdpStrategy(TorchProcesses):
 
     def __init__(self, options: FsdpOptions):
         super().__init__(options)
-
-    def setup(self, run: Run) -> None:
-        super().setup(run)
-        run.collective_checkpoints = True
 
     def wrap(self, module: torch.nn.Module) -> torch.nn.Module:
         assert self.run is not None

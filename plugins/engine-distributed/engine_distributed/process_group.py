@@ -9,7 +9,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from engine import EngineError, Run
+from engine import EngineError, Run, RunStatus
 from engine_distributed.options import TorchDistributedOptions
 
 
@@ -100,8 +100,14 @@ class TorchProcesses:
     def setup(self, run: Run) -> None:
         join(run, self.options)
         self.run = run
-        run.sync_flags = max_flags if run.world_size > 1 else None
-        run.sync_every = self.options.sync_every
+
+    def processes(self, run: Run) -> Any:  # engine.Processes
+        """The joined group as the run's processes: ranks from the group, flags agreed by one
+        all-reduce (with several processes), checkpoints collective where the state is sharded."""
+        world_size = dist.get_world_size()
+        return run.processes.replace(rank=dist.get_rank(), world_size=world_size,
+                                     agree=max_flags if world_size > 1 else None,
+                                     sync_every=self.options.sync_every, collective_checkpoints=self.sharded)
 
     def place(self, device: torch.device) -> torch.device:
         assert self.run is not None
@@ -112,4 +118,4 @@ class TorchProcesses:
 
     def on_run_end(self, status: str) -> None:
         # after a failure the others may be in a collective: leave at once, torchrun stops them
-        leave(together=status in ("completed", "stopped"))
+        leave(together=RunStatus(status).finished)

@@ -18,10 +18,11 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from mlflow.utils.validation import MAX_METRICS_PER_BATCH, MAX_PARAM_VAL_LENGTH, MAX_PARAMS_TAGS_PER_BATCH
 
-from engine import EngineError
+from engine import EngineError, RunStatus
 
 #: engine's run status -> MLflow's. An interrupted run may be resumed, and turns RUNNING again.
-STATUS = {"completed": "FINISHED", "stopped": "FINISHED", "failed": "FAILED", "interrupted": "KILLED"}
+STATUS: dict[str, str] = {RunStatus.COMPLETED: "FINISHED", RunStatus.STOPPED: "FINISHED",
+                          RunStatus.FAILED: "FAILED", RunStatus.INTERRUPTED: "KILLED"}
 MAX_PARAM_LENGTH = MAX_PARAM_VAL_LENGTH
 
 #: A metric point as the tracker buffers it: (key, value, timestamp in ms, step).

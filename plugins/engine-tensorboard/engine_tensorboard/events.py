@@ -11,12 +11,14 @@ from tensorboard.compat.proto.summary_pb2 import HistogramProto, Summary
 from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2, summary_v2
 from tensorboard.plugins.text.summary_v2 import text_pb
 
+from engine import RunStatus
+
 #: Run status -> what the HParams dashboard shows.
-_STATUS = {
-    "completed": api_pb2.STATUS_SUCCESS,
-    "stopped": api_pb2.STATUS_SUCCESS,
-    "failed": api_pb2.STATUS_FAILURE,
-    "interrupted": api_pb2.STATUS_UNKNOWN,  # resumable; the resumed process records its own end
+_STATUS: dict[str, Any] = {
+    RunStatus.COMPLETED: api_pb2.STATUS_SUCCESS,
+    RunStatus.STOPPED: api_pb2.STATUS_SUCCESS,
+    RunStatus.FAILED: api_pb2.STATUS_FAILURE,
+    RunStatus.INTERRUPTED: api_pb2.STATUS_UNKNOWN,  # resumable; the resumed process records its own end
 }
 
 
