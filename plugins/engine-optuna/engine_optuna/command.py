@@ -61,7 +61,7 @@ def tune_command(args: argparse.Namespace, session: Session) -> int:
         if not args.worker:
             _say(f"tuning {study_name!r}: {n_trials} trials, storage {redact_url(url)}")
         runner = TrialRunner(raw, plugins, params, [m for m, _ in goals], options.pruner != "none",
-                             tune_dir, spec.run.name)
+                             tune_dir, spec.run.name, value=options.value, maximize=goals[0][1] == "maximize")
         run_worker(study, runner, Budget(n_trials, deadline), retries=options.retries,
                    heartbeat=is_rdb(url), report=_reporter([m for m, _ in goals]))
     if args.worker:

@@ -23,6 +23,10 @@ class TuneOptions:
     """Evaluation metric to optimise; a list of metrics makes the study multi-objective."""
     direction: Any = "auto"
     """``minimize``, ``maximize`` or ``auto`` (``maximize`` for accuracy-like names); a list for many metrics."""
+    value: Literal["best", "last"] = "best"
+    """A trial's value: its best evaluation in the metric's direction (with several metrics,
+    the evaluation at which the first is best), or its last. With ``[cv]``, the mean over the
+    folds of each fold's best or last."""
     space: dict[str, Any] = attrs.field(factory=dict)
     """Spec path -> ``{ float = [low, high] }``, ``{ int = [low, high] }`` (both with optional
     ``log = true`` or ``step = ...``) or ``{ categorical = [a, b, ...] }``."""

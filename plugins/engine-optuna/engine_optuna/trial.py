@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +35,16 @@ def worker_id() -> str:
 
 class TrialReporter:
     """Registered for one trial: reports the metric at every evaluation and prunes through
-    ``run.stop``; counts the steps and statuses of the trial's runs (one per fold with [cv])."""
+    ``run.stop``; keeps each fold's last and best evaluation (one fold without [cv]) and counts
+    the steps and statuses of the trial's runs."""
 
-    def __init__(self, trial: Any, metrics: list[str], prune: bool):
+    def __init__(self, trial: Any, metrics: list[str], prune: bool, *, maximize: bool = False):
         self.trial = trial
         self.metrics = metrics
         self.prune = prune
-        self.last: dict[str, float] = {}
+        self.maximize = maximize
+        self.last: dict[int, dict[str, float]] = {}
+        self.best: dict[int, dict[str, float]] = {}
         self.pruned_at: int | None = None
         self.steps = 0
         self.statuses: list[str] = []
@@ -52,9 +56,16 @@ class TrialReporter:
 
     @hookimpl
     def on_eval(self, run: Run, metrics: dict[str, float]) -> None:
-        self.last.update(metrics)
+        fold = run.fold[0] if run.fold else 0
+        last = self.last.setdefault(fold, {})
+        last.update(metrics)
         value = metrics.get(self.metrics[0])
-        if not self.prune or value is None:
+        if value is None:
+            return
+        best = self.best.get(fold)
+        if best is None or (value > best[self.metrics[0]] if self.maximize else value < best[self.metrics[0]]):
+            self.best[fold] = dict(last)
+        if not self.prune:
             return
         self.trial.report(value, run.step)  # the absolute step: unaffected by a resume
         if self.trial.should_prune():
@@ -73,6 +84,10 @@ class TrialRunner:
     prune: bool
     tune_dir: Path
     name: str
+    #: ``[tune] value``: a trial's best evaluation or its last.
+    value: str = "best"
+    #: The first metric's direction, which "best" follows.
+    maximize: bool = False
     #: What this worker's trials load once, such as the data (``Run.shared``).
     shared: dict[str, Any] = attrs.field(factory=dict)
 
@@ -88,7 +103,8 @@ class TrialRunner:
         except EngineError as exc:  # a sampled value the spec refuses
             raise _refused(trial, exc) from None
         cv = spec.cv is not None
-        reporter = TrialReporter(trial, self.metrics, self.prune and not cv)  # the check refuses a pruner with [cv]
+        reporter = TrialReporter(trial, self.metrics, self.prune and not cv,  # the check refuses a pruner with [cv]
+                                 maximize=self.maximize)
         self.plugins.register(reporter, REPORTER_NAME, "engine-optuna, for the trial")
         try:
             result = run(spec, run_dir=directory, console="quiet", shared=self.shared)  # every fold with [cv]
@@ -110,7 +126,7 @@ class TrialRunner:
             raise TrialFailedError(reason)
         if reporter.pruned_at is not None:
             raise optuna.TrialPruned(f"pruned at step {reporter.pruned_at}")
-        found = _cv_means(trial, result, self.metrics) if cv else reporter.last
+        found = _fold_means(trial, reporter.best if self.value == "best" else reporter.last, self.metrics, cv)
         missing = [m for m in self.metrics if m not in found]
         if missing:
             reported = ", ".join(sorted(found)) or "none (is loop.eval_every set?)"
@@ -128,12 +144,15 @@ def _refused(trial: Any, exc: EngineError) -> TrialRefusedError:
     return TrialRefusedError(reason)
 
 
-def _cv_means(trial: Any, result: RunResult, metrics: list[str]) -> dict[str, float]:
-    """A cross-validation's final metrics, averaged over its folds (as in its summary.json); the
-    spread of the tuned ones is kept as the trial's ``cv_std`` attribute."""
-    summarised = result.summary.get("metrics", {})
-    trial.set_user_attr("cv_std", {m: summarised[m]["std"] for m in metrics if m in summarised})
-    return {name: stats["mean"] for name, stats in summarised.items()}
+def _fold_means(trial: Any, by_fold: dict[int, dict[str, float]], metrics: list[str], cv: bool) -> dict[str, float]:
+    """The chosen evaluation of each fold (one without [cv]), averaged over the folds; with
+    [cv], the spread of the tuned metrics is kept as the trial's ``cv_std`` attribute."""
+    folds = list(by_fold.values())
+    names = set.intersection(*(set(fold) for fold in folds)) if folds else set()
+    means = {name: statistics.fmean(fold[name] for fold in folds) for name in names}
+    if cv:
+        trial.set_user_attr("cv_std", {m: statistics.pstdev(fold[m] for fold in folds) for m in metrics if m in names})
+    return means
 
 
 def _reason(result: RunResult) -> str:
