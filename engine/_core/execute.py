@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from engine._core import loop, restart, rundir
-from engine._core.backend import export_as_of
+from engine._core.backend import export_as_of, final_test
 from engine._core.checkpoint.manager import CheckpointManager
 from engine._core.collective import Processes
 from engine._core.errors import (
@@ -170,10 +170,12 @@ def tear_down(run: Run, status: str = RunStatus.FAILED) -> None:
 
 
 def _export_models(run: Run) -> None:
-    """The final model, and the best one where the backend writes it only now (``export_as_of``).
+    """The final model, and the best one where the backend writes it only now (``export_as_of``);
+    then the backend's test split, evaluated on the final model and logged (``final_test``).
 
     Every process exports (a sharded model is gathered); backends write on the main one.
-    A failed write follows ``checkpoint.on_error``; only models written are named.
+    A failed write follows ``checkpoint.on_error``; only models written are named. A test
+    evaluation that raises fails the run, with the models already written.
     """
     backend = run.backend
     if backend is None:
@@ -193,6 +195,10 @@ def _export_models(run: Run) -> None:
             continue
         if path is not None and run.is_main_process:
             run.exports[tag] = str(path)
+    test = final_test(backend)
+    metrics = test(run) if test is not None else None
+    if metrics:
+        run.log(metrics)
 
 
 def _write_summary(run: Run) -> dict[str, Any]:
