@@ -7,6 +7,7 @@ file that exists.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -46,3 +47,31 @@ def test_example_runs_end_to_end(example, tmp_path):
     assert summary["status"] in ("completed", "stopped"), summary
     for path in summary.get("model", {}).values():
         assert (REPO / path).exists(), path
+
+
+def test_cross_validated_tuning_example(tmp_path):
+    """examples/tune_cv_xgboost.toml as written (5 folds), two trials: every trial is a 5-fold
+    cross-validation valued by the mean of each fold's best val/auc, and best.toml keeps [cv]."""
+    example = REPO / "examples" / "tune_cv_xgboost.toml"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-m", "engine", "tune", str(example), "--trials", "2",
+                             "--set", f'run.dir="{tmp_path}"'], cwd=REPO, capture_output=True, text=True,
+                            env=env, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    study = tmp_path / "tune-cv-xgboost"
+    with (study / "trials.csv").open(newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert [row["state"] for row in rows] == ["COMPLETE", "COMPLETE"], rows
+    for row in rows:
+        trial_dir = study / "trials" / row["number"]
+        assert sorted(p.name for p in trial_dir.glob("fold-*")) == [f"fold-{k}" for k in range(5)]
+        best_per_fold = [max(record["val/auc"] for record in _records(trial_dir / f"fold-{k}" / "metrics.jsonl")
+                             if "val/auc" in record) for k in range(5)]
+        assert float(row["val/auc"]) == pytest.approx(sum(best_per_fold) / 5)
+    best = tomllib.loads((study / "best.toml").read_text())
+    assert best["cv"]["folds"] == 5
+    assert "tune" not in best
+
+
+def _records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
