@@ -5,8 +5,10 @@ from __future__ import annotations
 from engine import Spec
 from engine.session import path_problem, value_problem
 from engine_optuna import factories
+from engine_optuna.devices import devices_problems
 from engine_optuna.objectives import objectives
 from engine_optuna.options import TuneOptions
+from engine_optuna.resources import resource_problems
 from engine_optuna.space import Param, grid, parse_space
 
 _SPACE_EXAMPLE = '[tune.space] "backend.optimizer.lr" = { float = [1e-4, 1e-1], log = true }'
@@ -50,6 +52,8 @@ def tune_problems(spec: Spec) -> list[str]:
                             f"pip install {' '.join(missing)}, or choose another {kind}")
         else:
             problems += factories.option_problems(kind, name, kwargs)
+    problems += resource_problems(options.pruner, options.pruner_options)
+    problems += devices_problems(options.devices)
     return problems
 
 

@@ -12,9 +12,11 @@ from typing import Any
 from engine import EXIT_FAILED, EXIT_OK, EngineError, SpecError, parallelism_problems, redact_url
 from engine.session import Plugins, RawSpec, Session, check, parse_duration, read, run_dir_for, structure
 from engine_optuna import factories, results
+from engine_optuna.devices import worker_devices
 from engine_optuna.objectives import objectives
 from engine_optuna.options import DEFAULT_TRIALS, TuneOptions
 from engine_optuna.plots import PLOTS_DIR, write_plots
+from engine_optuna.resources import pruner_resources
 from engine_optuna.space import Param, grid, parse_space
 from engine_optuna.storage import default_storage, is_rdb, open_storage
 from engine_optuna.trial import TRIALS_DIR, TrialRunner
@@ -41,7 +43,8 @@ def tune_command(args: argparse.Namespace, session: Session) -> int:
     if search_space is not None:
         n_trials = min(n_trials, _grid_size(search_space))
     sampler = factories.build_sampler(options.sampler, options.sampler_options, spec.run.seed, search_space)
-    pruner = factories.build_pruner(options.pruner, options.pruner_options)
+    resources = pruner_resources(options.pruner, options.pruner_options)  # checked with the spec
+    pruner = factories.build_pruner(options.pruner, resources.options)
 
     tune_dir = run_dir_for(spec)
     url = args.storage or options.storage or default_storage(tune_dir, workers)
@@ -53,17 +56,20 @@ def tune_command(args: argparse.Namespace, session: Session) -> int:
     deadline = None if timeout is None else time.time() + timeout
 
     if workers > 1 and not args.worker:
-        _say(f"tuning {study_name!r}: {n_trials} trials, {workers} workers, storage {redact_url(url)}")
-        codes = spawn_workers(workers, args, session, url, study_name, n_trials, deadline)
+        devices = worker_devices(options.devices)
+        shown = f", devices {', '.join(devices)}" if devices else ""
+        _say(f"tuning {study_name!r}: {n_trials} trials, {workers} workers{shown}, storage {redact_url(url)}")
+        codes = spawn_workers(workers, args, session, url, study_name, n_trials, deadline, devices)
         if any(code == 130 for code in codes):
             raise KeyboardInterrupt
     else:
         if not args.worker:
             _say(f"tuning {study_name!r}: {n_trials} trials, storage {redact_url(url)}")
         runner = TrialRunner(raw, plugins, params, [m for m, _ in goals], options.pruner != "none",
-                             tune_dir, spec.run.name, value=options.value, maximize=goals[0][1] == "maximize")
+                             tune_dir, spec.run.name, value=options.value, maximize=goals[0][1] == "maximize",
+                             prune_unit=resources.unit)
         run_worker(study, runner, Budget(n_trials, deadline), retries=options.retries,
-                   heartbeat=is_rdb(url), report=_reporter([m for m, _ in goals]))
+                   heartbeat=is_rdb(url), report=_reporter([m for m, _ in goals], resources.unit))
     if args.worker:
         return EXIT_OK
     refused = repeated_refusal(study, n_trials)
@@ -148,7 +154,7 @@ def _refuse_foreign_trials(study: Any, tune_dir: Path) -> None:
                           fix="delete it, or choose another run.name or --study that points at that study")
 
 
-def _reporter(metrics: list[str]) -> Any:
+def _reporter(metrics: list[str], unit: str = "steps") -> Any:
     def report(trial: Any) -> None:
         if trial.values:
             shown = "  ".join(f"{m}={v:.6g}" for m, v in zip(metrics, trial.values, strict=True))
@@ -156,7 +162,7 @@ def _reporter(metrics: list[str]) -> Any:
             shown = trial.user_attrs["fail_reason"]
         else:
             last = trial.last_step
-            shown = f"at step {last}" if last is not None else ""
+            shown = f"at {unit[:-1]} {last}" if last is not None else ""
         params = "  ".join(f"{p}={_short(v)}" for p, v in trial.params.items())
         _say(f"trial {trial.number:>3}  {trial.state.name:<8}  {shown}  {params}  "
              f"({trial.user_attrs.get('steps', '?')} steps)")

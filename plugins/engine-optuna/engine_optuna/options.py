@@ -41,7 +41,10 @@ class TuneOptions:
     pruner: PrunerName = "none"
     """How unpromising trials are stopped early, at each evaluation (single metric only)."""
     pruner_options: dict[str, Any] = attrs.field(factory=dict)
-    """Keyword arguments of the Optuna pruner, e.g. ``{ n_warmup_steps = 50 }``."""
+    """Keyword arguments of the Optuna pruner, e.g. ``{ n_warmup_steps = 50 }``. Its resources
+    (``n_warmup_steps``, ``interval_steps``, ``min_resource``, ``max_resource``,
+    ``n_startup_steps``) are steps, or ``"N epochs"`` (all in one unit): trials then report
+    at their completed epochs, so a tuned batch size keeps their meaning."""
     storage: str = ""
     """Optuna storage: an RDB URL (``postgresql://...``, ``sqlite:///...``) or a journal file
     path. Default: ``study.db`` (SQLite) in the run directory, ``study.journal`` with several workers."""
@@ -49,6 +52,11 @@ class TuneOptions:
     """Study name in the storage; default ``run.name``. An existing study is resumed."""
     workers: PositiveInt = 1
     """Worker processes started on this machine, all on one study."""
+    devices: Any = "auto"
+    """GPUs for the workers ``workers`` starts: worker i sees device i mod G alone
+    (``CUDA_VISIBLE_DEVICES``). ``"auto"``: the parent's ``CUDA_VISIBLE_DEVICES``, else the
+    GPUs ``nvidia-smi -L`` lists, else none; a list such as ``["0", "1"]``; ``"none"``:
+    every worker sees what the command sees."""
     retries: NonNegativeInt = 0
     """Run a failed trial's values again this many times (a crash, a killed worker)."""
     heartbeat: PositiveInt = 10

@@ -34,15 +34,23 @@ def worker_id() -> str:
 
 
 class TrialReporter:
-    """Registered for one trial: reports the metric at every evaluation and prunes through
-    ``run.stop``; keeps each fold's last and best evaluation (one fold without [cv]) and counts
-    the steps and statuses of the trial's runs."""
+    """Registered for one trial: reports the metric and prunes through ``run.stop``; keeps
+    each fold's last and best evaluation (one fold without [cv]) and counts the steps and
+    statuses of the trial's runs.
 
-    def __init__(self, trial: Any, metrics: list[str], prune: bool, *, maximize: bool = False):
+    In ``"steps"`` it reports every evaluation at the absolute step (``run.step``, unaffected
+    by a resume); in ``"epochs"`` (:mod:`engine_optuna.resources`) it reports once per epoch:
+    the first evaluation at or after each epoch's end, at the number of epochs completed then.
+    """
+
+    def __init__(self, trial: Any, metrics: list[str], prune: bool, *, maximize: bool = False,
+                 unit: str = "steps"):
         self.trial = trial
         self.metrics = metrics
         self.prune = prune
         self.maximize = maximize
+        self.unit = unit
+        self.reported_epochs = 0  # in epochs: the last epoch count reported
         self.last: dict[int, dict[str, float]] = {}
         self.best: dict[int, dict[str, float]] = {}
         self.pruned_at: int | None = None
@@ -67,10 +75,25 @@ class TrialReporter:
             self.best[fold] = dict(last)
         if not self.prune:
             return
-        self.trial.report(value, run.step)  # the absolute step: unaffected by a resume
+        if self.unit != "epochs":
+            self._report(run, value, run.step, f"step {run.step}")
+            return
+        epochs = epochs_completed(run)
+        if epochs > self.reported_epochs:
+            self.reported_epochs = epochs
+            self._report(run, value, epochs, f"epoch {epochs} (step {run.step})")
+
+    def _report(self, run: Run, value: float, resource: int, where: str) -> None:
+        self.trial.report(value, resource)
         if self.trial.should_prune():
             self.pruned_at = run.step
-            run.stop(f"pruned by Optuna at step {run.step} ({self.metrics[0]} = {value:.6g})")
+            run.stop(f"pruned by Optuna at {where} ({self.metrics[0]} = {value:.6g})")
+
+
+def epochs_completed(run: Run) -> int:
+    """Epochs done at this point of the run: an evaluation at an epoch's last step comes
+    before the loop counts that epoch as done (``on_epoch_end``)."""
+    return run.epoch + (1 if run.step_in_epoch >= run.steps_per_epoch else 0)
 
 
 @attrs.define
@@ -88,6 +111,8 @@ class TrialRunner:
     value: str = "best"
     #: The first metric's direction, which "best" follows.
     maximize: bool = False
+    #: The unit the trials report in: ``"steps"`` or ``"epochs"`` (``tune.pruner_options``).
+    prune_unit: str = "steps"
     #: What this worker's trials load once, such as the data (``Run.shared``).
     shared: dict[str, Any] = attrs.field(factory=dict)
 
@@ -104,7 +129,7 @@ class TrialRunner:
             raise _refused(trial, exc) from None
         cv = spec.cv is not None
         reporter = TrialReporter(trial, self.metrics, self.prune and not cv,  # the check refuses a pruner with [cv]
-                                 maximize=self.maximize)
+                                 maximize=self.maximize, unit=self.prune_unit)
         self.plugins.register(reporter, REPORTER_NAME, "engine-optuna, for the trial")
         try:
             result = run(spec, run_dir=directory, console="quiet", shared=self.shared)  # every fold with [cv]

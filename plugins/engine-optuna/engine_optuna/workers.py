@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import subprocess
 import sys
 import time
 
 from engine.session import Session
+from engine_optuna.devices import VARIABLE, device_for
 
 
 def worker_command(args: argparse.Namespace, session: Session, url: str, study: str, n_trials: int,
@@ -28,11 +30,18 @@ def worker_command(args: argparse.Namespace, session: Session, url: str, study: 
     return command
 
 
+def worker_environment(worker: int, devices: list[str]) -> dict[str, str] | None:
+    """The environment of worker ``worker``: this one, with its device alone visible if any."""
+    device = device_for(worker, devices)
+    return None if device is None else {**os.environ, VARIABLE: device}
+
+
 def spawn_workers(count: int, args: argparse.Namespace, session: Session, url: str, study: str,
-                  n_trials: int, deadline: float | None) -> list[int]:
-    """Start the workers and wait for all; Ctrl-C is passed on to each. Returns their exit codes."""
+                  n_trials: int, deadline: float | None, devices: list[str] | None = None) -> list[int]:
+    """Start the workers and wait for all; Ctrl-C is passed on to each. Returns their exit codes.
+    With ``devices``, worker i sees device i mod their number alone (``CUDA_VISIBLE_DEVICES``)."""
     command = worker_command(args, session, url, study, n_trials, deadline)
-    processes = [subprocess.Popen(command) for _ in range(count)]
+    processes = [subprocess.Popen(command, env=worker_environment(i, devices or [])) for i in range(count)]
     try:
         while any(p.poll() is None for p in processes):  # poll reaps promptly: no zombie looks alive
             time.sleep(0.2)

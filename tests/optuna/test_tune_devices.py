@@ -1,0 +1,73 @@
+"""``[tune] devices``: each worker that ``--workers N`` starts sees one device of its own
+(``CUDA_VISIBLE_DEVICES``). Tested on CPU: a local plugin records what each trial's process sees."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from optuna_helpers import tune_spec
+
+ENVSPY = '''
+import json
+import os
+
+
+def on_run_start(run):
+    seen = {"cuda": os.environ.get("CUDA_VISIBLE_DEVICES"), "pid": os.getpid()}
+    (run.dir / "envspy.json").write_text(json.dumps(seen))
+'''
+
+
+def _spec(tmp_path: Path, devices: str) -> None:
+    (tmp_path / "envspy.py").write_text(ENVSPY)
+    # trials of about a second each: both workers are up before the study's trials are all taken
+    text = tune_spec(trials=4, max_steps=20, step_seconds=0.075, pruner="none",
+                     extra_tune=f'sampler = "random"\n{devices}')
+    (tmp_path / "spec.toml").write_text(text.replace("seed = 0\n", 'seed = 0\nplugins = ["envspy"]\n', 1))
+
+
+def _seen_by_worker(tmp_path: Path) -> dict[int, set[str | None]]:
+    trials = sorted((tmp_path / "runs" / "study" / "trials").iterdir())
+    assert len(trials) == 4, trials
+    seen: dict[int, set[str | None]] = {}
+    for trial in trials:
+        record = json.loads((trial / "envspy.json").read_text())
+        seen.setdefault(record["pid"], set()).add(record["cuda"])
+    return seen
+
+
+@pytest.mark.parametrize("devices, parent, expected", [
+    ('devices = ["3", "7"]', "0,1,2,3,4,5,6,7", {"3", "7"}),  # the list, not the parent's devices
+    ('devices = "auto"', "5,6", {"5", "6"}),  # the parent's devices, never wider
+])
+def test_each_worker_sees_one_device_of_its_own(cli, tmp_path: Path, devices: str, parent: str,
+                                                 expected: set[str]) -> None:
+    _spec(tmp_path, devices)
+    result = cli("tune", "spec.toml", "--workers", "2", env={"CUDA_VISIBLE_DEVICES": parent}, timeout=300)
+    assert result.code == 0, result
+    seen = _seen_by_worker(tmp_path)
+    assert len(seen) == 2, f"both workers should run trials: {seen}"
+    for devices_seen in seen.values():
+        assert len(devices_seen) == 1 and devices_seen <= expected, seen
+    assert set.union(*seen.values()) == expected  # the two workers saw different devices
+    assert f"devices {', '.join(sorted(expected))}" in result.err
+
+
+def test_no_devices_leaves_the_workers_environment_alone(cli, tmp_path: Path) -> None:
+    _spec(tmp_path, 'devices = "none"')
+    result = cli("tune", "spec.toml", "--workers", "2", env={"CUDA_VISIBLE_DEVICES": "2,4"}, timeout=300)
+    assert result.code == 0, result
+    assert set.union(*_seen_by_worker(tmp_path).values()) == {"2,4"}
+
+
+@pytest.mark.parametrize("command", ["tune", "check"])
+@pytest.mark.parametrize("devices", ['"gpu"', "[]", '["0,1"]'])
+def test_bad_devices_are_one_line_and_exit_2(cli, tmp_path: Path, command: str, devices: str) -> None:
+    _spec(tmp_path, f"devices = {devices}")
+    result = cli(command, "spec.toml")
+    assert result.code == 2, result
+    assert len(result.error_lines) == 1 and "tune.devices: cannot use" in result.error_lines[0], result
+    assert "Traceback" not in result.err
+    assert not (tmp_path / "runs").exists()
