@@ -55,6 +55,25 @@ def test_each_worker_sees_one_device_of_its_own(cli, tmp_path: Path, devices: st
     assert f"devices {', '.join(sorted(expected))}" in result.err
 
 
+def test_auto_finds_the_gpus_nvidia_smi_lists(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "nvidia-smi"  # two GPUs, the second split into MIG devices
+    fake.write_text('#!/bin/sh\necho "GPU 0: NVIDIA H100 (UUID: GPU-a)"\necho "GPU 1: NVIDIA H100 (UUID: GPU-b)"\n'
+                    'echo "  MIG 1g.10gb     Device  0: (UUID: MIG-c)"\n')
+    fake.chmod(0o755)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    _spec(tmp_path, "")  # devices = "auto" by default
+    result = cli("tune", "spec.toml", "--workers", "2", env={"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"},
+                 timeout=300)
+    assert result.code == 0, result
+    seen = _seen_by_worker(tmp_path)
+    assert len(seen) == 2 and all(len(devices) == 1 for devices in seen.values()), seen
+    assert set.union(*seen.values()) == {"0", "1"}
+
+
 def test_no_devices_leaves_the_workers_environment_alone(cli, tmp_path: Path) -> None:
     _spec(tmp_path, 'devices = "none"')
     result = cli("tune", "spec.toml", "--workers", "2", env={"CUDA_VISIBLE_DEVICES": "2,4"}, timeout=300)
