@@ -21,6 +21,7 @@ from engine._core.backend import Backend
 from engine._core.checkpoint.manifest import MANIFEST, CheckpointInfo, is_plain_name
 from engine._core.checkpoint.storage import CheckpointStorage, removing_new_folders
 from engine._core.cli.commands import CommandRegistry
+from engine._core.collective import Processes
 from engine._core.components import ComponentRegistry, resolve_import_path
 from engine._core.cv import fold_indices
 from engine._core.errors import (
@@ -58,7 +59,7 @@ __all__ = [  # noqa: RUF022 - grouped by what a plugin author is doing, not sort
     "__version__",
     # every plugin: hooks, registries, the run and its spec
     "hookimpl", "ComponentRegistry", "CommandRegistry", "resolve_import_path",
-    "Run", "RunStatus", "RunFiles", "Spec", "Configured", "resolve_mode",
+    "Run", "RunStatus", "RunFiles", "Processes", "Spec", "Configured", "resolve_mode",
     # options classes: value types, resume rules, the tracker base
     "PositiveInt", "NonNegativeInt", "PositiveFloat", "NonNegativeFloat", "Duration", "ImportPath",
     "STRUCTURAL", "NUMERICS", "by_key", "TrackerOptions",

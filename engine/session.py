@@ -33,6 +33,7 @@ from engine._core.spec.load import RawSpec, read_raw, structure_spec
 from engine._core.spec.model import Spec
 from engine._core.spec.paths import path_problem, value_problem
 from engine._core.spec.toml_text import dump_toml
+from engine._core.status import RunStatus
 
 __all__ = [
     "Plugins", "RawSpec", "RunResult", "Session", "Spec",
@@ -97,7 +98,7 @@ def check(spec: Spec, *, run_dir: str | Path | None = None) -> None:
     directory = run_dir_for(spec, None if run_dir is None else str(run_dir))
     check_writable(build_storage(spec, directory))  # a run would only warn at each save
     fold = (0, spec.cv.folds) if spec.cv is not None else None
-    tear_down(set_up(spec, plugins, directory, fold=fold, console="quiet"), status="completed")
+    tear_down(set_up(spec, plugins, directory, fold=fold, console="quiet"), status=RunStatus.COMPLETED)
 
 
 def _plugins(raw: RawSpec, session: Session | Plugins | None) -> Plugins:

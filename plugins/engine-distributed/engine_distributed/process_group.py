@@ -9,7 +9,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from engine import EngineError, Run, RunStatus
+from engine import EngineError, Processes, Run, RunStatus
 from engine_distributed.options import TorchDistributedOptions
 
 
@@ -101,7 +101,7 @@ class TorchProcesses:
         join(run, self.options)
         self.run = run
 
-    def processes(self, run: Run) -> Any:  # engine.Processes
+    def processes(self, run: Run) -> Processes:
         """The joined group as the run's processes: ranks from the group, flags agreed by one
         all-reduce (with several processes), checkpoints collective where the state is sharded."""
         world_size = dist.get_world_size()
