@@ -27,8 +27,8 @@ def versions() -> dict[str, str]:
     for path in pyprojects():
         match = VERSION_LINE.search(path.read_text())
         out[str(path.relative_to(ROOT))] = match.group(1) if match else "missing"
-    match = CORE_VERSION.search((ROOT / "engine/__init__.py").read_text())
-    out["engine/__init__.py"] = match.group(1) if match else "missing"
+    match = CORE_VERSION.search((ROOT / "engine/_core/__init__.py").read_text())
+    out["engine/_core/__init__.py"] = match.group(1) if match else "missing"
     return out
 
 
@@ -50,7 +50,7 @@ def set_version(version: str) -> int:
     for path in pyprojects():
         text = path.read_text()
         path.write_text(VERSION_LINE.sub(f'version = "{version}"', text, count=1))
-    init = ROOT / "engine/__init__.py"
+    init = ROOT / "engine/_core/__init__.py"
     init.write_text(CORE_VERSION.sub(f'__version__ = "{version}"', init.read_text(), count=1))
     return check()
 
