@@ -58,3 +58,15 @@ def test_the_face_imports_without_any_plugin_or_heavy_library() -> None:
             "{'torch', 'numpy', 'pandas', 'xgboost', 'lightgbm', 'sklearn', 'optuna'} or m.startswith('engine_')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_face_is_loaded_lazily_and_only_its_own_names() -> None:
+    """``import engine`` (which every core module and plugin entry point does first) imports
+    none of the core: each name's module loads when the name is first used."""
+    import subprocess
+    import sys
+
+    code = "import sys, engine\nprint(sorted(m for m in sys.modules if m.startswith('engine._core.')))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    assert set(engine._HOMES) == set(engine.__all__)
