@@ -38,3 +38,26 @@ def test_a_resumed_study_draws_new_parameters_and_one_seeded_worker_is_reproduci
     params = _params(read_trials_csv(tmp_path / "runs" / "first" / "trials.csv"))
     assert params[:3] == first
     assert len(set(params)) == 6, f"the resumed study repeated earlier trials: {params}"
+
+
+def test_workers_started_apart_on_one_postgres_study_never_repeat_each_other(tmp_path: Path,
+                                                                             postgres_url: str) -> None:
+    """Two `engine tune` commands on one RDB study, as on two machines: no worker index, one seed."""
+    import os
+    import subprocess
+    import sys
+
+    import optuna
+
+    (tmp_path / "spec.toml").write_text(tune_spec(trials=12, max_steps=10, pruner="none",
+                                                  extra_tune='sampler = "tpe"'))
+    command = [sys.executable, "-m", "engine", "tune", "spec.toml", "--storage", postgres_url, "--study", "apart"]
+    workers = [subprocess.Popen(command, cwd=tmp_path, env=dict(os.environ), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for worker in workers:
+        _, err = worker.communicate(timeout=300)
+        assert worker.returncode == 0, err
+    trials = optuna.load_study(study_name="apart", storage=postgres_url).get_trials()
+    params = [tuple(sorted(t.params.items())) for t in trials]
+    assert len(params) >= 12
+    assert len(set(params)) == len(params), f"repeated parameters: {params}"
