@@ -25,6 +25,7 @@ from engine_tabular import (
 )
 
 from engine import EngineError, Run, TrainingError, warn_parallelism
+from engine_xgboost.device import resolve_device
 from engine_xgboost.options import XGBoostOptions
 
 _SAMPLING_DEFAULTS = {"subsample": 1, "colsample_bytree": 1, "colsample_bylevel": 1, "colsample_bynode": 1}
@@ -91,8 +92,9 @@ class XGBoostBackend(RoundBackend):
         warn_parallelism(run, thread_counts(self.options.params), where="backend.params")
         params = dict(self.options.params)
         params.setdefault("seed", run.seed)
-        if self.options.device:
-            params["device"] = self.options.device
+        device = resolve_device(self.options.device, params, "backend")
+        if device:
+            params["device"] = device
         self.params = params
         if params.get("booster") == "gblinear":  # a linear model cannot be cut back to a round
             self.export_as_of = None  # type: ignore[method-assign,assignment]

@@ -28,7 +28,8 @@ class XGBoostOptions:
     params: dict[str, Any] = attrs.field(factory=dict, metadata=PARAMS_ON_RESUME)
     """XGBoost parameters, passed through as to ``xgb.train`` (``seed`` defaults to ``run.seed``)."""
     device: str = ""
-    """``cpu``, ``cuda`` or ``cuda:<n>``; passed through as the ``device`` parameter."""
+    """``cpu``, ``cuda``, ``cuda:<n>`` or ``auto`` (CUDA when this machine and xgboost build have it,
+    else the CPU); ``cuda`` where there is none is refused at ``engine check``, never a silent CPU run."""
     eval_train: bool = False
     """Also evaluate the training data at the eval cadence (``train/<metric>``)."""
     exact_resume: bool = True

@@ -5,7 +5,10 @@ from __future__ import annotations
 from engine_tabular import spec_problems
 
 from engine import ComponentRegistry, Spec, hookimpl
+from engine_xgboost.device import device_problem
 from engine_xgboost.options import XGBoostOptions
+
+INSTALL = "pip install 'engine-xgboost[cpu]' (or [cuda] for GPUs)"
 
 
 @hookimpl
@@ -16,6 +19,11 @@ def engine_register_components(registry: ComponentRegistry) -> None:
 
 @hookimpl
 def engine_check(spec: Spec) -> list[str] | None:
-    """Name the library the backend needs when it is not installed; refuse more threads than the machine has."""
-    return spec_problems(spec, XGBoostOptions, modules=("xgboost",),
-                         install="pip install 'engine-xgboost[cpu]' (or [cuda] for GPUs)")
+    """Name the library the backend needs when it is not installed; refuse more threads than the
+    machine has, and a CUDA device this machine or xgboost build lacks."""
+    problems = spec_problems(spec, XGBoostOptions, modules=("xgboost",), install=INSTALL)
+    backend = spec.component("backend")
+    if problems or backend is None or not isinstance(backend.options, XGBoostOptions):
+        return problems
+    problem = device_problem(backend.options.device, backend.options.params, backend.path)
+    return [problem] if problem else None
