@@ -41,6 +41,19 @@ class Component:
     distribution: str
     #: URL schemes a storage component serves ("file", "s3", ...; "*" for any).
     schemes: tuple[str, ...] = ()
+    #: Top-level modules the component imports that its distribution may not install
+    #: (an optional extra), and the command that installs them.
+    requires: tuple[str, ...] = ()
+    install: str = ""
+
+    def missing_libraries(self) -> list[str]:
+        """One line per module of ``requires`` that is not installed here (none is imported)."""
+        from engine._core.requirements import missing_library
+
+        needed_by = f"{self.kind} {self.name!r} ({self.distribution})"
+        install = self.install or f"pip install {' '.join(self.requires)}"
+        found = (missing_library(module, needed_by=needed_by, install=install) for module in self.requires)
+        return [line for line in found if line]
 
     def build(self, options: Any) -> Any:
         """Import the factory if it is a path, and call it with the options.
@@ -95,8 +108,14 @@ class ComponentRegistry:
         options: type = EmptyOptions,
         description: str = "",
         schemes: tuple[str, ...] = (),
+        requires: tuple[str, ...] = (),
+        install: str = "",
     ) -> None:
-        """Register component ``name`` of ``kind``; see ``engine_register_components``."""
+        """Register component ``name`` of ``kind``; see ``engine_register_components``.
+
+        ``requires`` names modules the component imports that its distribution does not always
+        install (an extra), ``install`` the command that adds them: ``engine plugins`` marks the
+        component when one is missing, without importing it."""
         if kind not in self._components:
             raise PluginError(
                 f"unknown component kind {kind!r}",
@@ -117,7 +136,7 @@ class ComponentRegistry:
             )
         self._components[kind][name] = Component(
             kind, name, factory, options, description or _first_line(options.__doc__),
-            self._plugin, self._distribution, tuple(schemes),
+            self._plugin, self._distribution, tuple(schemes), tuple(requires), install,
         )
 
     def add_section(self, name: str, options: type, *, description: str = "") -> None:

@@ -79,8 +79,9 @@ class Plugins:
         return call_scoped(self.pm, hook_name, arguments, self.origins)
 
     def describe(self, commands: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
-        """Name, origin, implemented hooks and components of every plugin, for ``engine plugins``;
-        ``commands`` maps each CLI command to the plugin that added it."""
+        """Name, origin, implemented hooks, components and missing libraries (with the command that
+        installs each) of every plugin, for ``engine plugins``; ``commands`` maps each CLI command
+        to the plugin that added it."""
         added: dict[str, list[str]] = {}
         for command, adder in (commands or {}).items():
             added.setdefault(adder, []).append(command)
@@ -92,8 +93,9 @@ class Plugins:
             components = [f"{c.kind}:{c.name}" for c in self.registry.all() if c.plugin == name]
             components += [f"section:{s.name}" for s in self.registry.sections.values() if s.plugin == name]
             components += [f"command:{c}" for c in added.get(name, [])]
+            missing = [line for c in self.registry.all() if c.plugin == name for line in c.missing_libraries()]
             rows.append({"name": name, "origin": self.origin(name), "hooks": hooks,
-                         "components": components})
+                         "components": components, "missing": missing})
         return rows
 
 

@@ -88,6 +88,8 @@ def plugins_command(args: argparse.Namespace, session: Session) -> int:
         hooks = [h for h in row["hooks"] if not h.startswith("engine_")]
         if hooks:
             print(f"    events:   {', '.join(hooks)}")
+        for line in row["missing"]:
+            print(f"    missing:  {line}")
     return EXIT_OK
 
 

@@ -14,6 +14,7 @@ from engine import ComponentRegistry, Spec, hookimpl
 from engine_distributed.options import DaskOptions, DdpOptions, FsdpOptions
 
 TORCH_STRATEGIES = ("ddp", "fsdp")
+TORCH = "pip install 'engine-distributed[torch]'"
 #: Backends the dask strategy can train, and the module each needs.
 DASK_BACKENDS = {"xgboost": "xgboost", "lightgbm": "lightgbm"}
 
@@ -21,11 +22,14 @@ DASK_BACKENDS = {"xgboost": "xgboost", "lightgbm": "lightgbm"}
 @hookimpl
 def engine_register_components(registry: ComponentRegistry) -> None:
     registry.add("strategy", "ddp", "engine_distributed.ddp:DdpStrategy", options=DdpOptions,
-                 description="DistributedDataParallel over torchrun's processes (gloo on CPU, nccl on CUDA)")
+                 description="DistributedDataParallel over torchrun's processes (gloo on CPU, nccl on CUDA)",
+                 requires=("torch",), install=TORCH)
     registry.add("strategy", "fsdp", "engine_distributed.fsdp:FsdpStrategy", options=FsdpOptions,
-                 description="FSDP2 (fully_shard) with sharded torch.distributed.checkpoint saves")
+                 description="FSDP2 (fully_shard) with sharded torch.distributed.checkpoint saves",
+                 requires=("torch",), install=TORCH)
     registry.add("strategy", "dask", "engine_distributed.dask:DaskStrategy", options=DaskOptions,
-                 description="XGBoost or LightGBM on a Dask cluster (local by default)")
+                 description="XGBoost or LightGBM on a Dask cluster (local by default)",
+                 requires=("dask", "distributed"), install="pip install 'engine-distributed[dask]'")
 
 
 @hookimpl

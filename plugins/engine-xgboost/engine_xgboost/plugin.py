@@ -14,7 +14,8 @@ INSTALL = "pip install 'engine-xgboost[cpu]' (or [cuda] for GPUs)"
 @hookimpl
 def engine_register_components(registry: ComponentRegistry) -> None:
     registry.add("backend", "xgboost", "engine_xgboost.backend:XGBoostBackend", options=XGBoostOptions,
-                 description="XGBoost boosted trees; one step is one boosting round")
+                 description="XGBoost boosted trees; one step is one boosting round",
+                 requires=("xgboost",), install="pip install 'engine-xgboost[cpu]'")
 
 
 @hookimpl
