@@ -66,15 +66,17 @@ def execute_cv(spec: Spec, plugins: Plugins, *, resume: bool = False,
     checkpoint (or starts, with none) and the rest start: one command for every attempt.
     """
     assert spec.cv is not None
-    directory = rundir.run_dir_for(spec, str(run_dir) if run_dir else None)
+    directory, claimed = rundir.resolve(spec, run_dir, resume=resume)  # as one run's directory
     folds = spec.cv.folds
-    created = not directory.exists()
+    created = claimed is not None or not directory.exists()
     rundir.prepare(directory, resume=resume)
     try:
         lock = RunDirectoryLock.acquire(directory, _warn, print_notice)  # one process per cross-validation
     except OSError as exc:  # a full disk, a read-only mount
         if created:
             shutil.rmtree(directory, ignore_errors=True)
+            if claimed is not None:
+                claimed.discard()
         raise unwritable(directory, exc) from None
     try:
         return _run_folds(spec, plugins, directory, folds, resume=resume, console=console,
@@ -83,6 +85,8 @@ def execute_cv(spec: Spec, plugins: Plugins, *, resume: bool = False,
         lock.release()
         if created and {entry.name for entry in directory.iterdir()} <= {LOCK_FILE}:
             shutil.rmtree(directory, ignore_errors=True)  # no fold started: nothing left behind
+            if claimed is not None:
+                claimed.discard()
 
 
 def _run_folds(spec: Spec, plugins: Plugins, directory: Path, folds: int, *, resume: bool,

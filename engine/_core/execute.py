@@ -65,9 +65,15 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
     data order or numerics. ``shared`` is :attr:`Run.shared`: pass one dict to every run of a
     session (folds, trials).
     """
-    directory = rundir.run_dir_for(spec, str(run_dir) if run_dir else None)
-    # Everything a run would refuse is refused here, before the run directory exists.
-    run = set_up(spec, plugins, directory, fold=fold, console=console, shared=shared)
+    # a plain run of a name that exists gets the next free directory (runs/<name>-2, ...)
+    directory, claimed = rundir.resolve(spec, run_dir, resume=resume)
+    discard = claimed.discard if claimed is not None else lambda: None
+    try:
+        # Everything a run would refuse is refused here, before anything is written.
+        run = set_up(spec, plugins, directory, fold=fold, console=console, shared=shared)
+    except BaseException:
+        discard()
+        raise
     manager = run.checkpoints
     assert manager is not None
     try:
@@ -75,6 +81,7 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
                                 notice=restart.print_notice, warn=lambda message: run.warn(message))
     except BaseException:
         tear_down(run)
+        discard()
         raise
     resume = attempt.resume
     # Under a multi-process strategy only the main process writes the run directory's records.
@@ -93,6 +100,7 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
         attempt.release()
         if (attempt.created or not resume) and main:  # a run that never started leaves nothing behind
             shutil.rmtree(directory, ignore_errors=True)
+            discard()
         if isinstance(exc, OSError):
             raise restart.unwritable(directory, exc) from None
         raise

@@ -7,6 +7,7 @@ import functools
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
+from engine._core.collective import Processes
 from engine._core.errors import EngineError
 from engine._core.spec.toml_text import dump_toml, redact, redact_argv
 from engine._core.status import RunStatus
@@ -47,6 +51,80 @@ SUMMARY_FILE = RunFiles.SUMMARY
 def run_dir_for(spec: Spec, override: str | None = None) -> Path:
     """A spec's run directory: ``override`` (``--run-dir``), else ``<run.dir>/<run.name>``."""
     return Path(override) if override else Path(spec.run.dir) / spec.run.name
+
+
+def versions(base: Path) -> dict[int, Path]:
+    """The runs of one name that exist: ``base`` (number 1) and ``base-2``, ``base-3``, …"""
+    found = {1: base} if base.exists() else {}
+    numbered = re.compile(re.escape(base.name) + r"-([1-9][0-9]*)")
+    with contextlib.suppress(OSError):
+        for entry in base.parent.iterdir():
+            match = numbered.fullmatch(entry.name)
+            if match and int(match.group(1)) >= 2:
+                found[int(match.group(1))] = entry
+    return found
+
+
+def newest(base: Path) -> Path:
+    """The run of ``base``'s name with the highest number (``--resume``), or ``base``."""
+    found = versions(base)
+    return found[max(found)] if found else base
+
+
+@attrs.define
+class NewRunDir:
+    """A run directory this process created, empty, for a new run (:func:`claim_new`)."""
+
+    path: Path
+    #: The directories this process made, deepest first: the run directory, then its parents.
+    made: list[Path]
+
+    def discard(self) -> None:
+        """Remove what :func:`claim_new` made, where it is still empty: a run that never started
+        leaves nothing behind."""
+        for directory in self.made:
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+
+
+def claim_new(base: Path) -> NewRunDir:
+    """Create the next free run directory of ``base``'s name: ``base``, else ``base-<n>`` after the
+    highest number that exists. ``mkdir`` is atomic, so two runs started at once never get the
+    same directory: the one that loses takes the next number. A new run never writes into an
+    existing run directory."""
+    where, fix = "run.dir", "choose a writable run.dir, or pass --run-dir"
+    missing = [parent for parent in (base.parent, *base.parent.parents) if not parent.exists()]
+    try:
+        base.parent.mkdir(parents=True, exist_ok=True)
+        number = max(versions(base), default=0) + 1
+        while True:
+            path = base if number == 1 else base.with_name(f"{base.name}-{number}")
+            try:
+                path.mkdir()
+            except FileExistsError:
+                number += 1
+                continue
+            return NewRunDir(path, [path, *missing])
+    except OSError as exc:
+        NewRunDir(base, missing).discard()
+        raise EngineError(f"cannot create run directory {str(base)!r}: {exc.strerror or exc}",
+                          where=where, fix=fix) from None
+
+
+def resolve(spec: Spec, override: str | Path | None, *, resume: bool) -> tuple[Path, NewRunDir | None]:
+    """Where a run goes, and the directory claimed for it (to :meth:`NewRunDir.discard` if it
+    never starts): ``--run-dir`` as given; with ``resume`` the newest run of the spec's name;
+    else a new directory (:func:`claim_new`). The processes of one multi-process run cannot
+    agree on a new number before they are joined: they keep ``<run.dir>/<run.name>``."""
+    if override:
+        return Path(override), None
+    base = run_dir_for(spec)
+    if resume:
+        return newest(base), None
+    if Processes.from_environment().world_size > 1:
+        return base, None
+    claimed = claim_new(base)
+    return claimed.path, claimed
 
 
 def prepare(directory: Path, *, resume: bool) -> None:

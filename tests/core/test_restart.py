@@ -43,7 +43,7 @@ def test_a_run_killed_before_its_first_checkpoint_starts_again_with_resume(cli, 
     run_dir = tmp_path / "runs/r"
     assert (run_dir / "spec.toml").exists() and not (run_dir / "checkpoints").exists()
 
-    plain = cli("run", "spec.toml", "--quiet")  # never writes into an existing run directory
+    plain = cli("run", "spec.toml", "--quiet", "--run-dir", "runs/r")  # never writes into an existing one
     assert plain.code == 2 and "already exists" in plain.err, plain
 
     restarted = cli("run", "spec.toml", "--resume", "--quiet")

@@ -132,7 +132,7 @@ def test_existing_run_directory_without_resume(cli, tmp_path):
     spec = write(tmp_path, GOOD)
     assert cli("run", spec, "--quiet").code == 0
     before = sorted(p.name for p in (tmp_path / "runs" / "r").iterdir())
-    assert_usage_error(cli("run", spec, "--quiet"), "already exists", "--resume")
+    assert_usage_error(cli("run", spec, "--quiet", "--run-dir", "runs/r"), "already exists", "--resume")
     assert sorted(p.name for p in (tmp_path / "runs" / "r").iterdir()) == before
 
 

@@ -27,6 +27,9 @@ class CheckpointPolicy:
         self.monitor = run.spec.checkpoint_monitor
         self.mode = resolve_mode(options.mode, self.monitor)
         self.best: dict[str, Any] = {}
+        #: The best model written at an improvement, relative to the run directory: part of
+        #: the checkpointed state, so a resumed run's summary still names it.
+        self.best_model: str | None = None
 
     @hookimpl
     def on_eval(self, run: Run, metrics: dict[str, float]) -> None:
@@ -56,6 +59,7 @@ class CheckpointPolicy:
             exported = run.backend.export(run.dir / "model", "best")
         except Exception as exc:
             stale = run.exports.pop("best", None)
+            self.best_model = None
             if stale is not None:
                 with contextlib.suppress(OSError):
                     Path(stale).unlink()
@@ -63,8 +67,10 @@ class CheckpointPolicy:
                               f"step {run.step}) to {run.dir / 'model'}: {describe(exc)}",
                          "the run has no best model until the next improvement is written")
             return
-        if exported is not None and run.is_main_process:
-            run.exports["best"] = str(exported)
+        if exported is not None:
+            self.best_model = _relative(Path(exported), run.dir)
+            if run.is_main_process:
+                run.exports["best"] = str(exported)
 
     @hookimpl
     def on_checkpoint(self, run: Run, checkpoint: CheckpointInfo) -> None:
@@ -82,12 +88,25 @@ class CheckpointPolicy:
     @hookimpl
     def on_resume(self, run: Run) -> None:
         run._best = dict(self.best)
+        if self.best_model is not None and run.is_main_process:
+            exported = run.dir / self.best_model
+            if exported.exists():  # written before the resume, still the best one
+                run.exports["best"] = str(exported)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"best": self.best}
+        return {"best": self.best, "best_model": self.best_model}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.best = dict(state["best"])
+        self.best_model = state.get("best_model")  # absent in checkpoints of earlier versions
+
+
+def _relative(path: Path, directory: Path) -> str:
+    """``path`` relative to the run directory (a resume may find it elsewhere), else as it is."""
+    try:
+        return str(path.relative_to(directory))
+    except ValueError:
+        return str(path)
 
 
 @hookimpl
