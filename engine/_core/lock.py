@@ -110,6 +110,41 @@ class RunDirectoryLock:
             handle.close()  # closing releases the flock
 
 
+def held(directory: Path) -> bool:
+    """Whether a living process holds ``directory``'s lock (its run is going on). A lock file
+    left by a dead holder is not held; nothing is created or changed.
+
+    A holder on this host is looked up by its PID, so that asking never takes the lock, even
+    for a moment, from a run that is starting; one on another host is probed with a shared lock.
+    """
+    try:
+        handle = open(directory / LOCK_FILE, encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError:
+        return False
+    holder = _read(handle)
+    if holder.get("host") == socket.gethostname() and isinstance(holder.get("pid"), int):
+        handle.close()
+        try:
+            os.kill(holder["pid"], 0)
+        except PermissionError:
+            return True
+        except OSError:
+            return False
+        return True
+    if fcntl is None:  # pragma: no cover
+        handle.close()
+        return True
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:  # a file system without locks: the file is all there is to go by
+        return True
+    finally:
+        handle.close()
+    return False
+
+
 def _same_file(handle: IO[str], path: Path) -> bool:
     """Whether ``path`` still names the file ``handle`` has open."""
     try:

@@ -1,4 +1,4 @@
-"""Built-in commands: run, check, schema, plugins, hooks, checkpoints."""
+"""Built-in commands: run, check, schema, plugins, hooks, checkpoints, runs."""
 
 from __future__ import annotations
 
@@ -132,6 +132,20 @@ def checkpoints_command(args: argparse.Namespace, session: Session) -> int:
     return EXIT_OK
 
 
+def runs_command(args: argparse.Namespace, session: Session) -> int:
+    """List the runs in a folder: name, status, steps, best metric, age."""
+    from engine._core.runs_list import format_lines, list_runs
+
+    rows = list_runs(Path(args.dir))
+    if args.json:
+        print(json.dumps([row.as_dict() for row in rows], indent=2))
+    elif not rows:
+        print(f"no runs in {args.dir}")
+    else:
+        print("\n".join(format_lines(rows)))
+    return EXIT_OK
+
+
 def new_plugin_command(args: argparse.Namespace, session: Session) -> int:
     from engine._core.scaffold import new_plugin
 
@@ -165,6 +179,14 @@ def engine_add_commands(commands: CommandRegistry) -> None:
 
     commands.add("checkpoints", help="list the committed checkpoints of a run",
                  configure=configure_checkpoints, handler=checkpoints_command)
+
+    def configure_runs(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("dir", metavar="DIR", nargs="?", default="runs",
+                            help="a folder of runs (default: runs), or one run directory")
+        parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+    commands.add("runs", help="list runs: status, steps, best metric, age",
+                 configure=configure_runs, handler=runs_command)
 
     def configure_new_plugin(parser: argparse.ArgumentParser) -> None:
         from engine._core.scaffold import add_kind_argument
