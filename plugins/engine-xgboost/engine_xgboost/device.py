@@ -3,14 +3,15 @@ machine or build without it is refused (XGBoost itself would fall back to the CP
 
 from __future__ import annotations
 
-import ctypes
 import re
+import subprocess
+import sys
 from collections.abc import Mapping
 from typing import Any
 
 from engine import EngineError
 
-DEVICE_PATTERN = re.compile(r"^(|auto|cpu|cuda(:\d+)?|gpu(:\d+)?)$")
+DEVICE_PATTERN = re.compile(r"^(|auto|cpu|cuda(:\d+)?|gpu(:\d+)?|sycl(:\w+)?(:\d+)?)$")
 
 
 def requested_device(device: str, params: Mapping[str, Any]) -> str:
@@ -18,19 +19,32 @@ def requested_device(device: str, params: Mapping[str, Any]) -> str:
     return device or str(params.get("device", ""))
 
 
+#: Counts the CUDA devices the driver shows (honouring ``CUDA_VISIBLE_DEVICES``); prints 0 without one.
+_COUNT_DEVICES = """
+import ctypes
+for name in ("libcuda.so.1", "libcuda.so", "nvcuda.dll"):
+    try:
+        driver = ctypes.CDLL(name)
+    except OSError:
+        continue
+    count = ctypes.c_int(0)
+    ok = driver.cuInit(0) == 0 and driver.cuDeviceGetCount(ctypes.byref(count)) == 0
+    print(count.value if ok else 0)
+    break
+else:
+    print(0)
+"""
+
+
 def cuda_device_count() -> int:
-    """How many CUDA devices the driver shows this process (0 without a driver), without
-    importing a library that would initialise CUDA for the whole process."""
-    for name in ("libcuda.so.1", "libcuda.so", "nvcuda.dll"):
-        try:
-            driver = ctypes.CDLL(name)
-        except OSError:
-            continue
-        count = ctypes.c_int(0)
-        if driver.cuInit(0) != 0 or driver.cuDeviceGetCount(ctypes.byref(count)) != 0:
-            return 0
-        return count.value
-    return 0
+    """How many CUDA devices the driver shows this process (0 without a driver). Asked in a
+    child process: initialising CUDA here would break CUDA in processes forked from this one."""
+    try:
+        found = subprocess.run([sys.executable, "-c", _COUNT_DEVICES], capture_output=True, text=True,
+                               timeout=60, check=False)
+        return int(found.stdout.strip() or 0)
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return 0
 
 
 def _build_has_cuda() -> bool:
@@ -46,7 +60,8 @@ def resolve_device(device: str, params: Mapping[str, Any], where: str) -> str:
     asked = requested_device(device, params)
     where = f"{where}.device" if device else f"{where}.params.device"
     if not DEVICE_PATTERN.match(asked):
-        raise EngineError(f"expected 'auto', 'cpu', 'cuda' or 'cuda:N', got {asked!r}", where=where)
+        raise EngineError(f"expected 'auto', 'cpu', 'cuda', 'cuda:N' or 'sycl:...', got {asked!r}",
+                          where=where)
     if asked == "auto":
         return "cuda" if cuda_device_count() > 0 and _build_has_cuda() else "cpu"
     if not asked.startswith(("cuda", "gpu")):
