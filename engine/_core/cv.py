@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import random
 import shutil
 import statistics
@@ -114,6 +115,10 @@ def _run_folds(spec: Spec, plugins: Plugins, directory: Path, folds: int, *, res
         _warn(f"{message}; each fold's own summary.json is in its fold-<k> folder")
         if spec.checkpoint.on_error == "fail" and exit_code == 0:
             summary["status"], exit_code, error = RunStatus.FAILED, EXIT_FAILED, TrainingError(message, fix=FIX)
+    if os.environ.get("RANK", "0") == "0":  # one table for several processes, as one run's
+        from engine._core.builtin.console import print_cv_summary
+
+        print_cv_summary(summary, directory, console)
     return RunResult(summary["status"], exit_code, directory, summary, error)
 
 

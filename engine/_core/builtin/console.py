@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any
 from engine._core.hookspecs import hookimpl
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from engine._core.checkpoint.manifest import CheckpointInfo
     from engine._core.run import Run
 
 
 PLAIN_INTERVAL = 10.0
-BAR_INTERVAL = 0.1
 
 
 class Console:
@@ -25,7 +26,6 @@ class Console:
         self.mode = mode
         self.progress: Any = None
         self.task: Any = None
-        self.last_draw = 0.0
         self.last_line = 0.0
         self.first_step = 0
         self.started = time.monotonic()
@@ -39,8 +39,17 @@ class Console:
         if self.mode == "bar":
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+            console = self
+
+            class RunProgress(Progress):
+                """A bar that reads the run's step whenever it is drawn: never behind the run."""
+
+                def get_renderables(self) -> Any:
+                    console._follow(run)
+                    return super().get_renderables()
+
             total = run.step_limit
-            self.progress = Progress(
+            self.progress = RunProgress(
                 TextColumn("[bold]{task.description}"), BarColumn(),
                 TextColumn("{task.completed}/{task.total} steps"), TextColumn("{task.fields[info]}"),
                 TimeRemainingColumn(), transient=True, console=_rich_console(),
@@ -55,14 +64,15 @@ class Console:
         self.started = time.monotonic()
         self._line(f"resumed from {checkpoint.url} at step {run.step}, epoch {run.epoch}")
 
-    def _redraw_bar(self, run: Run) -> None:
-        """Redraw the bar at most every 0.1 s (called from ``on_step`` only in bar mode)."""
-        if self.progress is None:
-            return
-        now = time.monotonic()
-        if now - self.last_draw >= BAR_INTERVAL:
-            self.last_draw = now
-            self.progress.update(self.task, completed=run.step, info=self._info(run, now))
+    def _follow(self, run: Run) -> None:
+        """Bring the bar to the run's step (and its rate and loss) just before it is drawn.
+
+        The bar is drawn by rich's refresh thread and above every printed line; reading the
+        step then, rather than copying it from ``on_step`` now and then, keeps what it shows
+        the step the run is at, at no cost per step.
+        """
+        if self.progress is not None:
+            self.progress.update(self.task, completed=run.step, info=self._info(run, time.monotonic()))
 
     @hookimpl
     def on_log(self, run: Run, metrics: dict[str, float], step: int) -> None:
@@ -95,17 +105,7 @@ class Console:
             rows.append((f"best {run.best['metric']}", f"{run.best['value']:.6g} at step {run.best['step']}"))
         rows += [(f"model ({tag})", path) for tag, path in sorted(run.exports.items())]
         rows.append(("run directory", str(run.dir)))
-        if self.mode == "bar":
-            from rich.table import Table
-
-            table = Table(title=f"run {run.spec.run.name}", show_header=False)
-            for name, value in rows:
-                table.add_row(name, value)
-            _rich_console().print(table)
-        else:
-            width = max(len(name) for name, _ in rows)
-            for name, value in rows:
-                self._line(f"  {name.ljust(width)}  {value}")
+        print_table(f"run {run.spec.run.name}", rows, bar=self.mode == "bar")
 
     def _info(self, run: Run, now: float) -> str:
         elapsed = max(now - self.started, 1e-9)
@@ -118,9 +118,41 @@ class Console:
         if self.mode == "quiet":
             return
         if self.progress is not None:
+            self.progress.refresh()  # the bar printed below the line shows the step of now
             self.progress.console.print(text, markup=False, highlight=False)
         else:
             print(text, file=sys.stderr, flush=True)
+
+
+def print_table(title: str, rows: list[tuple[str, str]], *, bar: bool) -> None:
+    """A final table on stderr: drawn by rich on a terminal (``bar``), plain lines otherwise."""
+    if bar:
+        from rich.table import Table
+
+        table = Table(title=title, show_header=False)
+        for name, value in rows:
+            table.add_row(name, value)
+        _rich_console().print(table)
+    else:
+        width = max(len(name) for name, _ in rows)
+        for name, value in rows:
+            print(f"  {name.ljust(width)}  {value}", file=sys.stderr, flush=True)
+
+
+def print_cv_summary(summary: dict[str, Any], directory: Path, console: str) -> None:
+    """After the folds: one table with every metric's mean ± std over the folds
+    (``summary`` as :func:`engine._core.cv.summarise` makes it); nothing when ``quiet``."""
+    if console == "quiet":
+        return
+    status = str(summary["status"]) + (f" ({summary['reason']})" if summary.get("reason") else "")
+    rows = [("status", status), ("folds", str(summary["folds"]))]
+    rows += [(name, f"{m['mean']:.6g} ± {m['std']:.2g}  (n={len(m['values'])})")
+             for name, m in summary["metrics"].items()]
+    rows.append(("run directory", str(directory)))
+    bar = console == "bar" or (console == "auto" and sys.stderr.isatty())
+    if not bar:
+        print(f"cross-validation {summary['name']!r}: mean ± std over folds", file=sys.stderr, flush=True)
+    print_table(f"cross-validation {summary['name']}: mean ± std over folds", rows, bar=bar)
 
 
 def _rich_console() -> Any:
@@ -129,17 +161,9 @@ def _rich_console() -> Any:
     return RichConsole(stderr=True)
 
 
-class BarConsole(Console):
-    """The console on a terminal: also follows every step to move the progress bar."""
-
-    @hookimpl
-    def on_step(self, run: Run) -> None:
-        self._redraw_bar(run)
-
-
 @hookimpl
 def engine_run_plugins(run: Run) -> list[tuple[str, object]]:
     mode = run.console
     if mode == "auto":
         mode = "bar" if sys.stderr.isatty() and run.is_main_process else "plain"
-    return [("run:console", (BarConsole if mode == "bar" else Console)(run, mode))]
+    return [("run:console", Console(run, mode))]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import re
 import sys
@@ -43,8 +44,31 @@ def parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Name
             raise EngineError(f"unrecognized option --{option}", where=f"engine {args.command}",
                               fix=provided.hint())
     if unknown:
-        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        command = _command_parser(parser, args.command)
+        suggestion = _suggestion(command or parser, unknown)
+        if command is not None and suggestion:
+            command.error(f"unrecognized arguments: {' '.join(unknown)}{suggestion}")
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}{suggestion}")
     return args
+
+
+def _command_parser(parser: argparse.ArgumentParser, command: str | None) -> argparse.ArgumentParser | None:
+    """The subparser of ``command``, if there is one."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            return action.choices[command]  # type: ignore[no-any-return]
+    return None
+
+
+def _suggestion(parser: argparse.ArgumentParser, unknown: Sequence[str]) -> str:
+    """`` — did you mean --resume?`` for the first unknown option close to one ``parser`` has."""
+    known = [option for option in parser._option_string_actions if option.startswith("--")]
+    for arg in unknown:
+        if arg.startswith("--"):
+            close = difflib.get_close_matches(arg.partition("=")[0], known, n=1)
+            if close:
+                return f" — did you mean {close[0]}?"
+    return ""
 
 
 def _plugin_args(argv: Sequence[str]) -> list[str]:
@@ -61,13 +85,14 @@ def _plugin_args(argv: Sequence[str]) -> list[str]:
 def build_parser(commands: Mapping[str, Command],
                  configure: Callable[..., object] | None = None) -> argparse.ArgumentParser:
     """The ``engine`` parser; ``configure`` is the ``engine_configure_command`` hook."""
-    parser = _Parser(prog="engine", description="A plugin-based training engine.")
+    # no abbreviations: a typo (--resum) is an error with a suggestion, never another option
+    parser = _Parser(prog="engine", description="A plugin-based training engine.", allow_abbrev=False)
     parser.add_argument("--version", action="version", version=f"engine {__version__}")
     parser.add_argument("-p", metavar="NAME", action="append", default=[], dest="plugin_args",
                         help="load plugin module NAME, or block plugin NAME with no:NAME (repeatable)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, command in sorted(commands.items()):
-        sub_parser = sub.add_parser(name, help=command.help, description=command.help)
+        sub_parser = sub.add_parser(name, help=command.help, description=command.help, allow_abbrev=False)
         command.configure(sub_parser)
         if configure is not None:
             configure(name=name, parser=sub_parser)

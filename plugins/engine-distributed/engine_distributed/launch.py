@@ -21,6 +21,10 @@ from collections.abc import Sequence
 
 from engine import EngineError, parallelism_problems
 
+#: Set by ``engine run --nproc 1`` in this process: one process was asked for, so a ``ddp`` or
+#: ``fsdp`` run does not warn that it runs as one.
+one_process_requested = False
+
 
 def relaunch(nproc: int, argv: Sequence[str]) -> int:
     """Run ``engine ARGV`` (the command line as given, with ``--nproc N``) as ``nproc`` processes.

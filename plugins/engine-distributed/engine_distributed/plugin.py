@@ -44,11 +44,14 @@ def engine_configure_command(name: str, parser: argparse.ArgumentParser) -> None
 def engine_command_main(name: str, args: argparse.Namespace) -> int | None:
     """``engine run --nproc N`` (N other than 1): relaunch the command under torchrun."""
     nproc = getattr(args, "nproc", None)
-    if name != "run" or nproc is None or nproc == 1:
+    if name != "run" or nproc is None:
         return None
-    from engine_distributed.launch import relaunch
+    from engine_distributed import launch
 
-    return relaunch(nproc, getattr(args, "argv", sys.argv[1:]))
+    if nproc == 1:  # asked for: a ddp/fsdp run then trains as one process without a warning
+        launch.one_process_requested = True
+        return None
+    return launch.relaunch(nproc, getattr(args, "argv", sys.argv[1:]))
 
 
 @hookimpl

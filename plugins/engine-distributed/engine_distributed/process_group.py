@@ -53,6 +53,17 @@ def _launched() -> bool:
     return "MASTER_ADDR" in os.environ and "MASTER_PORT" in os.environ
 
 
+def _launcher_environment() -> bool:
+    """Whether a launcher (torchrun, ``--nproc``, a scheduler) gave this process a rank, or
+    ``--nproc 1`` asked for one process."""
+    import os
+
+    from engine_distributed import launch
+
+    return launch.one_process_requested or any(
+        name in os.environ for name in ("RANK", "WORLD_SIZE", "TORCHELASTIC_RUN_ID"))
+
+
 def _backend(choice: str) -> str:
     if choice != "auto":
         return choice
@@ -98,8 +109,13 @@ class TorchProcesses:
         self.run: Run | None = None
 
     def setup(self, run: Run) -> None:
+        alone = run.world_size == 1 and not _launched() and not _launcher_environment()
         join(run, self.options)
         self.run = run
+        if alone:
+            strategy = run.spec.raw.get("strategy", {}).get("use", "this strategy")
+            run.warn(f"strategy {strategy!r} runs as one process: no launcher started others "
+                     "— pass `engine run --nproc N` (or launch with torchrun) to train in N processes")
 
     def processes(self, run: Run) -> Processes:
         """The joined group as the run's processes: ranks from the group, flags agreed by one
