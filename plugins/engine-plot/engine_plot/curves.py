@@ -42,11 +42,45 @@ def read_run(directory: str, label: str) -> Run:
     return Run(label, curves)
 
 
+def run_directories(directory: Path) -> list[Path]:
+    """The runs a folder holds: itself (a run), or each fold of a cross-validation
+    (``fold-<k>/``) and each trial of a study (``trials/<n>/``, a run or a cross-validation)."""
+    if (directory / RunFiles.METRICS).is_file() or (directory / RunFiles.SPEC).is_file():
+        return [directory]
+    found: list[Path] = []
+    for pattern in ("fold-*", "trials/*"):
+        numbered = [p for p in directory.glob(pattern) if p.is_dir() and p.name.rpartition("-")[2].isdigit()]
+        for child in sorted(numbered, key=lambda p: int(p.name.rpartition("-")[2])):
+            found += run_directories(child)
+    return found
+
+
 def read_runs(directories: list[str]) -> list[Run]:
-    """Every run, labelled by its folder name (by its path where two names clash)."""
-    names = [Path(d).resolve().name for d in directories]
-    labels = [d if names.count(n) > 1 else n for d, n in zip(directories, names, strict=True)]
-    return [read_run(d, label) for d, label in zip(directories, labels, strict=True)]
+    """Every run (each fold or trial of a cross-validation or study folder), labelled by its
+    folder name (by its path where two names clash)."""
+    paths: list[str] = []
+    for directory in directories:
+        held = run_directories(Path(directory))
+        if not held:
+            raise EngineError(f"{directory}: no {RunFiles.METRICS} here, nor runs in fold-<k>/ or trials/<n>/",
+                              fix="pass a run directory (runs/<name>), a cross-validation's or a study's")
+        paths += [directory if run == Path(directory) else str(run) for run in held]
+    names = [_name(Path(d)) for d in paths]
+    labels = [d if names.count(n) > 1 else n for d, n in zip(paths, names, strict=True)]
+    return [read_run(d, label) for d, label in zip(paths, labels, strict=True)]
+
+
+def _name(directory: Path) -> str:
+    """A run's label: its folder's name; a fold's or trial's with the folder above it
+    (``cvr/fold-0``, ``trial 3``)."""
+    directory = directory.resolve()
+    if directory.parent.name == "trials":
+        return f"trial {directory.name}"
+    if directory.name.startswith("fold-") and directory.parent.parent.name == "trials":
+        return f"trial {directory.parent.name} {directory.name}"
+    if directory.name.startswith("fold-"):
+        return f"{directory.parent.name}/{directory.name}"
+    return directory.name
 
 
 def choose_metrics(runs: list[Run], wanted: list[str]) -> list[str]:

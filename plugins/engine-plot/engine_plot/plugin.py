@@ -13,11 +13,13 @@ if TYPE_CHECKING:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("runs", metavar="RUN_DIR", nargs="+", help="run directories holding metrics.jsonl")
+    parser.add_argument("runs", metavar="RUN_DIR", nargs="+",
+                        help="run directories holding metrics.jsonl; a cross-validation's or a study's "
+                             "shows each fold (fold-<k>/) or trial (trials/<n>/)")
     parser.add_argument("--metric", "-m", metavar="NAME", action="append", default=[], dest="metrics",
                         help="metric to plot, one subplot each (repeatable; default: every metric logged)")
-    parser.add_argument("--output", "-o", metavar="FILE.png", default="curves.png",
-                        help="where to write the figure (default: curves.png)")
+    parser.add_argument("--output", "-o", metavar="FILE.png", default=None,
+                        help="where to write the figure (default: curves.png in the first RUN_DIR)")
 
 
 def handler(args: argparse.Namespace, session: Session) -> int:
