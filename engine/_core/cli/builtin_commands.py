@@ -103,32 +103,54 @@ def hooks_command(args: argparse.Namespace, session: Session) -> int:
 
 
 def checkpoints_command(args: argparse.Namespace, session: Session) -> int:
-    """List a run's committed checkpoints, reading its spec as data: an inspection imports none
-    of the run's code (not its ``[run] plugins`` modules), only the installed storage plugin."""
+    """List a run's committed checkpoints (each fold's of a cross-validation, each trial's of a
+    study), reading its spec as data: an inspection imports none of the run's code (not its
+    ``[run] plugins`` modules), only the installed storage plugin."""
     import attrs
 
     from engine._core.checkpoint.manager import CheckpointManager
     from engine._core.rundir import SPEC_FILE
     from engine._core.spec.load import read_raw, structure_storage
 
+    def runs_in(directory: Path) -> list[Path]:
+        """The runs a folder holds: itself, or its folds (``fold-<k>``) and trials (``trials/<n>``)."""
+        if (directory / SPEC_FILE).exists():
+            return [directory]
+        found: list[Path] = []
+        for pattern in ("fold-*", "trials/*"):
+            numbered = [p for p in directory.glob(pattern) if p.is_dir() and p.name.rpartition("-")[2].isdigit()]
+            for child in sorted(numbered, key=lambda p: int(p.name.rpartition("-")[2])):
+                found += runs_in(child)
+        return found
+
     target = Path(args.target)
-    run_dir = target if target.is_dir() else None
-    spec_path = target / SPEC_FILE if target.is_dir() else target
-    if not spec_path.exists():
-        raise EngineError(f"{args.target!r} is neither a spec file nor a run directory with {SPEC_FILE}",
+    runs: list[tuple[Path, Path | None]] = []  # (spec, run directory: None for the spec's own)
+    if target.is_dir():
+        runs = [(run_dir / SPEC_FILE, run_dir) for run_dir in runs_in(target)]
+    elif target.exists():
+        run = structure_storage(read_raw(target), session.plugins.registry)[0]
+        parent = Path(run.dir) / run.name  # a cross-validation's or a study's folder holds no spec
+        held = runs_in(parent) if parent.is_dir() and not (parent / SPEC_FILE).exists() else []
+        runs = [(run_dir / SPEC_FILE, run_dir) for run_dir in held] or [(target, None)]
+    if not runs:
+        raise EngineError(f"{args.target!r} is neither a spec file nor a run directory with {SPEC_FILE} "
+                          "(nor a cross-validation's fold-<k>/ or a study's trials/<n>/)",
                           fix="pass the spec you ran, or its run directory")
-    run, storage = structure_storage(read_raw(spec_path), session.plugins.registry)
-    directory = run_dir or Path(run.dir) / run.name
-    url = storage.options.url or str(directory / "checkpoints")
-    manager = CheckpointManager(storage.component.build(attrs.evolve(storage.options, url=url)))
-    infos = manager.committed()
-    if not infos:
-        print(f"no committed checkpoints in {manager.storage.url}")
-        return EXIT_OK
-    for info in infos:
-        metrics = "  ".join(f"{k}={v:.5g}" for k, v in sorted(info.metrics.items()))
-        print(f"{info.name}  step {info.step}  epoch {info.epoch}  {info.size / 1e6:.2f} MB  {metrics}")
-        print(f"    {info.url}")
+    for spec_path, run_dir in runs:
+        run, storage = structure_storage(read_raw(spec_path), session.plugins.registry)
+        directory = run_dir or Path(run.dir) / run.name
+        url = storage.options.url or str(directory / "checkpoints")
+        manager = CheckpointManager(storage.component.build(attrs.evolve(storage.options, url=url)))
+        infos = manager.committed()
+        indent = "  " if len(runs) > 1 else ""
+        if len(runs) > 1:
+            print(f"{directory}:")
+        if not infos:
+            print(f"{indent}no committed checkpoints in {manager.storage.url}")
+        for info in infos:
+            metrics = "  ".join(f"{k}={v:.5g}" for k, v in sorted(info.metrics.items()))
+            print(f"{indent}{info.name}  step {info.step}  epoch {info.epoch}  {info.size / 1e6:.2f} MB  {metrics}")
+            print(f"{indent}    {info.url}")
     return EXIT_OK
 
 
