@@ -78,7 +78,8 @@ def execute(spec: Spec, plugins: Plugins, *, resume: bool = False, run_dir: str 
     assert manager is not None
     try:
         attempt = restart.begin(run, resume=resume, allow_changes=allow_changes,
-                                notice=restart.print_notice, warn=lambda message: run.warn(message))
+                                notice=restart.print_notice, warn=lambda message: run.warn(message),
+                                new_directory=claimed is not None)
     except BaseException:
         tear_down(run)
         discard()

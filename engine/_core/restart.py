@@ -28,6 +28,7 @@ from engine._core.resume_changes import compare
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from engine._core.checkpoint.manager import CheckpointManager
     from engine._core.run import Run
 
 
@@ -50,8 +51,10 @@ class Attempt:
 
 
 def begin(run: Run, *, resume: bool, allow_changes: bool,
-          notice: Callable[[str], None], warn: Callable[[str], None]) -> Attempt:
-    """Lock and prepare ``run.dir`` and decide whether this attempt resumes.
+          notice: Callable[[str], None], warn: Callable[[str], None], new_directory: bool = False) -> Attempt:
+    """Lock and prepare ``run.dir`` and decide whether this attempt resumes. ``new_directory``:
+    ``run.dir`` was made for this run (:func:`engine._core.rundir.claim_new`), so a checkpoint
+    storage the spec names that already holds checkpoints is another run's, and refused.
 
     Raises :class:`~engine._core.errors.EngineError` (leaving nothing behind) when the run cannot
     go on: the directory is another process's, or the spec changed in a way it cannot resume.
@@ -77,6 +80,8 @@ def begin(run: Run, *, resume: bool, allow_changes: bool,
                 attempt.releases.append(release)
         if resume:
             _resume_or_start(run, attempt, allow_changes=allow_changes, notice=notice)
+        elif new_directory:
+            _refuse_used_storage(manager)
     except BaseException as exc:
         attempt.release()
         if attempt.created:
@@ -85,6 +90,21 @@ def begin(run: Run, *, resume: bool, allow_changes: bool,
             raise unwritable(directory, exc) from None
         raise
     return attempt
+
+
+def _refuse_used_storage(manager: CheckpointManager) -> None:
+    """A new run never saves among another run's checkpoints: a ``checkpoint.storage`` URL
+    that a run of the same spec already wrote to (the next run directory, ``runs/<name>-2``,
+    shares the spec's URL) is refused. An unreachable storage is left to the saves to report."""
+    try:
+        found = manager.committed(quiet=True)
+    except Exception:
+        return
+    if found:
+        raise EngineError(f"checkpoint storage {manager.storage.url} already holds checkpoints "
+                          f"(newest {found[-1].name}) of another run", where="checkpoint.storage",
+                          fix="use --resume to continue that run, or give this run its own storage URL "
+                              "(--set checkpoint.storage_options.url=...)")
 
 
 def unwritable(directory: Path, exc: OSError) -> EngineError:

@@ -134,3 +134,17 @@ def test_a_cross_validation_run_again_gets_its_own_parent_directory(cli, tmp_pat
     resumed = cli("run", "spec.toml", "--quiet", "--resume")  # the newest parent: both folds are done
     assert resumed.code == 0, resumed
     assert not (tmp_path / "runs/r-3").exists()
+
+
+def test_a_new_run_never_saves_among_the_checkpoints_of_an_earlier_one(cli, tmp_path):
+    """The spec names its checkpoint storage: the next run directory would share it."""
+    write_spec(tmp_path)
+    spec = tmp_path / "spec.toml"
+    spec.write_text(spec.read_text().replace("{ fsync = false }", '{ fsync = false, url = "shared" }'))
+    assert cli("run", "spec.toml", "--quiet").code == 0
+    saved = sorted(p.name for p in (tmp_path / "shared").iterdir())
+    again = cli("run", "spec.toml", "--quiet")
+    assert again.code == 2 and "already holds checkpoints" in again.err and "--resume" in again.err, again
+    assert len(again.err.strip().splitlines()) == 1, again
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["r"]
+    assert sorted(p.name for p in (tmp_path / "shared").iterdir()) == saved
