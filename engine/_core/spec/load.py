@@ -13,7 +13,7 @@ from cattrs.errors import BaseValidationError
 
 from engine._core.components import ComponentRegistry
 from engine._core.errors import EngineError, SpecError
-from engine._core.providers import provider
+from engine._core.providers import known_names, provider
 from engine._core.redact import remember, remember_overrides
 from engine._core.spec.convert import converter, problems_of
 from engine._core.spec.model import CORE_SECTIONS, OPTIONAL_SECTIONS, Configured, RunOptions, Spec, run_name_problem
@@ -243,7 +243,10 @@ def _storage(problems: _Problems, registry: ComponentRegistry, url: str,
 def _unknown_section(problems: _Problems, key: str, known: list[str]) -> None:
     close = difflib.get_close_matches(key, known, n=1)
     fixes = [f"did you mean [{close[0]}]?"] if close else []
-    provided = provider(f"section.{key}")
+    # as for components: a known plugin's section names it; any other, unless it is a typo,
+    # the distribution the naming convention gives (a typo is never answered with pip install)
+    typo = close or difflib.get_close_matches(key, known_names("section."), n=1)
+    provided = provider(f"section.{key}", convention=None if typo else key)
     if provided is not None:
         fixes.append(provided.hint())
     fixes.append(f"valid sections: {', '.join(known)}")
