@@ -28,6 +28,7 @@ from engine._core.cli.session import Session
 from engine._core.errors import EngineError
 from engine._core.execute import RunResult
 from engine._core.plugins import Plugins
+from engine._core.run_tree import run_directories
 from engine._core.rundir import run_dir_for
 from engine._core.spec.load import RawSpec, read_raw, structure_spec
 from engine._core.spec.model import Spec
@@ -38,7 +39,7 @@ from engine._core.status import RunStatus
 __all__ = [
     "Plugins", "RawSpec", "RunResult", "Session", "Spec",
     "add_spec_arguments", "check", "dump_toml", "load", "parse_duration", "path_problem", "read", "run",
-    "run_dir_for", "structure", "value_problem",
+    "run_dir_for", "run_directories", "structure", "value_problem",
 ]
 
 

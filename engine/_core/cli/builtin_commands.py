@@ -109,19 +109,9 @@ def checkpoints_command(args: argparse.Namespace, session: Session) -> int:
     import attrs
 
     from engine._core.checkpoint.manager import CheckpointManager
+    from engine._core.run_tree import run_directories as runs_in
     from engine._core.rundir import SPEC_FILE
     from engine._core.spec.load import read_raw, structure_storage
-
-    def runs_in(directory: Path) -> list[Path]:
-        """The runs a folder holds: itself, or its folds (``fold-<k>``) and trials (``trials/<n>``)."""
-        if (directory / SPEC_FILE).exists():
-            return [directory]
-        found: list[Path] = []
-        for pattern in ("fold-*", "trials/*"):
-            numbered = [p for p in directory.glob(pattern) if p.is_dir() and p.name.rpartition("-")[2].isdigit()]
-            for child in sorted(numbered, key=lambda p: int(p.name.rpartition("-")[2])):
-                found += runs_in(child)
-        return found
 
     target = Path(args.target)
     runs: list[tuple[Path, Path | None]] = []  # (spec, run directory: None for the spec's own)

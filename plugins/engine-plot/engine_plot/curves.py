@@ -10,6 +10,7 @@ from pathlib import Path
 import attrs
 
 from engine import EngineError, RunFiles
+from engine.session import run_directories
 
 _NOT_METRICS = frozenset({"step", "epoch", "time"})
 
@@ -40,19 +41,6 @@ def read_run(directory: str, label: str) -> Run:
             if name not in _NOT_METRICS:
                 curves.setdefault(name, []).append((step, _number(value)))
     return Run(label, curves)
-
-
-def run_directories(directory: Path) -> list[Path]:
-    """The runs a folder holds: itself (a run), or each fold of a cross-validation
-    (``fold-<k>/``) and each trial of a study (``trials/<n>/``, a run or a cross-validation)."""
-    if (directory / RunFiles.METRICS).is_file() or (directory / RunFiles.SPEC).is_file():
-        return [directory]
-    found: list[Path] = []
-    for pattern in ("fold-*", "trials/*"):
-        numbered = [p for p in directory.glob(pattern) if p.is_dir() and p.name.rpartition("-")[2].isdigit()]
-        for child in sorted(numbered, key=lambda p: int(p.name.rpartition("-")[2])):
-            found += run_directories(child)
-    return found
 
 
 def read_runs(directories: list[str]) -> list[Run]:
