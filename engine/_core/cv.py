@@ -25,6 +25,12 @@ if TYPE_CHECKING:
     from engine._core.plugins import Plugins
     from engine._core.spec.model import Spec
 
+#: A plugin stops a cross-validation after the current fold by putting its reason under this
+#: key of ``run.shared`` (a pruned tuning trial): the remaining folds do not start, and the
+#: summary says ``stopped`` with that reason. A fold stopped by ``run.stop`` alone (early
+#: stopping) ends only that fold.
+STOP_FOLDS = "engine.cv.stop_folds"
+
 
 def fold_indices(n: int, folds: int, fold: int, seed: int,
                  labels: Sequence[Hashable] | None = None) -> tuple[list[int], list[int]]:
@@ -95,6 +101,8 @@ def _run_folds(spec: Spec, plugins: Plugins, directory: Path, folds: int, *, res
     from engine._core.execute import RunResult, execute
 
     results = []
+    shared.pop(STOP_FOLDS, None)
+    stopped: str | None = None
     for fold in range(folds):
         fold_dir = directory / f"fold-{fold}"
         if resume and (fold_dir / rundir.SUMMARY_FILE).exists():
@@ -105,9 +113,10 @@ def _run_folds(spec: Spec, plugins: Plugins, directory: Path, folds: int, *, res
         result = execute(spec, plugins, resume=resume, run_dir=fold_dir, console=console,
                          fold=(fold, folds), shared=shared, allow_changes=allow_changes)  # data loaded once
         results.append(result)
-        if result.exit_code != 0:
+        stopped = shared.pop(STOP_FOLDS, None)
+        if result.exit_code != 0 or stopped is not None:
             break
-    summary = summarise(spec, results)
+    summary = summarise(spec, results, stopped=stopped)
     worst = max(results, key=lambda r: r.exit_code)
     exit_code, error = worst.exit_code, worst.error
     message = write_record(directory / rundir.SUMMARY_FILE, summary)
@@ -126,17 +135,24 @@ def _warn(message: str) -> None:
     print(f"engine: warning: {message}", file=sys.stderr, flush=True)
 
 
-def summarise(spec: Spec, results: Sequence[RunResult]) -> dict[str, Any]:
-    """Mean and standard deviation of every final metric across folds."""
+def summarise(spec: Spec, results: Sequence[RunResult], *, stopped: str | None = None) -> dict[str, Any]:
+    """Mean and standard deviation of every final metric across folds; ``stopped``: why a
+    plugin ended the cross-validation before its last fold (:data:`STOP_FOLDS`)."""
     values: dict[str, list[float]] = defaultdict(list)
     for result in results:
         for name, value in result.summary.get("metrics", {}).items():
             if isinstance(value, (int, float)) and math.isfinite(value):
                 values[name].append(float(value))
-    complete = len(results) == (spec.cv.folds if spec.cv else 0) and all(r.exit_code == 0 for r in results)
+    status = RunStatus.FAILED
+    if all(r.exit_code == 0 for r in results):
+        if stopped is not None:
+            status = RunStatus.STOPPED
+        elif len(results) == (spec.cv.folds if spec.cv else 0):
+            status = RunStatus.COMPLETED
     return {
         "name": spec.run.name,
-        "status": RunStatus.COMPLETED if complete else RunStatus.FAILED,
+        "status": status,
+        **({"reason": stopped} if status is RunStatus.STOPPED else {}),
         "folds": len(results),
         "metrics": {
             name: {"mean": statistics.fmean(v), "std": statistics.pstdev(v) if len(v) > 1 else 0.0,

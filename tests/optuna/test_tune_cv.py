@@ -33,11 +33,4 @@ def test_a_trial_of_a_spec_with_cv_is_a_cross_validation_valued_by_its_mean(cli,
     assert "[cv]" in (study_dir / "best.toml").read_text()  # the best spec cross-validates again
 
 
-def test_a_pruner_with_cv_is_refused_before_any_trial(cli, tmp_path: Path) -> None:
-    (tmp_path / "spec.toml").write_text(tune_spec(pruner="median") + "\n[cv]\nfolds = 3\n")
-    for command in ("check", "tune"):
-        result = cli(command, "spec.toml")
-        assert result.code == 2, result
-        assert len(result.error_lines) == 1 and "Traceback" not in result.err, result
-        assert "tune.pruner: trials of a cross-validation ([cv]) are not pruned" in result.error_lines[0], result
-        assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.toml"]
+# Pruning cross-validated trials: test_tune_cv_pruning.py.

@@ -28,9 +28,10 @@ def tune_problems(spec: Spec) -> list[str]:
     if len(goals) > 1 and options.pruner != "none":
         problems.append(f"tune.pruner: Optuna cannot prune a study with several metrics (Optuna #3450) "
                         f"— set pruner = \"none\" or optimise one metric, not {len(goals)}")
-    elif spec.cv is not None and options.pruner != "none":
-        problems.append('tune.pruner: trials of a cross-validation ([cv]) are not pruned '
-                        '— set pruner = "none", or drop [cv] to prune')
+    elif spec.cv is not None and options.pruner != "none" and spec.loop.max_steps is None \
+            and spec.loop.max_epochs is None:
+        problems.append("tune.pruner: a pruned cross-validation ([cv]) needs each fold's length, to report "
+                        "fold k after folds 0..k-1 — set loop.max_steps or loop.max_epochs, or pruner = \"none\"")
     if not options.space:
         problems.append(f"tune.space: no parameters to search — add entries like {_SPACE_EXAMPLE}")
     params, space_problems = parse_space(options.space)

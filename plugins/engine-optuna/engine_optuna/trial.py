@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import statistics
@@ -18,6 +19,9 @@ from engine_optuna.trial_spec import trial_raw
 
 TRIALS_DIR = "trials"
 REPORTER_NAME = "optuna-trial"
+#: The key of ``run.shared`` under which a fold's plugin stops the rest of a cross-validation
+#: (the core's ``engine._core.cv.STOP_FOLDS``, not yet on the plugin face).
+STOP_FOLDS = "engine.cv.stop_folds"
 
 
 class TrialFailedError(Exception):
@@ -41,6 +45,11 @@ class TrialReporter:
     In ``"steps"`` it reports every evaluation at the absolute step (``run.step``, unaffected
     by a resume); in ``"epochs"`` (:mod:`engine_optuna.resources`) it reports once per epoch:
     the first evaluation at or after each epoch's end, at the number of epochs completed then.
+
+    With [cv] the folds run one after another and report on one axis: fold k's step (or
+    epoch) s is reported at s plus the lengths of folds 0..k-1 (their step or epoch limit, so
+    k × ``max_steps`` in steps), so the pruner compares a trial's fold k at step s with the
+    other trials' fold k at step s. A pruned fold also stops the folds after it.
     """
 
     def __init__(self, trial: Any, metrics: list[str], prune: bool, *, maximize: bool = False,
@@ -50,12 +59,21 @@ class TrialReporter:
         self.prune = prune
         self.maximize = maximize
         self.unit = unit
-        self.reported_epochs = 0  # in epochs: the last epoch count reported
+        self.reported_epochs = 0  # in epochs: the last epoch count reported in this fold
+        self.offset = 0  # with [cv]: where this fold's steps (or epochs) start on the trial's axis
+        self.next_offset = 0
         self.last: dict[int, dict[str, float]] = {}
         self.best: dict[int, dict[str, float]] = {}
-        self.pruned_at: int | None = None
+        self.pruned_at: str | None = None
         self.steps = 0
         self.statuses: list[str] = []
+
+    @hookimpl
+    def on_run_start(self, run: Run) -> None:
+        self.reported_epochs = 0
+        if run.fold is not None and self.prune:
+            self.offset = self.next_offset
+            self.next_offset += fold_length(run, self.unit)
 
     @hookimpl
     def on_run_end(self, run: Run, status: str) -> None:
@@ -84,10 +102,25 @@ class TrialReporter:
             self._report(run, value, epochs, f"epoch {epochs} (step {run.step})")
 
     def _report(self, run: Run, value: float, resource: int, where: str) -> None:
-        self.trial.report(value, resource)
+        self.trial.report(value, self.offset + resource)
         if self.trial.should_prune():
-            self.pruned_at = run.step
-            run.stop(f"pruned by Optuna at {where} ({self.metrics[0]} = {value:.6g})")
+            if run.fold is not None:
+                where = f"fold {run.fold[0]} {where}"
+            self.pruned_at = where
+            reason = f"pruned by Optuna at {where} ({self.metrics[0]} = {value:.6g})"
+            run.stop(reason)
+            if run.fold is not None:
+                run.shared[STOP_FOLDS] = reason  # the next folds do not start
+
+
+def fold_length(run: Run, unit: str) -> int:
+    """A fold's length on the trial's axis: its step limit, or in epochs the epochs that
+    limit spans (``engine check`` refuses a pruned [cv] without max_steps or max_epochs)."""
+    limit = run.step_limit
+    if not math.isfinite(limit):
+        raise EngineError("a pruned cross-validation needs each fold's length", where="loop",
+                          fix='set loop.max_steps or loop.max_epochs, or tune.pruner = "none"')
+    return math.ceil(limit / run.steps_per_epoch) if unit == "epochs" else int(limit)
 
 
 def epochs_completed(run: Run) -> int:
@@ -128,8 +161,7 @@ class TrialRunner:
         except EngineError as exc:  # a sampled value the spec refuses
             raise _refused(trial, exc) from None
         cv = spec.cv is not None
-        reporter = TrialReporter(trial, self.metrics, self.prune and not cv,  # the check refuses a pruner with [cv]
-                                 maximize=self.maximize, unit=self.prune_unit)
+        reporter = TrialReporter(trial, self.metrics, self.prune, maximize=self.maximize, unit=self.prune_unit)
         self.plugins.register(reporter, REPORTER_NAME, "engine-optuna, for the trial")
         try:
             result = run(spec, run_dir=directory, console="quiet", shared=self.shared)  # every fold with [cv]
@@ -150,7 +182,7 @@ class TrialRunner:
             trial.set_user_attr("fail_reason", reason.splitlines()[0])
             raise TrialFailedError(reason)
         if reporter.pruned_at is not None:
-            raise optuna.TrialPruned(f"pruned at step {reporter.pruned_at}")
+            raise optuna.TrialPruned(f"pruned at {reporter.pruned_at}")
         found = _fold_means(trial, reporter.best if self.value == "best" else reporter.last, self.metrics, cv)
         missing = [m for m in self.metrics if m not in found]
         if missing:
