@@ -17,6 +17,7 @@ from engine._core import rundir
 from engine._core.errors import EXIT_FAILED, TrainingError
 from engine._core.lock import LOCK_FILE, RunDirectoryLock
 from engine._core.restart import print_notice, unwritable
+from engine._core.run import STOP_FOLDS
 from engine._core.status import RunStatus
 from engine._core.storage_policy import FIX, write_record
 
@@ -25,11 +26,6 @@ if TYPE_CHECKING:
     from engine._core.plugins import Plugins
     from engine._core.spec.model import Spec
 
-#: A plugin stops a cross-validation after the current fold by putting its reason under this
-#: key of ``run.shared`` (a pruned tuning trial): the remaining folds do not start, and the
-#: summary says ``stopped`` with that reason. A fold stopped by ``run.stop`` alone (early
-#: stopping) ends only that fold.
-STOP_FOLDS = "engine.cv.stop_folds"
 
 
 def fold_indices(n: int, folds: int, fold: int, seed: int,

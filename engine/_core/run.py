@@ -12,6 +12,10 @@ from engine._core.loop_state import LoopControl
 from engine._core.redact import redact_text
 from engine._core.status import RunStatus
 
+#: The key of :attr:`Run.shared` that ``stop(…, folds=True)`` sets: the cross-validation starts
+#: no further fold (:mod:`engine._core.cv`).
+STOP_FOLDS = "engine.cv.stop_folds"
+
 if TYPE_CHECKING:
     import pluggy
 
@@ -246,10 +250,13 @@ class Run:
         self._loop.metrics.update(clean)
         self._plugins.hook.on_log(run=self, metrics=clean, step=self._loop.step if step is None else step)
 
-    def stop(self, reason: str) -> None:
+    def stop(self, reason: str, *, folds: bool = False) -> None:
         """Ask the loop to stop after the current step, with status ``stopped`` (the first
-        reason asked for is kept)."""
+        reason asked for is kept). ``folds=True``: when this run is a fold of a
+        cross-validation, no later fold starts either (a tuner pruning the trial)."""
         self._loop.stop(reason)
+        if folds and self.fold is not None:
+            self.shared.setdefault(STOP_FOLDS, reason)
 
     def request_checkpoint(self) -> None:
         """Ask for a checkpoint at the end of the current step."""

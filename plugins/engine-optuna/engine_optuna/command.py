@@ -149,7 +149,9 @@ def _open_study(storage: Any, name: str, sampler: Any, pruner: Any, goals: list[
 
 def _refuse_foreign_trials(study: Any, tune_dir: Path) -> None:
     trials_dir = tune_dir / TRIALS_DIR
-    if not study.get_trials(deepcopy=False) and trials_dir.is_dir() and any(trials_dir.iterdir()):
+    # The folder first: a worker starting beside this one registers its trial before it makes
+    # the trial's folder, so a folder seen here means the storage already holds that trial.
+    if trials_dir.is_dir() and any(trials_dir.iterdir()) and not study.get_trials(deepcopy=False):
         raise EngineError(f"{trials_dir} holds trials of another study",
                           fix="delete it, or choose another run.name or --study that points at that study")
 

@@ -19,9 +19,6 @@ from engine_optuna.trial_spec import trial_raw
 
 TRIALS_DIR = "trials"
 REPORTER_NAME = "optuna-trial"
-#: The key of ``run.shared`` under which a fold's plugin stops the rest of a cross-validation
-#: (the core's ``engine._core.cv.STOP_FOLDS``, not yet on the plugin face).
-STOP_FOLDS = "engine.cv.stop_folds"
 
 
 class TrialFailedError(Exception):
@@ -108,9 +105,7 @@ class TrialReporter:
                 where = f"fold {run.fold[0]} {where}"
             self.pruned_at = where
             reason = f"pruned by Optuna at {where} ({self.metrics[0]} = {value:.6g})"
-            run.stop(reason)
-            if run.fold is not None:
-                run.shared[STOP_FOLDS] = reason  # the next folds do not start
+            run.stop(reason, folds=True)  # with [cv], the next folds do not start
 
 
 def fold_length(run: Run, unit: str) -> int:
