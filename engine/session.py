@@ -7,7 +7,7 @@
 
     spec = session.load("spec.toml", ["loop.max_steps=100"])
     result = session.run(spec)            # a cross-validation when the spec has [cv]
-    print(result.status, result.summary["best"])
+    print(result.status, result.summary["metrics"])
 
 A command (``engine_add_commands``) receives a :class:`Session`: the plugins that ``-p``
 selected. Pass it on (``session.load(path, overrides, session=…)``) so the spec is structured
