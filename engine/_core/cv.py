@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import random
 import shutil
 import statistics
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine._core import rundir
+from engine._core.collective import Processes
 from engine._core.errors import EXIT_FAILED, TrainingError
 from engine._core.lock import LOCK_FILE, RunDirectoryLock
 from engine._core.restart import print_notice, unwritable
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from engine._core.execute import RunResult
     from engine._core.plugins import Plugins
     from engine._core.spec.model import Spec
-
 
 
 def fold_indices(n: int, folds: int, fold: int, seed: int,
@@ -120,7 +119,7 @@ def _run_folds(spec: Spec, plugins: Plugins, directory: Path, folds: int, *, res
         _warn(f"{message}; each fold's own summary.json is in its fold-<k> folder")
         if spec.checkpoint.on_error == "fail" and exit_code == 0:
             summary["status"], exit_code, error = RunStatus.FAILED, EXIT_FAILED, TrainingError(message, fix=FIX)
-    if os.environ.get("RANK", "0") == "0":  # one table for several processes, as one run's
+    if Processes.from_environment().is_main:  # one table for several processes, as one run's
         from engine._core.builtin.console import print_cv_summary
 
         print_cv_summary(summary, directory, console)

@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from engine._core.spec.model import Spec
 
 
-
 class RunFiles:
     """The names of the files the core writes in every run directory."""
 
