@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from engine._core.errors import EngineError
+from engine._core.processes import process_alive
 
 LOCK_FILE = ".lock"
 
@@ -125,12 +126,9 @@ def held(directory: Path) -> bool:
     if holder.get("host") == socket.gethostname() and isinstance(holder.get("pid"), int):
         handle.close()
         try:
-            os.kill(holder["pid"], 0)
-        except PermissionError:
-            return True
-        except OSError:
+            return process_alive(holder["pid"])
+        except OSError:  # not a process id this system knows
             return False
-        return True
     if fcntl is None:  # pragma: no cover
         handle.close()
         return True
