@@ -9,6 +9,10 @@ Besides the methods of :class:`Backend`, a backend may define optional ones, eac
 through a function below: ``test``, ``export_as_of``, ``is_finite``, ``metric_names`` and
 ``dry_run``. A backend with an optimizer fires ``on_before_optimizer_step`` in
 ``train_step`` (see :mod:`engine._core.hookspecs`).
+
+Plugins, not the loop, read one more optional method: ``input_example()``, a few rows of the
+model's input as the exported model takes them (a pandas DataFrame, a numpy array, a tensor),
+or None; a tracker records it with the model as its signature and input example.
 """
 
 from __future__ import annotations
