@@ -7,7 +7,8 @@ is first used (``engine_tabular.load_splits``), not when an entry point imports 
 - Options: :class:`TabularDataOptions` (the ``[data]`` keys every tabular backend shares).
 - Data: :func:`load_splits` → :class:`Splits` of :class:`Table` (train, validation, test),
   honouring ``[cv]`` folds; :func:`check_binary`, :func:`check_multiclass` for labels.
-- Metrics: :data:`TRAIN`, :data:`VAL` prefixes and :func:`metric_name`.
+- Metrics: :data:`TRAIN`, :data:`VAL`, :data:`TEST` prefixes and :func:`metric_name`;
+  :class:`MetricSet` (``metrics = ["f1", ...]`` checked against the task, computed from predictions).
 - Parameters: :func:`spec_problems`, :func:`check_values`, :func:`thread_counts`;
   :func:`param_error`, :func:`library_message` turn a library's error into one line.
 - Boosting: :class:`RoundBackend` (one boosting round per step, checkpointed, resumable),
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
     from engine_tabular.labels import check_binary, check_multiclass
     from engine_tabular.library_errors import library_message, param_error
     from engine_tabular.load import Splits, load_splits
-    from engine_tabular.metrics import TRAIN, VAL, metric_name
+    from engine_tabular.metric_set import MetricSet
+    from engine_tabular.metrics import TEST, TRAIN, VAL, metric_name
     from engine_tabular.options import TabularDataOptions
     from engine_tabular.params import check_values, spec_problems, thread_counts
     from engine_tabular.table import Table
@@ -35,15 +37,18 @@ _HOMES = {
     "check_binary": "labels", "check_multiclass": "labels",
     "library_message": "library_errors", "param_error": "library_errors",
     "Splits": "load", "load_splits": "load",
-    "TRAIN": "metrics", "VAL": "metrics", "metric_name": "metrics",
+    "MetricSet": "metric_set",
+    "TEST": "metrics", "TRAIN": "metrics", "VAL": "metrics", "metric_name": "metrics",
     "TabularDataOptions": "options",
     "check_values": "params", "spec_problems": "params", "thread_counts": "params",
     "Table": "table",
 }
 
 __all__ = [
+    "TEST",
     "TRAIN",
     "VAL",
+    "MetricSet",
     "RoundBackend",
     "RoundRates",
     "Splits",

@@ -1,9 +1,10 @@
-"""Metric names shared by the tabular backends: ``train/<metric>`` and ``val/<metric>``."""
+"""Metric names shared by the tabular backends: ``train/<metric>``, ``val/<metric>``, ``test/<metric>``."""
 
 from __future__ import annotations
 
 TRAIN = "train"
 VAL = "val"
+TEST = "test"
 
 
 def metric_name(split: str, metric: str) -> str:
