@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from pathlib import Path
 
 import optuna
+import pytest
 from optuna_helpers import read_trials_csv, tune_spec
 
 
@@ -56,18 +58,27 @@ def test_tune_prunes_writes_results_and_best_toml_reproduces_the_best_trial(cli,
     assert {"8", "9"} <= {r["number"] for r in rows if r["state"] in ("COMPLETE", "PRUNED")}
 
 
-def test_workers_share_one_study_on_a_journal_file(cli, tmp_path: Path) -> None:
+@pytest.mark.parametrize("storage", ["default", "journal"])
+def test_workers_share_one_study(cli, tmp_path: Path, storage: str) -> None:
+    """Two worker processes on one study: the default SQLite file (in write-ahead-log mode, so
+    neither waits for the disk nor hits "database is locked"), or a journal file given by path."""
     (tmp_path / "spec.toml").write_text(tune_spec(trials=6, max_steps=20, pruner="none", step_seconds=0.02))
-    result = cli("tune", "spec.toml", "--workers", "2", timeout=180)
-    assert result.code == 0, result
     study_dir = tmp_path / "runs" / "study"
-    assert (study_dir / "study.journal").exists() and not (study_dir / "study.db").exists()
+    given = ["--storage", str(tmp_path / "study.journal")] if storage == "journal" else []
+    result = cli("tune", "spec.toml", "--workers", "2", *given, timeout=180)
+    assert result.code == 0, result
     rows = read_trials_csv(study_dir / "trials.csv")
     assert [r["state"] for r in rows] == ["COMPLETE"] * 6
-    from optuna.storages.journal import JournalFileBackend, JournalStorage
+    if storage == "journal":
+        from optuna.storages.journal import JournalFileBackend, JournalStorage
 
-    storage = JournalStorage(JournalFileBackend(str(study_dir / "study.journal")))
-    workers = {t.user_attrs["worker"] for t in optuna.load_study(study_name="study", storage=storage).trials}
+        opened = JournalStorage(JournalFileBackend(str(tmp_path / "study.journal")))
+        assert not (study_dir / "study.db").exists()
+    else:
+        with sqlite3.connect(study_dir / "study.db") as connection:
+            assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        opened = f"sqlite:///{study_dir / 'study.db'}"
+    workers = {t.user_attrs["worker"] for t in optuna.load_study(study_name="study", storage=opened).trials}
     assert len(workers) == 2, workers  # both processes ran trials
 
 

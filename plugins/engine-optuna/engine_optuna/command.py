@@ -47,7 +47,7 @@ def tune_command(args: argparse.Namespace, session: Session) -> int:
     pruner = factories.build_pruner(options.pruner, resources.options)
 
     tune_dir = run_dir_for(spec)
-    url = args.storage or options.storage or default_storage(tune_dir, workers)
+    url = args.storage or options.storage or default_storage(tune_dir)
     study_name = args.study or options.study or spec.run.name
     _quiet_optuna()
     storage = open_storage(url, heartbeat=options.heartbeat, retries=options.retries)
