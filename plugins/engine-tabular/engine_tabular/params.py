@@ -37,8 +37,8 @@ def _plain(value: Any) -> bool:
     return False
 
 
-#: Thread-count parameters of XGBoost, LightGBM and scikit-learn (with LightGBM's aliases).
-THREAD_PARAMS = ("nthread", "nthreads", "num_threads", "num_thread", "n_jobs")
+#: Thread-count parameters of XGBoost, LightGBM (with its aliases), scikit-learn and CatBoost.
+THREAD_PARAMS = ("nthread", "nthreads", "num_threads", "num_thread", "n_jobs", "thread_count")
 
 
 def thread_counts(params: Mapping[str, Any]) -> dict[str, Any]:
