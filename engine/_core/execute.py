@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from engine._core import loop, restart, rundir
+from engine._core import environment, loop, restart, rundir
 from engine._core.backend import export_as_of, final_test
 from engine._core.checkpoint.manager import CheckpointManager
 from engine._core.collective import Processes
@@ -234,7 +234,7 @@ def build_storage(spec: Spec, directory: Path) -> Any:
 def _write_records(run: Run, write_spec: bool) -> None:
     if write_spec or not (run.dir / rundir.SPEC_FILE).exists():
         rundir.write_spec(run.dir, run.spec)
-    rundir.write_json(run.dir / rundir.ENV_FILE, rundir.environment(run.plugins))
+    rundir.write_json(run.dir / rundir.ENV_FILE, environment.record(run))
 
 
 def _build_components(run: Run) -> None:

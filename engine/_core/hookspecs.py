@@ -168,6 +168,21 @@ def engine_check(spec: Spec) -> list[str] | None:
     """
 
 
+@hookspec
+def engine_environment() -> dict[str, Any] | None:
+    """Return facts for the run's ``env.json`` that the core cannot see, or ``None``.
+
+    Called for every run (every fold, every trial) when it writes ``env.json``, after its
+    components are built. The core already records every installed distribution's version,
+    the Python build, OS, CPU, the NVIDIA driver and GPU models; add what only your library
+    knows, under a key of your own: ``{"torch": {"cuda": "12.4", "cudnn": 90100, ...}}``
+    (the dicts of all plugins are merged under ``runtime``). Keep it cheap and harmless:
+    never import a heavy library or initialise a device just for the record (answer only
+    when the run already imported it: ``sys.modules.get("torch")``). A plugin that raises
+    is a warning, not a failed run.
+    """
+
+
 # --------------------------------------------------------------------------- events
 
 

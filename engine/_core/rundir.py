@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
-import platform
 import re
 import shutil
-import subprocess
-import sys
-import time
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,11 +14,10 @@ import attrs
 
 from engine._core.collective import Processes
 from engine._core.errors import EngineError
-from engine._core.spec.toml_text import dump_toml, redact, redact_argv
+from engine._core.spec.toml_text import dump_toml, redact
 from engine._core.status import RunStatus
 
 if TYPE_CHECKING:
-    from engine._core.plugins import Plugins
     from engine._core.spec.model import Spec
 
 
@@ -34,7 +27,8 @@ class RunFiles:
     SPEC = "spec.toml"
     """The effective spec, secrets redacted: ``engine run runs/<name>/spec.toml`` reruns it."""
     ENV = "env.json"
-    """Python, platform, engine and plugin versions, git commit, command line."""
+    """Every installed distribution, the Python build, OS, CPU and GPUs, seeds, git state of the
+    spec's folder, command line (:mod:`engine._core.environment`)."""
     METRICS = "metrics.jsonl"
     """One JSON line per logged metric batch: ``{"step": …, "epoch": …, "name": value, …}``."""
     SUMMARY = "summary.json"
@@ -203,59 +197,3 @@ def write_json(path: Path, document: Any) -> None:
 
 def write_spec(directory: Path, spec: Spec) -> None:
     write_atomic(directory / SPEC_FILE, dump_toml(redact(spec.raw)))
-
-
-def environment(plugins: Plugins) -> dict[str, Any]:
-    """Versions of Python, the core, each plugin distribution and what it requires."""
-    distributions: dict[str, Any] = {}
-    for origin in sorted(set(plugins.origins.values())):
-        name, _, version = origin.partition(" ")
-        if not version or name in distributions:
-            continue
-        distributions[name] = {"version": version, "requires": dict(_requirement_versions(name))}
-    return {
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "engine": metadata_version("engine"),
-        "engine_requires": dict(_requirement_versions("engine")),
-        "plugins": {name: origin for name, origin in sorted(plugins.origins.items())},
-        "distributions": distributions,
-        "git_commit": _git_commit(),
-        "argv": redact_argv(sys.argv),
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
-
-
-@functools.cache
-def metadata_version(name: str) -> str | None:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-@functools.cache
-def _requirement_versions(distribution: str) -> dict[str, str | None]:
-    try:
-        requires = metadata.requires(distribution) or []
-    except metadata.PackageNotFoundError:
-        return {}
-    out: dict[str, str | None] = {}
-    for requirement in requires:
-        if "extra ==" in requirement:
-            continue
-        name = requirement.split(";")[0].strip()
-        for stop in "<>=!~[ (":
-            name = name.split(stop)[0]
-        out[name] = metadata_version(name)
-    return out
-
-
-@functools.cache
-def _git_commit() -> str | None:
-    try:
-        result = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                                timeout=5, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return result.stdout.strip() or None if result.returncode == 0 else None

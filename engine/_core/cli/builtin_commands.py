@@ -1,4 +1,4 @@
-"""Built-in commands: run, check, schema, plugins, hooks, checkpoints, runs."""
+"""Built-in commands: run, check, schema, plugins, hooks, checkpoints, runs, env."""
 
 from __future__ import annotations
 
@@ -158,6 +158,19 @@ def runs_command(args: argparse.Namespace, session: Session) -> int:
     return EXIT_OK
 
 
+def _configure_env(parser: argparse.ArgumentParser) -> None:
+    from engine._core.env_report import configure
+
+    configure(parser)
+
+
+def env_command(args: argparse.Namespace, session: Session) -> int:
+    """A run's environment (``env.json``): a summary, or with ``--requirements`` a requirements file."""
+    from engine._core.env_report import env_command as report_environment
+
+    return report_environment(args, session)
+
+
 def new_plugin_command(args: argparse.Namespace, session: Session) -> int:
     from engine._core.scaffold import new_plugin
 
@@ -199,6 +212,8 @@ def engine_add_commands(commands: CommandRegistry) -> None:
 
     commands.add("runs", help="list runs: status, steps, best metric, age",
                  configure=configure_runs, handler=runs_command)
+    commands.add("env", help="a run's environment: a summary, or a requirements file that recreates it",
+                 configure=_configure_env, handler=env_command)
 
     def configure_new_plugin(parser: argparse.ArgumentParser) -> None:
         from engine._core.scaffold import add_kind_argument

@@ -6,8 +6,10 @@ from typing import Any
 
 import lightgbm as lgb
 from engine_tabular import (
+    TEST,
     TRAIN,
     VAL,
+    MetricSet,
     RoundBackend,
     RoundRates,
     load_splits,
@@ -52,6 +54,7 @@ class LightGBMBackend(RoundBackend):
         classification = str(p.first(params, p.OBJECTIVE, "")) in p.CLASSIFICATION
         self.splits = load_splits(self.options.data, run, classification=classification)
         p.check_labels(self.splits, params, self.options.data.label)
+        self.metrics = self._metric_set()
         self.rates = RoundRates(run, float(p.first(params, p.LEARNING_RATE, 0.1)))
         # a run that never evaluates leaves the validation set out of training, as lgb.train does
         self.attach_valid = run.spec.loop.eval_every is not None
@@ -59,6 +62,23 @@ class LightGBMBackend(RoundBackend):
         strategy = run.components.get("strategy")
         if strategy is not None:  # the strategy trains each round (engine-distributed's dask)
             self.remote = strategy.lightgbm_rounds(self.splits.train)
+
+    def _metric_set(self) -> MetricSet | None:
+        names = self.options.metrics
+        if not names:
+            return None
+        task = p.task(self.params)
+        if task is None:
+            raise EngineError(f"metrics {names} need a classification or regression objective, not "
+                              f"{p.first(self.params, p.OBJECTIVE)!r}", where="backend.metrics",
+                              fix="use LightGBM's ranking metrics in backend.params.metric (ndcg, map)")
+        return MetricSet.from_names(names, task, "backend.metrics")  # type: ignore[arg-type]
+
+    def _feval(self, predictions: Any, data: lgb.Dataset) -> list[tuple[str, float, bool]]:
+        """``backend.metrics`` of the predictions LightGBM holds for ``data`` (no new prediction)."""
+        assert self.metrics is not None
+        values = self.metrics.compute(data.get_label(), predictions, data.get_weight())
+        return [(name, value, True) for name, value in values.items()]
 
     def _build(self, model: str | None = None) -> lgb.Booster:
         assert self.splits is not None
@@ -87,10 +107,29 @@ class LightGBMBackend(RoundBackend):
         if not self.attach_valid:  # asked for by a plugin although the loop never evaluates
             self.attach_valid = True
             self.booster = self._build(self.model_string())
-        results = list(self.booster.eval_train()) if self.options.eval_train else []
-        results += self.booster.eval_valid()
+        feval = self._feval if self.metrics else None
+        results = list(self.booster.eval_train(feval)) if self.options.eval_train else []
+        results += [result for result in self.booster.eval_valid(feval) if result[0] == VAL]
         return {metric_name(TRAIN if data == "training" else VAL, metric): float(value)
                 for data, metric, value, *_ in results}
+
+    def test(self, run: Run) -> dict[str, float]:
+        """The ``test`` split's metrics (``test/<metric>``) of the final model, or none without a test split.
+
+        The split is attached to the booster as one more evaluation set, so LightGBM's own
+        metrics and ``backend.metrics`` are computed from one prediction of its rows."""
+        assert self.booster is not None and self.splits is not None
+        if self.splits.test is None:
+            return {}
+        with held_back():
+            data = boosters.attach(self.booster, self.params, self.splits.test, TEST)
+            results = self.booster.eval(data, TEST, self._feval if self.metrics else None)
+        return {metric_name(TEST, metric): float(value) for _, metric, value, *_ in results}
+
+    def input_example(self) -> Any:
+        """Five training rows as the exported model takes them (a DataFrame with feature names)."""
+        assert self.splits is not None
+        return self.splits.train.features.head(5)
 
     def metric_names(self, run: Run) -> list[str] | None:
         """What :meth:`evaluate` reports, read from the untrained booster's evaluation (LightGBM
@@ -102,7 +141,10 @@ class LightGBMBackend(RoundBackend):
         with held_back():
             results = list(self.booster.eval_train()) if self.options.eval_train else []
             results += self.booster.eval_valid()
-        return [metric_name(TRAIN if data == "training" else VAL, metric) for data, metric, *_ in results]
+        splits = [TRAIN, VAL] if self.options.eval_train else [VAL]
+        own = [metric_name(split, name) for split in splits for name in (self.metrics.names if self.metrics else ())]
+        names = [metric_name(TRAIN if data == "training" else VAL, metric) for data, metric, *_ in results]
+        return [*names, *(name for name in own if name not in names)]
 
     def dry_run(self, run: Run) -> None:
         """Refuse a ``metric`` LightGBM does not know: it drops such a name without a word

@@ -41,3 +41,15 @@ def build(params: dict[str, Any], train: Table, valid: Table | None, *, model: s
         if valid_set is not None:
             valid_set._reverse_update_params()
     return booster
+
+
+def attach(booster: lgb.Booster, params: dict[str, Any], table: Table, name: str) -> lgb.Dataset:
+    """Attach ``table`` to ``booster`` as one more evaluation set ``name`` (as ``lgb.train`` does
+    with its ``valid_sets``); LightGBM scores it with every tree so far, then every round."""
+    data = dataset(table, reference=booster.train_set)
+    data._update_params(params).set_reference(booster.train_set)
+    try:
+        booster.add_valid(data, name)
+    finally:
+        data._reverse_update_params()
+    return data

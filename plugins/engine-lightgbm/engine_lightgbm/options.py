@@ -28,6 +28,11 @@ class LightGBMOptions:
     params: dict[str, Any] = attrs.field(factory=dict, metadata=PARAMS_ON_RESUME)
     """LightGBM parameters, passed through as to ``lgb.train`` (``seed`` defaults to ``run.seed``,
     ``verbosity`` to -1). The number of rounds is ``loop.max_steps``; early stopping is ``[early_stop]``."""
+    metrics: list[str] = attrs.field(factory=list)
+    """Metrics computed from the predictions LightGBM keeps for its evaluation, beside ``metric``'s:
+    ``accuracy``, ``f1``, ``f1_macro``, ``f1_weighted``, ``precision``, ``recall``, ``roc_auc``
+    (classifiers), ``rmse``, ``mae`` (binary classifiers, regressors), ``r2`` (regressors), or
+    ``package.module:function`` taking ``(y_true, scores)``; logged as ``val/<name>``."""
     eval_train: bool = False
     """Also evaluate the training data at the eval cadence (``train/<metric>``)."""
     exact_resume: bool = True

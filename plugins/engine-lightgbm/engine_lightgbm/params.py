@@ -17,6 +17,7 @@ LEARNING_RATE = ("learning_rate", "shrinkage_rate", "eta")
 OBJECTIVE = ("objective", "objective_type", "app", "application", "loss")
 CLASSIFICATION = ("binary", "multiclass", "softmax", "multiclassova", "multiclass_ova", "ova", "ovr")
 NUM_CLASS = ("num_class", "num_classes")
+RANKING = ("lambdarank", "rank_xendcg", "xendcg", "xe_ndcg", "xe_ndcg_mart", "xendcg_mart")
 _FRACTIONS = (("bagging_fraction", "sub_row", "subsample", "bagging"),
               ("pos_bagging_fraction", "pos_sub_row", "pos_bagging"),
               ("neg_bagging_fraction", "neg_sub_row", "neg_bagging"),
@@ -67,3 +68,13 @@ def check_labels(splits: Splits, params: dict[str, Any], label: str) -> None:
                      multiclass='objective = "multiclass" with num_class = {k}')
     elif objective in CLASSIFICATION and isinstance(num_class, int) and not isinstance(num_class, bool):
         check_multiclass(splits, objective=objective, label=label, num_class=num_class)
+
+
+def task(params: dict[str, Any]) -> str | None:
+    """``binary``, ``multiclass`` or ``regression`` for the objective; None for ranking."""
+    objective = str(first(params, OBJECTIVE, "regression"))
+    if objective == "binary":
+        return "binary"
+    if objective in CLASSIFICATION:
+        return "multiclass"
+    return None if objective in RANKING else "regression"

@@ -12,7 +12,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from engine_tabular import TRAIN, VAL, Splits, load_splits, param_error, thread_counts
+from engine_tabular import TEST, TRAIN, VAL, Splits, load_splits, param_error, thread_counts
 from sklearn.base import clone, is_classifier
 
 from engine import EngineError, Run, UserCodeError, resolve_import_path, warn_parallelism
@@ -42,13 +42,11 @@ class SklearnBackend:
                                   fix="remove it; the number of estimators is loop.max_steps × estimators_per_step")
             self.estimator.set_params(warm_start=True, n_estimators=0)
         self.classifier = is_classifier(self.estimator)
-        unknown = scoring.check_names(self.options.metrics)
-        if unknown:
-            raise EngineError(f"unknown scorer {unknown[0]!r}", where="backend.metrics",
-                              fix="use scikit-learn scorer names (sklearn.metrics.get_scorer_names())")
         self.format = export.format_for(self.options.export)
         self.splits = load_splits(self.options.data, run, classification=self.classifier)
         self.classes = sorted(set(self.splits.train.label.tolist()) | set(self.splits.valid.label.tolist()))
+        self.scoring = scoring.Scoring(self.estimator, self.options.metrics, classifier=self.classifier,
+                                       classes=len(self.classes))
 
     def _build(self, seed: int) -> Any:
         estimator = _estimator(self.options.estimator)
@@ -93,18 +91,26 @@ class SklearnBackend:
 
     def evaluate(self, run: Run) -> dict[str, float]:
         assert self.splits is not None
-        names, classifier = self.options.metrics, self.classifier
-        out = scoring.scores(self.estimator, self.splits.train, TRAIN, classifier=classifier, names=names) \
-            if self.options.eval_train else {}
-        out.update(scoring.scores(self.estimator, self.splits.valid, VAL, classifier=classifier, names=names))
+        out = self.scoring.scores(self.estimator, self.splits.train, TRAIN) if self.options.eval_train else {}
+        out.update(self.scoring.scores(self.estimator, self.splits.valid, VAL))
         return out
 
+    def test(self, run: Run) -> dict[str, float]:
+        """The ``test`` split's metrics (``test/<metric>``) of the final model, or none without a test split."""
+        assert self.splits is not None
+        if self.splits.test is None:
+            return {}
+        return self.scoring.scores(self.estimator, self.splits.test, TEST)
+
     def metric_names(self, run: Run) -> list[str]:
-        """What :meth:`evaluate` reports: the configured scorers, or the defaults for the kind of estimator."""
-        names, classifier = self.options.metrics, self.classifier
+        """What :meth:`evaluate` reports: the configured metrics, or the defaults for the kind of estimator."""
         splits = [TRAIN, VAL] if self.options.eval_train else [VAL]
-        return [name for split in splits
-                for name in scoring.metric_names(self.estimator, split, classifier=classifier, names=names)]
+        return [name for split in splits for name in self.scoring.names(split)]
+
+    def input_example(self) -> Any:
+        """Five training rows as the exported model takes them (a DataFrame with feature names)."""
+        assert self.splits is not None
+        return self.splits.train.features.head(5)
 
     def dry_run(self, run: Run) -> None:
         """Refuse a scorer the estimator cannot serve (no fitting: that would be training)."""

@@ -23,8 +23,11 @@ class SklearnOptions:
     estimators_per_step: PositiveInt = attrs.field(default=10, metadata=NUMERICS)
     """Warm-start ensembles (random forest, extra trees, gradient boosting) grow by this many per step."""
     metrics: list[str] = attrs.field(factory=list)
-    """scikit-learn scorer names (``accuracy``, ``f1_macro``, ``neg_log_loss``, ``r2`` ...).
-    Default: accuracy and log_loss for classifiers, rmse, mae and r2 for regressors."""
+    """``accuracy``, ``f1``, ``f1_macro``, ``f1_weighted``, ``precision``, ``recall``, ``roc_auc``
+    (classifiers), ``rmse``, ``mae`` (binary classifiers, regressors), ``r2`` (regressors) and
+    ``package.module:function`` taking ``(y_true, scores)``, all computed from one prediction per
+    evaluation; any other scikit-learn scorer name (``neg_log_loss``, ``balanced_accuracy`` ...)
+    predicts again. Default: accuracy and log_loss for classifiers, rmse, mae and r2 for regressors."""
     eval_train: bool = False
     """Also evaluate the training data at the eval cadence (``train/<metric>``)."""
     export: Literal["auto", "skops", "joblib"] = "auto"

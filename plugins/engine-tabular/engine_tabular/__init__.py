@@ -8,7 +8,8 @@ is first used (``engine_tabular.load_splits``), not when an entry point imports 
 - Data: :func:`load_splits` → :class:`Splits` of :class:`Table` (train, validation, test),
   honouring ``[cv]`` folds; :func:`check_binary`, :func:`check_multiclass` for labels.
 - Metrics: :data:`TRAIN`, :data:`VAL`, :data:`TEST` prefixes and :func:`metric_name`;
-  :class:`MetricSet` (``metrics = ["f1", ...]`` checked against the task, computed from predictions).
+  :class:`MetricSet` (``metrics = ["f1", ...]`` checked against the task, computed from predictions)
+  and :func:`split_metrics` (its values named ``<split>/<name>``).
 - Parameters: :func:`spec_problems`, :func:`check_values`, :func:`thread_counts`;
   :func:`param_error`, :func:`library_message` turn a library's error into one line.
 - Boosting: :class:`RoundBackend` (one boosting round per step, checkpointed, resumable),
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from engine_tabular.labels import check_binary, check_multiclass
     from engine_tabular.library_errors import library_message, param_error
     from engine_tabular.load import Splits, load_splits
-    from engine_tabular.metric_set import MetricSet
+    from engine_tabular.metric_set import MetricSet, split_metrics
     from engine_tabular.metrics import TEST, TRAIN, VAL, metric_name
     from engine_tabular.options import TabularDataOptions
     from engine_tabular.params import check_values, spec_problems, thread_counts
@@ -37,7 +38,7 @@ _HOMES = {
     "check_binary": "labels", "check_multiclass": "labels",
     "library_message": "library_errors", "param_error": "library_errors",
     "Splits": "load", "load_splits": "load",
-    "MetricSet": "metric_set",
+    "MetricSet": "metric_set", "split_metrics": "metric_set",
     "TEST": "metrics", "TRAIN": "metrics", "VAL": "metrics", "metric_name": "metrics",
     "TabularDataOptions": "options",
     "check_values": "params", "spec_problems": "params", "thread_counts": "params",
@@ -64,6 +65,7 @@ __all__ = [
     "replay_mismatch_warning",
     "sampling_warning",
     "spec_problems",
+    "split_metrics",
     "thread_counts",
 ]
 

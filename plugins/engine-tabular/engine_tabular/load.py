@@ -25,6 +25,8 @@ class Splits:
     valid: Table
     #: How the validation rows were chosen: "given", "holdout" or "fold k/K".
     origin: str
+    #: The held-out test rows (``backend.data.test``), whole under ``[cv]``; None without them.
+    test: Table | None = None
 
 
 def load_splits(options: TabularDataOptions, run: Run, *, classification: bool) -> Splits:
@@ -32,7 +34,7 @@ def load_splits(options: TabularDataOptions, run: Run, *, classification: bool) 
 
     A classifier's training rows must hold at least two classes.
     """
-    splits = _split(options, run, classification=classification)
+    splits = attrs.evolve(_split(options, run, classification=classification), test=_prepared(options, run)[2])
     if classification:
         _two_classes(splits, options.label)
     return splits
@@ -54,7 +56,7 @@ def _split(options: TabularDataOptions, run: Run, *, classification: bool) -> Sp
     if not 0.0 < options.val_fraction < 1.0:
         raise EngineError(f"val_fraction must be between 0 and 1, got {options.val_fraction}",
                           where="backend.data.val_fraction", fix="use e.g. 0.2")
-    train, valid = _prepared(options, run)
+    train, valid, _ = _prepared(options, run)
     labels = train.label if classification and train.group is None else None
 
     if run.fold is not None:
@@ -81,8 +83,8 @@ def _split(options: TabularDataOptions, run: Run, *, classification: bool) -> Sp
     return Splits(train.take(train_rows), train.take(val_rows), "holdout")
 
 
-def _prepared(options: TabularDataOptions, run: Run) -> tuple[Table, Table | None]:
-    """The prepared training table and, when given, the validation table.
+def _prepared(options: TabularDataOptions, run: Run) -> tuple[Table, Table | None, Table | None]:
+    """The prepared training table and, when given, the validation and test tables.
 
     Read once per session: the folds of a cross-validation and the trials of a tuning worker
     with the same data options share them through ``run.shared`` (the tables are never
@@ -93,15 +95,22 @@ def _prepared(options: TabularDataOptions, run: Run) -> tuple[Table, Table | Non
         frames = read_source(options.train, options, "backend.data.train")
         if options.valid:
             frames["valid"] = read_source(options.valid, options, "backend.data.valid")["train"]
+        if options.test:
+            frames["test"] = read_source(options.test, options, "backend.data.test")["train"]
         for name, frame in frames.items():
-            _nonempty(len(frame), "training data" if name == "train" else "validation data", f"backend.data.{name}")
+            what = {"train": "training data", "valid": "validation data"}.get(name, "test data")
+            _nonempty(len(frame), what, f"backend.data.{name}")
         train = prepare(frames["train"], options, source=_name(options.train, "training data"))
         valid = None
         if "valid" in frames:
             source = _name(options.valid or options.train, "validation data")
             valid = prepare(frames["valid"], options, source=source, like=train)
-        run.shared[key] = (train, valid)
-    prepared: tuple[Table, Table | None] = run.shared[key]
+        test = None
+        if "test" in frames:
+            test = prepare(frames["test"], options, source=_name(options.test or options.train, "test data"),
+                           like=train, where="backend.data.test")
+        run.shared[key] = (train, valid, test)
+    prepared: tuple[Table, Table | None, Table | None] = run.shared[key]
     return prepared
 
 

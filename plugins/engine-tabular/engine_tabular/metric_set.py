@@ -201,3 +201,11 @@ def _undefined_is_nan(compute: Callable[[], Any]) -> float:
         return float(compute())
     except ValueError:  # e.g. roc_auc with a class absent from these rows
         return float("nan")
+
+
+def split_metrics(metrics: MetricSet | None, split: str, y_true: Any, scores: Any,
+                  weight: Any = None) -> dict[str, float]:
+    """``{"<split>/<name>": value}`` of ``metrics`` (none when ``metrics`` is None or empty)."""
+    if not metrics:
+        return {}
+    return {f"{split}/{name}": value for name, value in metrics.compute(y_true, scores, weight).items()}

@@ -13,9 +13,12 @@ class TabularDataOptions:
 
     train: str
     """``data/train.csv``, ``s3://bucket/train.parquet``, ``https://...``, or an import path
-    ``package.module:function`` returning a DataFrame, ``(X, y)``, or ``{"train": ..., "valid": ...}``."""
+    ``package.module:function`` returning a DataFrame, ``(X, y)``, or ``{"train": ..., "valid": ..., "test": ...}``."""
     valid: str = ""
     """Validation data, same forms as ``train``. Default: a seeded ``val_fraction`` split of ``train``."""
+    test: str = ""
+    """Held-out test data, same forms as ``train``: evaluated once at the end of the run
+    (``test/<metric>``). With ``[cv]`` it stays whole; only ``train`` is folded."""
     label: str = "label"
     """Name of the label column."""
     weight: str = ""

@@ -107,7 +107,7 @@ def to_frame(value: Any, label: str, where: str) -> pd.DataFrame:
         frame[label] = pd.Series(target).to_numpy()
         return frame
     raise EngineError(f"the data function returned {type(value).__name__}", where=where,
-                      fix="return a DataFrame, (X, y), or {'train': ..., 'valid': ...}")
+                      fix="return a DataFrame, (X, y), or {'train': ..., 'valid': ..., 'test': ...}")
 
 
 def _width(features: Any) -> int:
@@ -118,14 +118,14 @@ def _width(features: Any) -> int:
 
 
 def read_source(source: str, options: TabularDataOptions, where: str) -> dict[str, pd.DataFrame]:
-    """``{"train": frame}`` or, when a data function returns both, ``{"train": ..., "valid": ...}``."""
+    """``{"train": frame}`` or, when a data function returns more, ``{"train": ..., "valid": ..., "test": ...}``."""
     if not is_import_path(source):
         return {"train": read_file(source, options, where)}
     value = call_source(source, options.args, where)
     if isinstance(value, Mapping):
-        unknown = set(value) - {"train", "valid"}
+        unknown = set(value) - {"train", "valid", "test"}
         if "train" not in value or unknown:
             raise EngineError(f"{source!r} returned a mapping with keys {sorted(value)}", where=where,
-                              fix="return {'train': ..., 'valid': ...} ('valid' is optional)")
+                              fix="return {'train': ..., 'valid': ..., 'test': ...} ('valid' and 'test' are optional)")
         return {key: to_frame(part, options.label, where) for key, part in value.items()}
     return {"train": to_frame(value, options.label, where)}

@@ -69,11 +69,11 @@ def _require(frame: pd.DataFrame, column: str, key: str, source: str) -> None:
 
 
 def prepare(frame: pd.DataFrame, options: TabularDataOptions, *, source: str,
-            like: Table | None = None) -> Table:
+            like: Table | None = None, where: str = "backend.data.valid") -> Table:
     """Split a frame into features and label/weight/group, checking every column.
 
-    ``like`` is the training table when preparing validation rows: the same feature columns,
-    in the same order, with the same categories.
+    ``like`` is the training table when preparing validation (or test) rows: the same feature
+    columns, in the same order, with the same categories; ``where`` names their spec key.
     """
     _require(frame, options.label, "label", source)
     special = [options.label]
@@ -90,12 +90,12 @@ def prepare(frame: pd.DataFrame, options: TabularDataOptions, *, source: str,
         missing = [c for c in like.feature_names if c not in features.columns]
         if missing:
             raise EngineError(f"{source} lacks the training columns {', '.join(map(repr, missing))}",
-                              where="backend.data.valid", fix="give it the same columns as the training data")
+                              where=where, fix="give it the same columns as the training data")
         extra = [str(c) for c in features.columns if str(c) not in like.feature_names]
         if extra:
             raise EngineError(f"{source} has {len(features.columns)} feature columns, the training data "
                               f"{len(like.feature_names)}: it also has {', '.join(map(repr, extra[:5]))}"
-                              f"{', ...' if len(extra) > 5 else ''}", where="backend.data.valid",
+                              f"{', ...' if len(extra) > 5 else ''}", where=where,
                               fix="give it the same feature columns as the training data")
         features = features[like.features.columns]
     features = _encode_features(features, options, source, like)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from engine import ComponentRegistry, Spec, check_libraries, hookimpl, parallelism_problems
+from engine_torch.environment import torch_facts
 from engine_torch.options import TorchOptions, check
 
 
@@ -22,3 +25,11 @@ def engine_check(spec: Spec) -> list[str] | None:
     counts = {"threads": backend.options.threads, "num_workers": backend.options.num_workers}
     return ((missing or []) + parallelism_problems(counts, where=backend.path)
             + check(backend.options, backend.path)) or None
+
+
+@hookimpl
+def engine_environment() -> dict[str, Any] | None:
+    """torch's CUDA and cuDNN build and the run's GPUs, for ``env.json`` (only when the run
+    imported torch; CUDA is never initialised for it)."""
+    facts = torch_facts()
+    return {"torch": facts} if facts is not None else None

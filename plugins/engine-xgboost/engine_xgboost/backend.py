@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import xgboost as xgb
 from engine_tabular import (
+    TEST,
     TRAIN,
     VAL,
+    MetricSet,
     RoundBackend,
     RoundRates,
     Splits,
@@ -21,6 +24,7 @@ from engine_tabular import (
     param_error,
     replay_mismatch_warning,
     sampling_warning,
+    split_metrics,
     thread_counts,
 )
 
@@ -108,6 +112,9 @@ class XGBoostBackend(RoundBackend):
         if self.dtrain.feature_names is None:
             self.features = feature_info(self.splits.train)
         self.dvalid = to_dmatrix(self.splits.valid, "backend.data.valid", nthread)
+        test = self.splits.test
+        self.dtest = None if test is None else to_dmatrix(test, "backend.data.test", nthread)
+        self.metrics = metric_set(self.options.metrics, params)
         # a run that never evaluates keeps the validation set out of the prediction cache,
         # so rounds do not pay for its predictions (as xgb.train without evals)
         self.cache = [self.dtrain, self.dvalid] if run.spec.loop.eval_every is not None else [self.dtrain]
@@ -146,10 +153,36 @@ class XGBoostBackend(RoundBackend):
 
 
     def evaluate(self, run: Run) -> dict[str, float]:
-        assert self.booster is not None
+        assert self.booster is not None and self.splits is not None
         evals = [(self.dtrain, TRAIN)] if self.options.eval_train else []
         evals.append((self.dvalid, VAL))
-        return parse_eval(self.booster.eval_set(evals, iteration=run.step - 1))
+        results = parse_eval(self.booster.eval_set(evals, iteration=run.step - 1))
+        tables = {TRAIN: self.splits.train, VAL: self.splits.valid}
+        for matrix, split in evals:  # predictions of cached matrices come from XGBoost's prediction cache
+            results.update(self._metrics(split, matrix, tables[split]))
+        return results
+
+    def test(self, run: Run) -> dict[str, float]:
+        """The ``test`` split's metrics (``test/<eval_metric>``, ``test/<metric>``) of the final
+        model, or none without a test split."""
+        assert self.booster is not None and self.splits is not None
+        if self.dtest is None or self.splits.test is None:
+            return {}
+        results = parse_eval(self.booster.eval_set([(self.dtest, TEST)], iteration=max(run.step - 1, 0)))
+        results.update(self._metrics(TEST, self.dtest, self.splits.test))
+        return results
+
+    def _metrics(self, split: str, matrix: xgb.DMatrix, table: Table) -> dict[str, float]:
+        if not self.metrics:
+            return {}
+        assert self.booster is not None
+        scores = model_scores(self.booster.predict(matrix), self.params)
+        return split_metrics(self.metrics, split, table.label, scores, table.weight)
+
+    def input_example(self) -> Any:
+        """Five training rows as the exported model takes them (a DataFrame with feature names)."""
+        assert self.splits is not None
+        return self.splits.train.features.head(5)
 
     def metric_names(self, run: Run) -> list[str]:
         """What :meth:`evaluate` reports, read from one evaluation of the untrained model on a
@@ -159,9 +192,11 @@ class XGBoostBackend(RoundBackend):
         evals = [(self.dtrain, TRAIN)] if self.options.eval_train else []
         evals.append((self.dvalid, VAL))
         try:
-            return list(parse_eval(self.booster.copy().eval_set(evals, iteration=0)))
+            names = list(parse_eval(self.booster.copy().eval_set(evals, iteration=0)))
         except xgb.core.XGBoostError as exc:
             raise param_error(exc, self.options.params, library="xgboost") from None
+        own = [f"{split}/{name}" for _, split in evals for name in (self.metrics.names if self.metrics else ())]
+        return [*names, *(name for name in own if name not in names)]
 
     # ------------------------------------------------------------------ state
 
@@ -222,6 +257,40 @@ def _check_labels(splits: Splits, params: dict[str, Any], label: str) -> None:
                      multiclass='objective = "multi:softprob" with num_class = {k}')
     elif objective.startswith("multi:") and isinstance(num_class, int) and not isinstance(num_class, bool):
         check_multiclass(splits, objective=objective, label=label, num_class=num_class)
+
+
+def task_of(params: dict[str, Any]) -> str | None:
+    """``binary``, ``multiclass`` or ``regression`` for the objective; None for ranking."""
+    objective = str(params.get("objective", "reg:squarederror"))
+    if objective.startswith("binary:"):
+        return "binary"
+    if objective.startswith("multi:"):
+        return "multiclass"
+    return None if objective.startswith("rank:") else "regression"
+
+
+def metric_set(names: list[str], params: dict[str, Any]) -> MetricSet | None:
+    """``backend.metrics`` checked against the objective's task (None when there are none)."""
+    if not names:
+        return None
+    task = task_of(params)
+    if task is None:
+        raise EngineError(f"metrics {names} need a classification or regression objective, not "
+                          f"{params.get('objective')!r}", where="backend.metrics",
+                          fix="use XGBoost's ranking metrics in backend.params.eval_metric (ndcg, map)")
+    return MetricSet.from_names(names, task, "backend.metrics")  # type: ignore[arg-type]
+
+
+def model_scores(predicted: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+    """What :class:`MetricSet` takes from ``Booster.predict``: probabilities for a classifier
+    (``binary:logitraw`` margins through the sigmoid, ``multi:softmax`` classes one-hot)."""
+    objective = str(params.get("objective", ""))
+    if objective == "binary:logitraw":
+        return 0.5 * (1.0 + np.tanh(predicted / 2.0))  # the sigmoid, without overflow
+    if objective == "multi:softmax":
+        classes = int(params.get("num_class", int(predicted.max()) + 1))
+        return np.eye(classes)[predicted.astype(np.int64)]
+    return predicted
 
 
 def parse_eval(text: str) -> dict[str, float]:
