@@ -24,6 +24,7 @@ class WandbRun:
         found = sorted(folder.glob("run-*.wandb"))
         assert len(found) == 1, found
         assert found[0].read_bytes().startswith(HEADER)
+        self.file = found[0]
         self.records = list(records(found[0]))
 
     def of(self, kind: str) -> list[Any]:
@@ -35,7 +36,8 @@ class WandbRun:
 
     @property
     def run_id(self) -> str:
-        return str(self.run.run_id)
+        """The id in the file's name (a killed process may have written no record at all)."""
+        return self.file.stem.removeprefix("run-")
 
     @property
     def config(self) -> dict[str, Any]:

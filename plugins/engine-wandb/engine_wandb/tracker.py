@@ -7,11 +7,13 @@ the artifact ``model-<id>``, and ``finish`` gets the run's exit code, so a faile
 failed in W&B too.
 
 Resume: ``state_dict`` holds the W&B run id. The resumed process continues that id (W&B
-writes a new segment, ``wandb sync`` uploads the segments as one run) and skips every point
-at or below the last step the run already holds (read from W&B's transaction logs in
-``dir``, and from the server when online): W&B refuses steps below its current one, and
-the interrupted process may have logged past its last checkpoint. With an exact resume the
-skipped points equal the recomputed ones.
+writes a new segment, ``wandb sync`` uploads the segments as one run). It finds the last
+step the run already holds (in W&B's transaction logs in ``dir``, and on the server when
+online), sends the points after it up to the checkpoint from ``metrics.jsonl`` (a killed
+process loses what W&B's service had not written yet), then skips every new point at or
+below that step: W&B refuses steps below its current one, and the interrupted process may
+have logged past its checkpoint. With an exact resume the skipped points equal the
+recomputed ones, so W&B holds each step once, none missing.
 
 The core's tracker guard calls these methods on the main process only, and turns a
 failure into one warning (or a failed run with ``strict = true``); W&B's run and service
@@ -21,6 +23,7 @@ process are shut down on the way.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import string
@@ -29,7 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from engine import CheckpointInfo, Run, redact
+from engine import CheckpointInfo, Run, RunFiles, redact
 from engine_wandb import wandb_side
 from engine_wandb.options import WandbOptions
 from engine_wandb.transaction_log import last_step
@@ -53,6 +56,13 @@ class WandbTracker:
 
     def on_resume(self, run: Run, checkpoint: CheckpointInfo) -> None:
         self._start(run, resume=bool(self.run_id))
+        # What the W&B run lacks up to the checkpoint (W&B's service buffers its writes and a
+        # killed process loses them; a run that only now gained this tracker has none of it)
+        # is in metrics.jsonl, which holds every point up to the checkpoint.
+        with self._closing_on_error():
+            for step, metrics in logged_points(run.dir / RunFiles.METRICS, self.options.log_every):
+                if self.skip_through < step <= checkpoint.step:
+                    self.on_log(run, metrics, step)
 
     def on_log(self, run: Run, metrics: dict[str, float], step: int) -> None:
         if self.wandb is None or step <= self.skip_through:
@@ -153,3 +163,24 @@ class WandbTracker:
 def new_run_id() -> str:
     """A W&B run id as W&B makes them: 8 lowercase letters and digits."""
     return "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(8))
+
+
+def logged_points(path: Path, log_every: int | None) -> list[tuple[int, dict[str, float]]]:
+    """``(step, metrics)`` of each record in ``metrics.jsonl`` that the tracker would have been
+    sent (training metrics only every ``log_every`` steps, as the core's guard sends them)."""
+    if not path.is_file():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+            step = int(record.pop("step"))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue  # a line cut short by a kill
+        record.pop("epoch", None)
+        record.pop("time", None)
+        metrics = {name: float(value) for name, value in record.items()}
+        training = all(name.startswith("train/") or name == "lr" for name in metrics)
+        if metrics and not (training and log_every and step % log_every):
+            out.append((step, metrics))
+    return out
