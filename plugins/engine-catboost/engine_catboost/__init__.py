@@ -1,0 +1,1 @@
+"""engine-catboost: the ``catboost`` backend, one engine step per boosting round."""
