@@ -46,7 +46,7 @@ class WandbTracker:
         self.wandb: Any = None  # the wandb Run
         self.run_id = ""  # restored from a checkpoint: the run to continue
         self.skip_through = -1  # points at or below this step are not sent (W&B holds them or a later one)
-        self.mode = ""
+        self.mode: wandb_side.Mode = "offline"
 
     # ------------------------------------------------------------------ events
 

@@ -45,7 +45,7 @@ def records(path: Path) -> Iterator[Any]:
         pieces = chunk if kind in (_FULL, _FIRST) else pieces + chunk
         if kind in (_FIRST, _MIDDLE):
             continue
-        record = wandb_internal_pb2.Record()
+        record = wandb_internal_pb2.Record()  # type: ignore[attr-defined]
         try:
             record.ParseFromString(pieces)
         except DecodeError:

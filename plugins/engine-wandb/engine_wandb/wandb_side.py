@@ -13,19 +13,21 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 from engine import redact_text
 
+Mode = Literal["online", "offline", "disabled"]
 #: W&B's own spellings of its modes (``WANDB_MODE``), as this tracker's.
-_MODES = {"online": "online", "run": "online", "offline": "offline", "dryrun": "offline", "disabled": "disabled"}
+_MODES: dict[str, Mode] = {"online": "online", "run": "online", "offline": "offline", "dryrun": "offline",
+                           "disabled": "disabled"}
 _open_runs = 0
 
 
-def resolve_mode(configured: str) -> tuple[str, str]:
+def resolve_mode(configured: str) -> tuple[Mode, str]:
     """The mode to run in, and why it was chosen when ``configured`` is ``auto``."""
     if configured != "auto":
-        return configured, ""
+        return cast(Mode, configured), ""
     from_env = os.environ.get("WANDB_MODE", "").strip().lower()
     if from_env in _MODES:
         return _MODES[from_env], ""
@@ -48,7 +50,7 @@ def has_credentials() -> bool:
         return False
 
 
-def settings(mode: str) -> Any:
+def settings(mode: Mode) -> Any:
     """W&B settings for a tracker: nothing on the console, no git probing, no code copy."""
     import wandb
 
@@ -58,7 +60,7 @@ def settings(mode: str) -> Any:
                           save_code=False, disable_job_creation=True)
 
 
-def start(*, mode: str, directory: Path, run_id: str, resume: bool, **init: Any) -> Any:
+def start(*, mode: Mode, directory: Path, run_id: str, resume: bool, **init: Any) -> Any:
     """``wandb.init`` of run ``run_id`` writing under ``directory``; ``init`` are its other arguments."""
     global _open_runs
     import wandb
