@@ -1,4 +1,4 @@
-"""Engine vs ``xgb.train`` / ``lgb.train``: wall time for 500 rounds on breast cancer.
+"""Engine vs ``xgb.train`` / ``lgb.train`` / ``CatBoost.fit``: wall time for 500 rounds on breast cancer.
 
 Side by side in one process, alternating, repeated; medians and ratios. The engine column is
 the whole ``engine run`` in-process (run directory, final checkpoint, export included).
@@ -10,7 +10,7 @@ every 10 rounds. One thread per library, so a shared machine adds less noise.
 
     python benchmarks/boosting.py [--repeats 7] [--out benchmarks/results/boosting.md]
 
-Needs engine-xgboost and/or engine-lightgbm installed (each part is skipped when missing).
+Needs engine-xgboost, engine-lightgbm and/or engine-catboost installed (each part is skipped when missing).
 """
 
 from __future__ import annotations
@@ -112,9 +112,27 @@ def lgb_reference(evals: bool) -> tuple[float, float]:
     return end - start, end - rounds
 
 
+def cb_reference(evals: bool) -> tuple[float, float]:
+    """(Pool construction and ``CatBoost.fit``, ``fit`` alone) in CPU seconds.
+
+    CatBoost quantizes the pool inside ``fit``, so "alone" still includes that.
+    """
+    from catboost import CatBoost, Pool
+
+    start = time.process_time()
+    train = Pool(*xy("train"))
+    valid = Pool(*xy("valid")) if evals else None
+    rounds = time.process_time()
+    CatBoost({**CB, "iterations": ROUNDS}).fit(train, eval_set=valid)
+    end = time.process_time()
+    return end - start, end - rounds
+
+
 XGB = {"objective": "binary:logistic", "eval_metric": "logloss", "max_depth": 3, "eta": 0.1, "nthread": 1, "seed": 0}
 LGB = {"objective": "binary", "metric": "binary_logloss", "num_leaves": 15, "learning_rate": 0.05,
        "num_threads": 1, "seed": 0, "verbosity": -1}
+CB = {"loss_function": "Logloss", "depth": 4, "learning_rate": 0.05, "thread_count": 1, "random_seed": 0,
+      "logging_level": "Silent", "allow_writing_files": False}
 
 
 def measure(repeats: int, cases: dict[str, Callable[[], tuple[float, float]]]) -> dict[str, list]:
@@ -191,6 +209,12 @@ def main() -> None:
 
         versions.append(f"lightgbm {lightgbm.__version__}")
         sections += [*table("lgb", lgb_reference, "lightgbm", LGB, args.repeats), ""]
+    if importlib.util.find_spec("engine_catboost"):
+        import catboost
+
+        versions.append(f"catboost {catboost.__version__}")
+        engine_cb = {k: v for k, v in CB.items() if k not in ("logging_level", "allow_writing_files")}
+        sections += [*table("cb", cb_reference, "catboost", engine_cb, args.repeats), ""]
     load_after = os.getloadavg()[0]
     text = "\n".join([
         "# Boosting: engine vs the libraries' own train()", "",
