@@ -76,7 +76,8 @@ def to_pool(table: Table, where: str) -> Pool:
     if categorical:
         features = features.copy()
         for column in categorical:
-            features[column] = features[column].astype(str)
+            values = features[column].astype(object)
+            features[column] = values.where(values.notna(), "nan").astype(str)
     try:
         return Pool(features, label=table.label, weight=table.weight, group_id=table.group,
                     cat_features=categorical or None)

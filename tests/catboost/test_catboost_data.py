@@ -1,0 +1,61 @@
+"""Categorical columns go to CatBoost as its own categorical features; a scheduler sets each
+round's learning rate."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+from catboost import CatBoost
+
+from engine import hookimpl
+from engine._core.components import ComponentRegistry
+from engine.testing import run_spec
+
+
+def test_categorical_columns_are_catboost_categorical_features(csvs, tmp_path):
+    frame = pd.read_csv(csvs[0])
+    frame["size"] = np.where(frame["mean_radius"] > 14, "big", "small").astype(object)
+    frame.loc[::7, "size"] = None  # a missing category is a category of its own
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    spec = {"loop": {"max_steps": 5, "eval_every": "5 steps"},
+            "backend": {"use": "catboost", "params": {"loss_function": "Logloss", "thread_count": 1},
+                        "metrics": ["accuracy"],
+                        "data": {"train": str(tmp_path / "train.csv"), "categorical": ["size"]}}}
+    result = run_spec(spec, tmp_path / "run")
+    assert result.status == "completed", result.summary
+    model = CatBoost().load_model(result.summary["model"]["final"])
+    assert model.get_cat_feature_indices() == [list(frame.columns.drop("label")).index("size")]
+
+
+class Halving:
+    """A scheduler component: the rate halves every 10 rounds."""
+
+    def __init__(self, options: object):
+        pass
+
+    def factor(self, run) -> float:
+        return 0.5 ** (run.step // 10)
+
+
+class HalvingPlugin:
+    @hookimpl
+    def engine_register_components(self, registry: ComponentRegistry) -> None:
+        registry.add("scheduler", "test-halving", Halving)
+
+
+def test_scheduler_sets_each_rounds_rate_and_logs_it(csvs, tmp_path):
+    spec = {"loop": {"max_steps": 20, "log_every": "1 steps"}, "scheduler": {"use": "test-halving"},
+            "backend": {"use": "catboost", "params": {"loss_function": "Logloss", "learning_rate": 0.4,
+                                                      "thread_count": 1},
+                        "data": {"train": str(csvs[0]), "valid": str(csvs[1])}}}
+    result = run_spec(spec, tmp_path / "run", plugins=[HalvingPlugin()])
+    assert result.status == "completed"
+    logged = {}
+    for line in (result.dir / "metrics.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        if "lr" in record.get("metrics", record):
+            logged[record["step"]] = record.get("metrics", record)["lr"]
+    assert logged[1] == 0.4 and logged[11] == 0.2 and logged[20] == 0.2
+
