@@ -69,3 +69,17 @@ def test_a_bad_option_is_one_clear_line_and_exit_2(cli, tmp_path):
     assert len(result.err.strip().splitlines()) == 1, result
     assert "tracker[0].mode" in result.err and "offline" in result.err, result
     assert not (tmp_path / "runs").exists()
+
+
+def test_with_credentials_auto_is_online_and_an_unreachable_server_warns_once(cli, tmp_path):
+    """``mode = "auto"`` with a key goes online; a server that refuses connections costs one
+    warning (after W&B's ``init_timeout``), and the run completes without W&B."""
+    (tmp_path / "spec.toml").write_text(SPEC.format(strict="").replace('dir = "blocked/wb"', ""))
+    env = {"WANDB_API_KEY": "a" * 40, "WANDB_BASE_URL": "http://127.0.0.1:9", "WANDB_INIT_TIMEOUT": "3"}
+    result = cli("run", "spec.toml", "-q", env=env)
+    assert result.code == 0, result
+    warnings = [line for line in result.err.splitlines() if line.startswith("engine: warning:")]
+    assert len(warnings) == 1 and "'wandb' failed in on_run_start" in warnings[0], result
+    assert "127.0.0.1:9" in result.err and "a" * 40 not in result.err, result
+    assert json.loads((tmp_path / "runs" / "spec" / "summary.json").read_text())["status"] == "completed"
+    assert not list((tmp_path / "runs" / "spec").glob("wandb/offline-run-*"))
