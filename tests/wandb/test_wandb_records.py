@@ -113,3 +113,15 @@ def test_no_wandb_service_outlives_the_run(tmp_path, monkeypatch):
     assert len(offline_runs(tmp_path / "run" / "wandb")) == 1
     mine = {pid for pid, parent in wandb_services().items() if parent == os.getpid() and pid not in before}
     assert not [pid for pid in mine if pid_alive(pid)], mine
+
+
+def test_cross_validation_folds_are_runs_of_one_group(cli, tmp_path):
+    spec = SPEC.format(backend="").replace('group = "g1"\n', "") + "\n[cv]\nfolds = 2\n"
+    (tmp_path / "spec.toml").write_text(spec)
+    result = cli("run", "spec.toml", "-q")
+    assert result.code == 0, result
+    for fold in (0, 1):
+        run_dir = tmp_path / "runs" / "wb" / f"fold-{fold}"
+        found = _only_run(run_dir)
+        assert (found.run.display_name, found.run.run_group, found.run.project) == (f"wb-fold{fold}", "wb", "wb")
+        assert found.history("val/loss") == _logged(run_dir, "val/loss")
