@@ -125,3 +125,22 @@ def test_cross_validation_folds_are_runs_of_one_group(cli, tmp_path):
         found = _only_run(run_dir)
         assert (found.run.display_name, found.run.run_group, found.run.project) == (f"wb-fold{fold}", "wb", "wb")
         assert found.history("val/loss") == _logged(run_dir, "val/loss")
+
+
+def test_a_program_s_own_wandb_run_goes_on(tmp_path, monkeypatch):
+    """A script that uses W&B itself and runs a spec in between keeps its own run and service."""
+    import wandb
+
+    monkeypatch.chdir(tmp_path)
+    own = wandb.init(project="mine", mode="offline", dir=str(tmp_path / "own"))
+    try:
+        own.log({"before": 1.0}, step=1)
+        result = run_spec(SPEC.format(backend=""), tmp_path / "run")
+        assert result.status == "completed"
+        own.log({"after": 2.0}, step=2)
+    finally:
+        own.finish()
+        wandb.teardown()
+    [found] = offline_runs(tmp_path / "own")
+    assert found.history("before") == [(1, 1.0)] and found.history("after") == [(2, 2.0)]
+    assert found.exit_code == 0

@@ -81,13 +81,15 @@ def start(*, mode: Mode, directory: Path, run_id: str, resume: bool, **init: Any
 
 
 def finished() -> None:
-    """One run of this process is done; the last one shuts W&B's service process down."""
+    """One run of this process is done; the last one shuts W&B's service process down, unless
+    the program itself uses W&B (its own ``wandb.run`` is open)."""
     global _open_runs
     _open_runs = max(0, _open_runs - 1)
     if _open_runs == 0:
         import wandb
 
-        wandb.teardown()
+        if wandb.run is None:
+            wandb.teardown()
 
 
 @contextlib.contextmanager
