@@ -54,6 +54,7 @@ def test_config_metrics_summary_and_models(cli, tmp_path):
     assert result.code == 0, result
     assert "warning" not in result.err, result
     assert "upload later with `wandb sync runs/wb/wandb`" in result.err, result  # no credentials: offline
+    assert "wandb:" not in result.err.replace("engine: wandb:", "") + result.out, result  # W&B itself is quiet
     run_dir = tmp_path / "runs" / "wb"
     summary = json.loads((run_dir / "summary.json").read_text())
     found = _only_run(run_dir)
@@ -144,3 +145,13 @@ def test_a_program_s_own_wandb_run_goes_on(tmp_path, monkeypatch):
     [found] = offline_runs(tmp_path / "own")
     assert found.history("before") == [(1, 1.0)] and found.history("after") == [(2, 2.0)]
     assert found.exit_code == 0
+
+
+def test_without_models_or_disabled(cli, tmp_path):
+    (tmp_path / "spec.toml").write_text(SPEC.format(backend=""))
+    result = cli("run", "spec.toml", "-q", "--set", "tracker[0].log_model=false")
+    assert result.code == 0, result
+    assert _only_run(tmp_path / "runs" / "wb").artifacts() == []
+    result = cli("run", "spec.toml", "-q", "--run-dir", "off", "--set", 'tracker[0].mode="disabled"')
+    assert result.code == 0 and result.err == "", result
+    assert not list((tmp_path / "off").rglob("*.wandb"))
