@@ -6,11 +6,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine._core.errors import EXIT_OK, EngineError
+from engine._core.redact import redact_text
 from engine._core.run_tree import run_directories
 from engine._core.rundir import ENV_FILE, write_atomic
 
@@ -18,6 +20,8 @@ if TYPE_CHECKING:
     from engine._core.cli.session import Session
 
 WHERE = "engine env"
+#: A ``name @ url`` requirement line (a VCS or archive URL, redacted when it was recorded).
+_URL_REQUIREMENT = re.compile(r"[a-z0-9][a-z0-9-]* @ \S+\n?")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +41,7 @@ def env_command(args: argparse.Namespace, session: Session) -> int:
         print("\n".join(summary(record, directory)))
         return EXIT_OK
     if args.output is None:
-        sys.stdout.write(requirements(record, directory, Path.cwd()))
+        _print_requirements(requirements(record, directory, Path.cwd()))
         return EXIT_OK
     output = Path(args.output)
     text = requirements(record, directory, output.absolute().parent)
@@ -49,6 +53,18 @@ def env_command(args: argparse.Namespace, session: Session) -> int:
     count = sum(1 for line in text.splitlines() if line and not line.startswith("#"))
     print(f"wrote {output} ({count} requirements)", file=sys.stderr)
     return EXIT_OK
+
+
+def _print_requirements(text: str) -> None:
+    """Print a requirements file as written with ``--output``. The CLI's free-text redaction
+    (:func:`engine._core.redact.redact_text`) would take a VCS URL's ``@<commit>`` for user-info
+    and cut the host away; those URLs lost their user-info when ``env.json`` was written, so
+    ``name @ url`` lines pass unchanged and every other line is redacted as usual."""
+    stream = sys.stdout
+    target = getattr(stream, "_inner", stream)  # under the CLI's redacting wrapper: what it wraps
+    for line in text.splitlines(keepends=True):
+        target.write(line if _URL_REQUIREMENT.match(line) else redact_text(line))
+    target.flush()
 
 
 def read(directory: Path) -> dict[str, Any]:

@@ -148,7 +148,7 @@ def _origin(meta: str) -> dict[str, str]:
     vcs = direct.get("vcs_info")
     if isinstance(vcs, dict) and vcs.get("vcs"):
         commit = vcs.get("commit_id")
-        return {"url": redact_url(f"{vcs['vcs']}+{url}" + (f"@{commit}" if commit else ""))}
+        return {"url": redact_url(f"{vcs['vcs']}+{url}") + (f"@{commit}" if commit else "")}
     if url.startswith("file:"):
         return {"path": _local(url)}
     return {"url": redact_url(url)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import re
@@ -87,6 +88,7 @@ def test_outside_a_git_work_tree_git_is_null_and_home_is_written_as_tilde(tmp_pa
     assert str(home) + os.sep not in (tmp_path / "runs/demo/env.json").read_text().replace("\\\\", "\\")
 
 
+@pytest.mark.skipif(os.name == "nt", reason="the stand-in git is a shell script")
 def test_git_runs_once_per_folder_per_process(tmp_path, cli):
     """Every fold (and every tuning trial) writes env.json; the git state is asked once."""
     bin_dir = tmp_path / "bin"
@@ -144,6 +146,41 @@ def test_engine_env_writes_requirements_and_a_summary(tmp_path, cli):
     rows = {line.split()[0]: line for line in summary.out.splitlines()}
     assert platform.python_version() in rows["python"] and "run.seed 7" in rows["seeds"]
     assert "PYTHONHASHSEED" in rows["seeds"] and "git" in rows and "distributions" in rows["packages"]
+
+
+def _installed(folder: Path, name: str, direct_url: dict[str, object]) -> None:
+    """A distribution's metadata as pip leaves it, on the run's ``sys.path``."""
+    meta = folder / f"{name}-1.0.dist-info"
+    meta.mkdir()
+    (meta / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (meta / "direct_url.json").write_text(json.dumps(direct_url))
+
+
+def test_vcs_local_and_editable_installs_are_recorded_without_secrets_or_home(tmp_path, cli):
+    (tmp_path / "spec.toml").write_text(SPEC)
+    home = tmp_path / "home"
+    _installed(tmp_path, "from_git", {"url": "https://user:s3cret-token@git.example.com/team/lib.git",
+                                      "vcs_info": {"vcs": "git", "commit_id": "c0ffee"}})
+    _installed(tmp_path, "from_wheel", {"url": (home / "wheels/from_wheel-1.0-py3-none-any.whl").as_uri(),
+                                        "archive_info": {}})
+    _installed(tmp_path, "mine", {"url": (home / "src/mine").as_uri(), "dir_info": {"editable": True}})
+    result = cli("run", "spec.toml", "--quiet", env={"HOME": str(home)})
+    assert result.code == 0, result
+    text = (tmp_path / "runs/demo/env.json").read_text()
+    assert "s3cret-token" not in text and str(home) not in text
+    installed = json.loads(text)["distributions"]
+    assert installed["from-git"] == {"version": "1.0", "url": "git+https://***@git.example.com/team/lib.git@c0ffee"}
+    assert installed["from-wheel"] == {"version": "1.0", "path": "~/wheels/from_wheel-1.0-py3-none-any.whl"}
+    assert installed["mine"] == {"version": "1.0", "editable": "~/src/mine"}
+
+    result = cli("env", "runs/demo", "--requirements")
+    assert result.code == 0, result
+    lines = result.out.splitlines()
+    assert "from-git @ git+https://***@git.example.com/team/lib.git@c0ffee" in lines
+    assert "# mine==1.0: editable install from ~/src/mine (pip install -e ~/src/mine)" in lines
+    assert any(line.startswith("# from-wheel==1.0: local install from ~/wheels/") for line in lines)
+    assert cli("env", "runs/demo", "--requirements", "-o", "req.txt").code == 0
+    assert (tmp_path / "req.txt").read_text() == result.out  # printed as written
 
 
 @pytest.mark.parametrize("target, fix", [
