@@ -16,7 +16,8 @@ PARAMS = {"loss_function": "Logloss", "depth": 3, "thread_count": 1}
 # (id, backend params, other backend options, other sections, words of the one error line)
 MISTAKES: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any], list[str]]] = [
     ("parameter out of range", {**PARAMS, "depth": 99}, {}, {}, ["backend.params.depth", "catboost rejected"]),
-    ("unknown loss", {**PARAMS, "loss_function": "Loglos"}, {}, {}, ["backend.params.loss_function"]),
+    ("unknown loss", {**PARAMS, "loss_function": "Loglos"}, {"metrics": ["f1"]}, {},
+     ["backend.params.loss_function", "Loglos loss is not supported"]),
     ("unknown eval_metric", {**PARAMS, "eval_metric": "AUCX"}, {}, {}, ["backend.params.eval_metric"]),
     ("rounds are the loop's", {**PARAMS, "iterations": 100}, {}, {}, ["backend.params.iterations", "max_steps"]),
     ("early stopping is the engine's", {**PARAMS, "od_wait": 10}, {}, {}, ["backend.params.od_wait", "[early_stop]"]),

@@ -70,3 +70,28 @@ def test_early_stopping_exports_the_best_rounds_cut_from_the_model(csvs, tmp_pat
     # CatBoost's own Logloss of the best model is what the engine monitored
     loss = eval_metric(y_valid.tolist(), raw(reference, x_valid).tolist(), "Logloss")[0]
     assert result.summary["best"]["value"] == loss
+
+
+def test_a_multiclass_model_and_its_metrics_match_catboost(tmp_path):
+    from sklearn.datasets import load_iris
+
+    frame = load_iris(as_frame=True).frame.rename(columns={"target": "label"})
+    frame.columns = [c.replace(" ", "_").replace("(", "").replace(")", "") for c in frame.columns]
+    frame.iloc[30:].to_csv(tmp_path / "train.csv", index=False)
+    frame.iloc[:30].to_csv(tmp_path / "valid.csv", index=False)
+    params = {"loss_function": "MultiClass", "depth": 3, "learning_rate": 0.2, "random_seed": 7, "thread_count": 1}
+    run = spec(tmp_path / "train.csv", tmp_path / "valid.csv", params, max_steps=20)
+    run["backend"]["metrics"] = ["accuracy", "f1_weighted"]
+    run["backend"]["params"]["custom_metric"] = ["Accuracy"]
+    result = run_spec(run, tmp_path / "run")
+    assert result.status == "completed"
+
+    x, y = features(tmp_path / "train.csv")
+    reference = CatBoostClassifier(iterations=20, verbose=False, allow_writing_files=False, **params).fit(x, y)
+    x_valid, y_valid = features(tmp_path / "valid.csv")
+    ours = CatBoost().load_model(result.summary["model"]["final"])
+    assert np.array_equal(raw(ours, x_valid), raw(reference, x_valid))
+    metrics = result.summary["metrics"]
+    assert metrics["val/MultiClass"] == eval_metric(y_valid.tolist(), raw(reference, x_valid).tolist(), "MultiClass")[0]
+    accuracy = float((reference.predict(x_valid).ravel() == y_valid).mean())
+    assert metrics["val/Accuracy"] == metrics["val/accuracy"] == accuracy

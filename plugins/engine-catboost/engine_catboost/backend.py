@@ -61,6 +61,17 @@ def rejected(exc: CatBoostError, params: Mapping[str, Any]) -> EngineError:
     return param_error(CatBoostError(message), params, library="catboost")
 
 
+def _known_names(params: Mapping[str, Any]) -> None:
+    """Refuse a loss or metric name CatBoost does not know, before the task is read from it."""
+    for name in {str(params.get("loss_function", "RMSE")), *p.metric_list(dict(params))}:
+        try:
+            eval_metric([0.0, 1.0], [0.0, 0.0], name)
+        except CatBoostError as exc:
+            if "not found in enum" in str(exc) or "is not supported" in str(exc):
+                raise rejected(exc, params) from None
+            # a known name this check cannot compute (a ranking metric without groups) is fine
+
+
 class _AfterOneRound:
     """A ``fit`` callback that stops after the first iteration (to read the parameters CatBoost picks)."""
 
@@ -111,6 +122,7 @@ class CatBoostBackend(RoundBackend):
             params["logging_level"] = "Silent"
         params["allow_writing_files"] = False  # no catboost_info/ in the working directory
         self.params = params
+        _known_names(params)
         self.task = p.task_of(params)
         self.metrics = self._metric_set()
         self.splits = load_splits(self.options.data, run, classification=self.task in ("binary", "multiclass"))
@@ -151,8 +163,6 @@ class CatBoostBackend(RoundBackend):
         model = CatBoost({**self.params, "iterations": int(rounds)})
         try:
             model.fit(self.train_pool, callbacks=[_AfterOneRound()])
-            for name in p.metric_list(self.params):  # an unknown metric fails here, not at the first evaluation
-                eval_metric([0.0, 1.0], [0.0, 0.0], name)
         except CatBoostError as exc:
             raise rejected(exc, self.options.params) from None
         return model
@@ -194,7 +204,7 @@ class CatBoostBackend(RoundBackend):
         pool, table = self.evaluated[split]
         raw = np.asarray(self.booster.predict(pool, prediction_type="RawFormulaVal"), dtype=np.float64)
         label, weight = table.label, table.weight
-        approx = raw.T.tolist() if raw.ndim == 2 else raw.tolist()
+        approx = raw.tolist()  # one row per document (a list of class scores for a multi-class loss)
         group = None if table.group is None else table.group.tolist()
         results = {}
         for name in p.metric_list(self.params):
@@ -202,7 +212,8 @@ class CatBoostBackend(RoundBackend):
                 value = eval_metric(label.tolist(), approx, name, weight=None if weight is None else weight.tolist(),
                                     group_id=group)
             except CatBoostError as exc:
-                raise rejected(exc, self.options.params) from None
+                raise TrainingError(f"catboost could not compute {name} on the {split} rows: {library_message(exc)}",
+                                    fix="check backend.params.eval_metric and custom_metric") from None
             results[metric_name(split, name)] = float(value[0])
         results.update(split_metrics(self.metrics, split, label, self._model_scores(raw), weight))
         return results
