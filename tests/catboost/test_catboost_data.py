@@ -59,3 +59,32 @@ def test_scheduler_sets_each_rounds_rate_and_logs_it(csvs, tmp_path):
             logged[record["step"]] = record.get("metrics", record)["lr"]
     assert logged[1] == 0.4 and logged[11] == 0.2 and logged[20] == 0.2
 
+
+
+class InputExample:
+    """A tracker's view: the backend's input example at the end of the run."""
+
+    def __init__(self) -> None:
+        self.example: object = None
+
+    @hookimpl
+    def on_run_end(self, run, status: str) -> None:
+        self.example = run.backend.input_example()
+
+
+def test_input_example_is_five_training_rows_as_the_model_takes_them(csvs, tmp_path):
+    frame = pd.read_csv(csvs[0])
+    frame["size"] = np.where(frame["mean_radius"] > 14, "big", None)
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    frame.iloc[:60].to_csv(tmp_path / "valid.csv", index=False)
+    tracker = InputExample()
+    spec = {"loop": {"max_steps": 2},
+            "backend": {"use": "catboost", "params": {"loss_function": "Logloss", "thread_count": 1},
+                        "data": {"train": str(tmp_path / "train.csv"), "valid": str(tmp_path / "valid.csv"),
+                                 "categorical": ["size"]}}}
+    result = run_spec(spec, tmp_path / "run", plugins=[tracker])
+    assert result.status == "completed"
+    expected = frame.drop(columns=["label"]).head(5).assign(size=lambda f: f["size"].fillna("nan"))
+    pd.testing.assert_frame_equal(tracker.example, expected, check_dtype=False)
+    model = CatBoost().load_model(result.summary["model"]["final"])
+    assert len(model.predict(tracker.example)) == 5  # the exported model takes it as it is

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from catboost import CatBoost, CatBoostError, Pool
 from catboost.utils import eval_metric
 from engine_tabular import (
@@ -79,9 +80,9 @@ class _AfterOneRound:
         return False
 
 
-def to_pool(table: Table, where: str) -> Pool:
-    """A Pool with feature names, weights, group ids and categorical columns (as strings:
-    CatBoost takes no NaN there, so a missing category is the category ``"nan"``)."""
+def catboost_features(table: Table) -> pd.DataFrame:
+    """The features as CatBoost takes them: categorical columns as strings (CatBoost takes no
+    NaN there, so a missing category is the category ``"nan"``)."""
     features = table.features
     categorical = table.categorical
     if categorical:
@@ -89,9 +90,14 @@ def to_pool(table: Table, where: str) -> Pool:
         for column in categorical:
             values = features[column].astype(object)
             features[column] = values.where(values.notna(), "nan").astype(str)
+    return features
+
+
+def to_pool(table: Table, where: str) -> Pool:
+    """A Pool with feature names, weights, group ids and categorical columns."""
     try:
-        return Pool(features, label=table.label, weight=table.weight, group_id=table.group,
-                    cat_features=categorical or None)
+        return Pool(catboost_features(table), label=table.label, weight=table.weight, group_id=table.group,
+                    cat_features=table.categorical or None)
     except (CatBoostError, ValueError, TypeError) as exc:
         raise EngineError(f"catboost cannot use this data: {library_message(exc)}", where=where,
                           fix="check the column types and, for ranking, that rows are sorted by group") from None
@@ -234,9 +240,10 @@ class CatBoostBackend(RoundBackend):
         return [metric_name(split, name) for split in splits for name in [*p.metric_list(self.params), *own]]
 
     def input_example(self) -> Any:
-        """Five training rows as the exported model takes them (a DataFrame with feature names)."""
+        """Five training rows as the exported model takes them (a DataFrame with feature names,
+        categorical columns as strings)."""
         assert self.splits is not None
-        return self.splits.train.features.head(5)
+        return catboost_features(self.splits.train.take(range(min(5, len(self.splits.train)))))
 
     # ------------------------------------------------------------------ state
 
