@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 from catboost import CatBoost
+from catboost.utils import eval_metric
 
 from engine import hookimpl
 from engine._core.components import ComponentRegistry
@@ -88,3 +89,21 @@ def test_input_example_is_five_training_rows_as_the_model_takes_them(csvs, tmp_p
     pd.testing.assert_frame_equal(tracker.example, expected, check_dtype=False)
     model = CatBoost().load_model(result.summary["model"]["final"])
     assert len(model.predict(tracker.example)) == 5  # the exported model takes it as it is
+
+
+def test_a_test_split_is_evaluated_once_with_the_final_model(csvs, tmp_path):
+    spec = {"loop": {"max_steps": 8, "eval_every": "4 steps"},
+            "backend": {"use": "catboost", "params": {"loss_function": "Logloss", "thread_count": 1},
+                        "metrics": ["f1"], "data": {"train": str(csvs[0]), "test": str(csvs[1])}}}
+    result = run_spec(spec, tmp_path / "run")
+    assert result.status == "completed"
+    metrics = result.summary["metrics"]
+    assert {"test/Logloss", "test/f1", "val/Logloss", "val/f1"} <= set(metrics)
+
+    frame = pd.read_csv(csvs[1])
+    model = CatBoost().load_model(result.summary["model"]["final"])
+    approx = model.predict(frame.drop(columns=["label"]), prediction_type="RawFormulaVal")
+    assert metrics["test/Logloss"] == eval_metric(frame["label"].astype(float).tolist(), approx.tolist(), "Logloss")[0]
+    tested = [json.loads(line) for line in (result.dir / "metrics.jsonl").read_text().splitlines()
+              if "test/Logloss" in line]
+    assert len(tested) == 1

@@ -140,9 +140,8 @@ class CatBoostBackend(RoundBackend):
         #: What each split evaluates: its pool (raw features) and its table (labels, weights).
         self.evaluated: dict[str, tuple[Pool, Table]] = {VAL: (to_pool(self.splits.valid, "backend.data.valid"),
                                                                self.splits.valid)}
-        test = getattr(self.splits, "test", None)  # an engine-tabular with test splits
-        if test is not None:
-            self.evaluated[TEST] = (to_pool(test, "backend.data.test"), test)
+        if self.splits.test is not None:
+            self.evaluated[TEST] = (to_pool(self.splits.test, "backend.data.test"), self.splits.test)
         if self.options.eval_train:
             self.evaluated[TRAIN] = (to_pool(self.splits.train, "backend.data.train"), self.splits.train)
         rate = p.first(params, p.LEARNING_RATE)
