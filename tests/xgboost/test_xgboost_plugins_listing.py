@@ -1,4 +1,4 @@
-"""xgboost comes through an extra of engine-xgboost: ``engine plugins`` says so when it is missing."""
+"""``engine plugins`` names the command that installs xgboost when it is missing."""
 
 from __future__ import annotations
 
@@ -12,4 +12,4 @@ def test_engine_plugins_marks_the_backend_with_the_command_that_installs_xgboost
     assert result.returncode == 0 and "Traceback" not in result.stderr, result
     missing = [line for line in result.stdout.splitlines() if "missing:" in line]
     assert len(missing) == 1, result.stdout
-    assert "backend 'xgboost'" in missing[0] and "pip install 'engine-xgboost[cpu]'" in missing[0]
+    assert "backend 'xgboost'" in missing[0] and "pip install xgboost" in missing[0]

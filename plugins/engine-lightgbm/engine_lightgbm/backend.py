@@ -51,10 +51,10 @@ class LightGBMBackend(RoundBackend):
             params["verbosity"] = -1
         self.params = params
         self.sampling = p.sampling(params)
+        self.metrics = self._metric_set()
         classification = str(p.first(params, p.OBJECTIVE, "")) in p.CLASSIFICATION
         self.splits = load_splits(self.options.data, run, classification=classification)
         p.check_labels(self.splits, params, self.options.data.label)
-        self.metrics = self._metric_set()
         self.rates = RoundRates(run, float(p.first(params, p.LEARNING_RATE, 0.1)))
         # a run that never evaluates leaves the validation set out of training, as lgb.train does
         self.attach_valid = run.spec.loop.eval_every is not None

@@ -52,7 +52,9 @@ class Scoring:
                 exc.where = f"backend.metrics[{own[int(found.group(1))]}]"
             raise
         self.log_loss = self.default and classifier and has(estimator, "predict_proba")
-        self.order = [*chosen, *(["log_loss"] if self.log_loss else [])]
+        custom = iter(entry.name for entry in self.metrics.custom)  # an import path is logged as its function's name
+        self.order = [*(next(custom) if ":" in name and is_own(name) else name for name in chosen),
+                      *(["log_loss"] if self.log_loss else [])]
 
     def names(self, split: str) -> list[str]:
         """The names :meth:`scores` reports for ``split``."""

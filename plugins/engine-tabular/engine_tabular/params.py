@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,23 @@ def spec_problems(spec: Spec, options_type: type, *, modules: tuple[str, ...], i
     if backend is None or not isinstance(backend.options, options_type):
         return None
     problems = check_libraries(spec, options_type, modules, install=install) or []
+    if not problems:
+        problems += _broken_libraries(backend.path, backend.name, modules, install)
     params = getattr(backend.options, "params", {})
     problems += parallelism_problems(thread_counts(params), where=f"{backend.path}.params")
     return problems or None
+
+
+def _broken_libraries(where: str, name: str, modules: tuple[str, ...], install: str) -> list[str]:
+    """A library that is installed but fails to import (a missing native library such as
+    libgomp, a half-removed install): one line with the error and the command that reinstalls it."""
+    problems = []
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except Exception as exc:  # ImportError, OSError from a native library, the library's own error
+            text = " ".join(str(exc).split())
+            text = text if len(text) <= 300 else text[:297] + "..."
+            problems.append(f"{where}: backend {name!r} cannot import {module!r} ({type(exc).__name__}: {text}) "
+                            f"— reinstall it: {install}")
+    return problems

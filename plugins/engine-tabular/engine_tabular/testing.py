@@ -30,6 +30,50 @@ def write_breast_cancer(directory: Path, *, valid_rows: int = 114) -> tuple[Path
     return train, valid
 
 
+def write_breast_cancer_splits(directory: Path, rows: int = 114) -> tuple[Path, Path, Path]:
+    """``train.csv``, ``valid.csv`` and ``test.csv`` (label column ``label``): ``rows`` rows
+    each for validation and test, the rest for training."""
+    from sklearn.datasets import load_breast_cancer
+
+    frame = load_breast_cancer(as_frame=True).frame.rename(columns={"target": "label"})
+    frame.columns = [c.replace(" ", "_") for c in frame.columns]
+    paths = directory / "train.csv", directory / "valid.csv", directory / "test.csv"
+    frame.iloc[2 * rows:].to_csv(paths[0], index=False)
+    frame.iloc[:rows].to_csv(paths[1], index=False)
+    frame.iloc[rows:2 * rows].to_csv(paths[2], index=False)
+    return paths
+
+
+#: A custom metric module for the tests: ``my_metrics:positive_share`` is the share of rows
+#: predicted positive (it takes ``(y_true, scores)`` like any custom metric).
+CUSTOM_METRIC = "def positive_share(y_true, scores):\n    return float((scores > 0.5).mean())\n"
+
+
+def reported(directory: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A run directory's ``summary.json`` and its ``metrics.jsonl`` records (none in a
+    cross-validation's folder, whose folds have them)."""
+    import json
+
+    summary = json.loads((directory / "summary.json").read_text())
+    log = directory / "metrics.jsonl"
+    lines = log.read_text().splitlines() if log.exists() else []
+    records = [json.loads(line) for line in lines if line.strip()]
+    return summary, records
+
+
+def classifier_metrics(y_true: Any, probability: Any) -> dict[str, float]:
+    """What ``metrics = ["f1", "roc_auc", "accuracy", "rmse"]`` and ``my_metrics:positive_share``
+    should report for a binary classifier's positive-class ``probability``, from scikit-learn."""
+    import numpy as np
+    from sklearn import metrics
+
+    predicted = (np.asarray(probability) > 0.5).astype(int)
+    return {"f1": metrics.f1_score(y_true, predicted), "roc_auc": metrics.roc_auc_score(y_true, probability),
+            "accuracy": metrics.accuracy_score(y_true, predicted),
+            "rmse": float(np.sqrt(metrics.mean_squared_error(y_true, probability))),
+            "positive_share": float(predicted.mean())}
+
+
 def resume_spec(backend: str, train: Path, valid: Path, params: dict[str, Any], **options: Any) -> dict[str, Any]:
     """100 rounds, evaluated every 10 and checkpointed every 20: the spec the resume tests kill."""
     return {

@@ -103,6 +103,7 @@ class XGBoostBackend(RoundBackend):
         if params.get("booster") == "gblinear":  # a linear model cannot be cut back to a round
             self.export_as_of = None  # type: ignore[method-assign,assignment]
         self.sampling = sampling_params(params)
+        self.metrics = metric_set(self.options.metrics, params)
         classification = str(params.get("objective", "")).startswith(_CLASSIFICATION)
         self.splits = load_splits(self.options.data, run, classification=classification)
         _check_labels(self.splits, params, self.options.data.label)
@@ -114,7 +115,6 @@ class XGBoostBackend(RoundBackend):
         self.dvalid = to_dmatrix(self.splits.valid, "backend.data.valid", nthread)
         test = self.splits.test
         self.dtest = None if test is None else to_dmatrix(test, "backend.data.test", nthread)
-        self.metrics = metric_set(self.options.metrics, params)
         # a run that never evaluates keeps the validation set out of the prediction cache,
         # so rounds do not pay for its predictions (as xgb.train without evals)
         self.cache = [self.dtrain, self.dvalid] if run.spec.loop.eval_every is not None else [self.dtrain]

@@ -68,7 +68,8 @@ def resolve_device(device: str, params: Mapping[str, Any], where: str) -> str:
         return asked
     if not _build_has_cuda():
         raise EngineError(f"device {asked!r} was asked for, but this xgboost build has no CUDA support",
-                        where=where, fix="use device = \"cpu\" or \"auto\", or pip install 'engine-xgboost[cuda]'")
+                          where=where, fix="use device = \"cpu\" or \"auto\", or replace the CPU-only build: "
+                                           "pip uninstall -y xgboost-cpu && pip install --force-reinstall xgboost")
     count = cuda_device_count()
     index = int(asked.split(":", 1)[1]) if ":" in asked else 0
     if index >= count:

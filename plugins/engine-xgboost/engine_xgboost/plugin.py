@@ -8,14 +8,14 @@ from engine import ComponentRegistry, Spec, hookimpl
 from engine_xgboost.device import device_problem
 from engine_xgboost.options import XGBoostOptions
 
-INSTALL = "pip install 'engine-xgboost[cpu]' (or [cuda] for GPUs)"
+INSTALL = "pip install xgboost (or xgboost-cpu, CPU only)"
 
 
 @hookimpl
 def engine_register_components(registry: ComponentRegistry) -> None:
     registry.add("backend", "xgboost", "engine_xgboost.backend:XGBoostBackend", options=XGBoostOptions,
                  description="XGBoost boosted trees; one step is one boosting round",
-                 requires=("xgboost",), install="pip install 'engine-xgboost[cpu]'")
+                 requires=("xgboost",), install=INSTALL)
 
 
 @hookimpl

@@ -1,0 +1,150 @@
+"""``backend.metrics`` (f1, roc_auc, ... and ``module:function``) and ``backend.data.test`` for
+a scikit-learn random forest, through the command line: the metrics come from one prediction
+of the rows per evaluation, drive checkpoints and early stopping in the right direction, and the test split is
+evaluated once with the final model; ``engine check`` refuses a metric that does not fit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import skops.io as sio
+from engine_tabular.testing import (
+    CUSTOM_METRIC,
+    classifier_metrics,
+    refused_by_check_and_run,
+    reported,
+    write_breast_cancer_splits,
+)
+
+from engine import Run, hookimpl
+from engine.session import dump_toml
+from engine.testing import cli, run_spec
+
+METRICS = ["f1", "roc_auc", "accuracy", "rmse", "my_metrics:positive_share"]
+
+
+@pytest.fixture(scope="module")
+def splits(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    return write_breast_cancer_splits(tmp_path_factory.mktemp("data"))
+
+
+FOREST = "sklearn.ensemble:RandomForestClassifier"
+
+
+def _spec(splits: tuple[Path, Path, Path], params: dict, estimator: str = FOREST, **sections: object) -> dict:
+    train, valid, test = splits
+    return {"run": {"seed": 2}, "loop": {"max_steps": 4, "eval_every": "1 steps"},
+            "backend": {"use": "sklearn", "estimator": estimator, "params": {"n_jobs": 1, **params},
+                        "estimators_per_step": 3, "metrics": METRICS,
+                        "data": {"train": str(train), "valid": str(valid), "test": str(test)}},
+            **sections}
+
+
+def _run(spec: dict, cwd: Path) -> tuple[dict, list[dict]]:
+    (cwd / "my_metrics.py").write_text(CUSTOM_METRIC)
+    (cwd / "spec.toml").write_text(dump_toml(spec))
+    result = cli("run", "spec.toml", "--run-dir", "run", "-q", cwd=cwd)
+    assert result.code == 0, result
+    return reported(cwd / "run")
+
+
+def _predicted(model: Path, csv: Path) -> tuple[np.ndarray, np.ndarray]:
+    frame = pd.read_csv(csv)
+    estimator = sio.load(model, trusted=sio.get_untrusted_types(file=model))
+    features = frame.drop(columns=["label"])
+    predicted = estimator.predict_proba(features)[:, 1] if hasattr(estimator, "predict_proba") else \
+        estimator.predict(features)
+    return frame["label"].to_numpy(), predicted
+
+
+def test_metrics_at_the_eval_cadence_pick_the_best_model_and_the_test_split_is_evaluated_once(splits, tmp_path):
+    spec = _spec(splits, {"max_depth": 3},
+                 checkpoint={"monitor": "val/f1", "save_top_k": 2}, early_stop={"monitor": "val/f1", "patience": 50})
+    summary, records = _run(spec, tmp_path)
+
+    evals = [r for r in records if "val/f1" in r]
+    assert [r["step"] for r in evals] == [1, 2, 3, 4]
+    for record in evals:
+        assert {"val/f1", "val/roc_auc", "val/accuracy", "val/rmse", "val/positive_share"} <= set(record)
+    assert summary["best"]["metric"] == "val/f1"
+    assert summary["best"]["value"] == max(r["val/f1"] for r in evals)  # f1 grows when better
+
+    # the values are the metrics of the model's own predictions (the final model at the last eval)
+    truth, probability = _predicted(tmp_path / summary["model"]["final"], splits[1])
+    for name, value in classifier_metrics(truth, probability).items():
+        assert evals[-1][f"val/{name}"] == pytest.approx(value, abs=1e-6), name
+
+    tests = [r for r in records if any(k.startswith("test/") for k in r)]
+    assert len(tests) == 1 and tests[0]["step"] == 4  # once, at the end
+    truth, probability = _predicted(tmp_path / summary["model"]["final"], splits[2])
+    for name, value in classifier_metrics(truth, probability).items():
+        assert summary["metrics"][f"test/{name}"] == pytest.approx(value, abs=1e-6), name
+
+
+@pytest.mark.parametrize(("monitor", "pick"), [("val/r2", max), ("val/mae", min)])
+def test_regression_metrics_are_ranked_in_their_direction(splits, tmp_path, monitor, pick):
+    spec = _spec(splits, {"max_depth": 3}, "sklearn.ensemble:RandomForestRegressor",
+                 checkpoint={"monitor": monitor, "save_top_k": 1})
+    spec["backend"]["metrics"] = ["rmse", "mae", "r2"]
+    spec["loop"]["max_steps"] = 6
+    summary, records = _run(spec, tmp_path)
+    values = [r[monitor] for r in records if monitor in r]
+    assert summary["best"]["value"] == pick(values)
+
+
+def test_the_test_split_stays_whole_under_cross_validation(splits, tmp_path):
+    spec = _spec(splits, {"max_depth": 3})
+    spec["cv"] = {"folds": 2}
+    _run(spec, tmp_path)
+    accuracies = []
+    for k in range(2):
+        fold, _ = reported(tmp_path / "run" / f"fold-{k}")
+        truth, probability = _predicted(tmp_path / fold["model"]["final"], splits[2])
+        assert len(truth) == 114
+        assert fold["metrics"]["test/accuracy"] == pytest.approx(classifier_metrics(truth, probability)["accuracy"])
+        accuracies.append(fold["metrics"]["test/accuracy"])
+    summary, _ = reported(tmp_path / "run")
+    assert summary["metrics"]["test/accuracy"]["values"] == accuracies
+
+
+WINE = "examples.tabular_data:wine"
+
+
+@pytest.mark.parametrize(("estimator", "train", "metrics", "words"), [
+    (FOREST, None, ["r2"], ["backend.metrics[0]", "'r2' does not fit a binary classifier"]),
+    (FOREST, None, ["neg_log_loss", "r2"], ["backend.metrics[1]", "'r2' does not fit a binary classifier"]),
+    ("sklearn.ensemble:RandomForestRegressor", None, ["rmse", "roc_auc"],
+     ["backend.metrics[1]", "'roc_auc' does not fit a regressor"]),
+    (FOREST, WINE, ["rmse"], ["backend.metrics[0]", "'rmse' does not fit a multi-class classifier"]),
+    (FOREST, None, ["f2"], ["backend.metrics[0]", "unknown metric 'f2'", "f1_weighted"]),
+    (FOREST, None, ["f1", "f1"], ["backend.metrics[1]", "named twice"]),
+    (FOREST, None, ["no_such_module:f"], ["cannot import 'no_such_module:f'"]),
+])
+def test_check_refuses_a_metric_that_does_not_fit(splits, tmp_path, estimator, train, metrics, words):
+    spec = {"loop": {"max_steps": 2},
+            "backend": {"use": "sklearn", "estimator": estimator, "metrics": metrics,
+                        "data": {"train": train or str(splits[0])}}}
+    refused_by_check_and_run(spec, tmp_path, words)
+
+
+class InputExample:
+    """A tracker's view: the backend's input example at the end of the run."""
+
+    def __init__(self) -> None:
+        self.example: object = None
+
+    @hookimpl
+    def on_run_end(self, run: Run, status: str) -> None:
+        self.example = run.backend.input_example()
+
+
+def test_input_example_is_five_training_rows_with_their_names(splits, tmp_path):
+    tracker = InputExample()
+    spec = _spec(splits, {})
+    spec["backend"]["metrics"] = ["f1"]
+    run_spec(spec, tmp_path / "run", overrides=["loop.max_steps=1"], plugins=[tracker])
+    expected = pd.read_csv(splits[0]).drop(columns=["label"]).head(5)
+    pd.testing.assert_frame_equal(tracker.example, expected)
