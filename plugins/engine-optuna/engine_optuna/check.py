@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from engine import Spec
-from engine.session import path_problem, value_problem
+from engine import EngineError, Spec, SpecError
+from engine.session import RawSpec, path_problem, structure, value_problem
 from engine_optuna import factories
 from engine_optuna.devices import devices_problems
 from engine_optuna.objectives import objectives
 from engine_optuna.options import TuneOptions
 from engine_optuna.resources import resource_problems
+from engine_optuna.results import warn
 from engine_optuna.space import Param, grid, parse_space
+from engine_optuna.trial_spec import trial_raw
 
 _SPACE_EXAMPLE = '[tune.space] "backend.optimizer.lr" = { float = [1e-4, 1e-1], log = true }'
 
@@ -41,8 +43,13 @@ def tune_problems(spec: Spec) -> list[str]:
         reason = "[tune] itself cannot be searched" if searches_tune else path_problem(spec, param.path)
         if reason is not None:
             problems.append(f"{param.where}: {reason}")
-        else:
-            problems += value_problems(spec, param)
+            continue
+        found = value_problems(spec, param)
+        if not found and spec.plugins is not None:
+            found, partly = combination_problems(spec, param)
+            for line in partly:
+                warn(line)
+        problems += found
     if options.sampler == "grid":
         problems += grid(params)[1]
     for kind, name, kwargs in (("sampler", options.sampler, options.sampler_options),
@@ -66,3 +73,30 @@ def value_problems(spec: Spec, param: Param) -> list[str]:
         if problem is not None:
             return [problem]
     return []
+
+
+def combination_problems(spec: Spec, param: Param) -> tuple[list[str], list[str]]:
+    """Each bound or choice of ``param`` in a whole trial spec (the other values as the spec
+    sets them), so that checks across sections run: a tuned warmup against a fixed run length.
+
+    Every value refused: the space is wrong, a problem. Some refused: a warning, since the
+    trials that sample them fail and the study goes on (``engine tune`` and ``engine check``
+    print it alike).
+    """
+    raw = RawSpec(spec.raw, "", spec.source)
+    refused: list[str] = []
+    corners = param.corners()
+    for value in corners:
+        try:
+            structure(trial_raw(raw, {param.path: value}, spec.run.name), spec.plugins)
+        except SpecError as exc:
+            refused.append(f"{param.where}: value {value!r} is refused by the spec: "
+                           f"{exc.problems[0].removeprefix(f'{spec.source}: ')}")
+        except EngineError as exc:
+            refused.append(f"{param.where}: value {value!r} is refused by the spec: {exc}")
+    if not refused:
+        return [], []
+    if len(refused) == len(corners):
+        return refused[:1], []
+    hint = "narrow the range" if param.kind != "categorical" else "drop that choice"
+    return [], [f"{line} — trials that sample it fail and the study goes on; {hint}" for line in refused]

@@ -9,18 +9,17 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from engine import EXIT_FAILED, EXIT_OK, EngineError, SpecError, parallelism_problems, redact_url
-from engine.session import Plugins, RawSpec, Session, check, parse_duration, read, run_dir_for, structure
+from engine import EXIT_FAILED, EXIT_OK, EngineError, parallelism_problems, redact_url
+from engine.session import RawSpec, Session, check, parse_duration, read, run_dir_for, structure
 from engine_optuna import factories, results
 from engine_optuna.devices import worker_devices
 from engine_optuna.objectives import objectives
 from engine_optuna.options import DEFAULT_TRIALS, TuneOptions
 from engine_optuna.plots import PLOTS_DIR, write_plots
 from engine_optuna.resources import pruner_resources
-from engine_optuna.space import Param, grid, parse_space
+from engine_optuna.space import grid, parse_space
 from engine_optuna.storage import default_storage, is_rdb, open_storage
 from engine_optuna.trial import TRIALS_DIR, TrialRunner
-from engine_optuna.trial_spec import trial_raw
 from engine_optuna.worker import REFUSALS_TO_STOP, Budget, repeated_refusal, run_worker
 from engine_optuna.workers import spawn_workers
 
@@ -36,7 +35,6 @@ def tune_command(args: argparse.Namespace, session: Session) -> int:
     params, _ = parse_space(options.space)
     goals = objectives(options.metric, options.direction)
     n_trials, timeout, workers = _budget(args, options)
-    _preflight(raw, plugins, params, spec.run.name)
     check(spec)  # a trial's set-up (the tune metric among the backend's), before study.db or a trial
 
     search_space = grid(params)[0] if options.sampler == "grid" else None
@@ -72,7 +70,7 @@ def tune_command(args: argparse.Namespace, session: Session) -> int:
                    heartbeat=is_rdb(url), report=_reporter([m for m, _ in goals], resources.unit))
     if args.worker:
         return EXIT_OK
-    refused = repeated_refusal(study, n_trials)
+    refused = repeated_refusal(study.get_trials(deepcopy=False), n_trials)
     if refused is not None:
         count = min(REFUSALS_TO_STOP, n_trials)
         tune_dir.mkdir(parents=True, exist_ok=True)
@@ -101,17 +99,6 @@ def _budget(args: argparse.Namespace, options: TuneOptions) -> tuple[int, float 
     if problems:
         raise EngineError(problems[0])
     return n_trials, timeout, workers
-
-
-def _preflight(raw: RawSpec, plugins: Plugins, params: list[Param], name: str) -> None:
-    """Structure the spec with every bound and choice, so a value the spec refuses fails now."""
-    for param in params:
-        for value in param.corners():
-            try:
-                structure(trial_raw(raw, {param.path: value}, name), plugins)
-            except SpecError as exc:
-                raise SpecError([f"{param.where}: value {value!r} is refused by the spec: {problem}"
-                                 for problem in exc.problems]) from None
 
 
 def _grid_size(space: dict[str, list[Any]]) -> int:

@@ -35,7 +35,7 @@ def write_best_specs(study: Any, raw: RawSpec, tune_dir: Path, name: str) -> lis
     for trial in best:
         problem = unsearched(trial.params, searched)
         if problem:
-            _warn(f"trial {trial.number} of study {study.study_name!r} holds {problem}, so its spec is not "
+            warn(f"trial {trial.number} of study {study.study_name!r} holds {problem}, so its spec is not "
                   "written: a study's storage is data, and only values [tune.space] searches reach a spec")
             continue
         single = len(study.directions) == 1
@@ -69,7 +69,8 @@ def _space(raw: RawSpec) -> dict[str, Any]:
     return space if isinstance(space, dict) else {}
 
 
-def _warn(message: str) -> None:
+def warn(message: str) -> None:
+    """One ``engine: warning:`` line on stderr, secrets redacted."""
     print(f"engine: warning: {redact_text(message)}", file=sys.stderr, flush=True)
 
 
