@@ -61,7 +61,10 @@ def build_sampler(name: str, options: dict[str, Any], seed: int, grid: dict[str,
 
 
 def build_pruner(name: str, options: dict[str, Any]) -> Any:
-    return _build("pruner", name, {**_DEFAULTS.get(("pruner", name), {}), **options})
+    """The pruner, reading the study once per trial (:mod:`engine_optuna.pruning`)."""
+    from engine_optuna.pruning import shared_read
+
+    return shared_read(_build("pruner", name, {**_DEFAULTS.get(("pruner", name), {}), **options}))
 
 
 def _class(kind: str, name: str) -> Any:

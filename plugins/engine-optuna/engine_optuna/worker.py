@@ -7,6 +7,7 @@ elsewhere it waits, so that a trial lost with a killed worker is run again here.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import socket
@@ -57,13 +58,17 @@ def run_worker(study: Any, objective: Callable[[Any], Any], budget: Budget, *, r
             retry(study, trial)
         report(trial)
 
+    refusal_ruled_out = False
+    last_stale_check = -math.inf
     while True:
-        if heartbeat:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                optuna.storages.fail_stale_trials(study)
-        else:
-            _fail_dead_local_trials(study, retry)
+        if time.monotonic() - last_stale_check >= POLL_SECONDS:  # a dead worker is found within a poll
+            last_stale_check = time.monotonic()
+            if heartbeat:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    optuna.storages.fail_stale_trials(study)
+            else:
+                _fail_dead_local_trials(study, retry)
         trials = study.get_trials(deepcopy=False)
         counts = {state: 0 for state in TrialState}
         for trial in trials:
@@ -78,22 +83,34 @@ def run_worker(study: Any, objective: Callable[[Any], Any], budget: Budget, *, r
                 time.sleep(POLL_SECONDS)  # the last trials run elsewhere; take over if one dies
                 continue
             return
-        if repeated_refusal(study, budget.n_trials) is not None:
-            return
+        if not refusal_ruled_out:
+            if repeated_refusal(trials, budget.n_trials) is not None:
+                return
+            refusal_ruled_out = _first_trials_not_all_refused(trials, budget.n_trials)
         study.optimize(objective, n_trials=1, catch=(TrialFailedError,), callbacks=[after_trial])
 
 
-def repeated_refusal(study: Any, n_trials: int) -> str | None:
+def repeated_refusal(trials: list[Any], n_trials: int) -> str | None:
     """The reason the first trials of the study were all refused, if they were all refused
     the same way (numbers aside: a refused value differs from trial to trial), else ``None``."""
     from optuna.trial import TrialState
 
     count = min(REFUSALS_TO_STOP, n_trials)
-    first = sorted(study.get_trials(deepcopy=False), key=lambda t: t.number)[:count]
+    first = sorted(trials, key=lambda t: t.number)[:count]
     if len(first) < count or any(t.state != TrialState.FAIL or not t.user_attrs.get("refused") for t in first):
         return None
     reasons = {re.sub(r"[-+]?\d[\d.]*(e[-+]?\d+)?", "#", t.user_attrs.get("fail_reason", "")) for t in first}
     return str(first[0].user_attrs.get("fail_reason")) if len(reasons) == 1 else None
+
+
+def _first_trials_not_all_refused(trials: list[Any], n_trials: int) -> bool:
+    """Whether one of the study's first trials finished other than refused: then the study can
+    no longer stop for repeated refusals, and the worker stops asking."""
+    from optuna.trial import TrialState
+
+    first = sorted(trials, key=lambda t: t.number)[:min(REFUSALS_TO_STOP, n_trials)]
+    return any(t.state.is_finished() and not (t.state == TrialState.FAIL and t.user_attrs.get("refused"))
+               for t in first)
 
 
 def _live_local_trials(trials: list[Any]) -> bool:
