@@ -21,7 +21,7 @@ MISTAKES: list[tuple[str, str, dict[str, Any], dict[str, Any], dict[str, Any], l
     ("no predict_proba, no log_loss", "sklearn.linear_model:RidgeClassifier", {}, {},
      {"early_stop": {"monitor": "val/log_loss"}}, ["it reports: val/accuracy"]),
     ("scorer the estimator cannot serve", "sklearn.linear_model:RidgeClassifier", {"metrics": ["neg_log_loss"]},
-     {}, {}, ["backend.metrics[0]", "scorer 'neg_log_loss' needs predict_proba", "RidgeClassifier"]),
+     {}, {}, ["backend.metrics[0]", "metric 'neg_log_loss' needs predict_proba", "RidgeClassifier"]),
     ("parameter out of range", TREE, {"params": {"max_depth": -1}}, {}, {}, ["backend.params.max_depth"]),
     ("val_fraction 0", TREE, {}, {"val_fraction": 0.0}, {}, ["backend.data.val_fraction"]),
     ("val_fraction 1.5", TREE, {}, {"val_fraction": 1.5}, {}, ["backend.data.val_fraction"]),

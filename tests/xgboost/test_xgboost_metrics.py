@@ -23,7 +23,7 @@ from engine import Run, hookimpl
 from engine.session import dump_toml
 from engine.testing import cli, run_spec
 
-METRICS = ["f1", "roc_auc", "accuracy", "rmse", "my_metrics:positive_share"]
+METRICS = ["f1", "roc_auc", "accuracy", "log_loss", "rmse", "my_metrics:positive_share"]
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,8 @@ def test_metrics_at_the_eval_cadence_pick_the_best_model_and_the_test_split_is_e
     evals = [r for r in records if "val/f1" in r]
     assert [r["step"] for r in evals] == [3, 6, 9, 12]
     for record in evals:
-        assert {"val/logloss", "val/f1", "val/roc_auc", "val/accuracy", "val/rmse", "val/positive_share"} <= set(record)
+        assert {"val/logloss", "val/f1", "val/roc_auc", "val/accuracy", "val/log_loss", "val/rmse",
+                "val/positive_share"} <= set(record)
     assert summary["best"]["metric"] == "val/f1"
     assert summary["best"]["value"] == max(r["val/f1"] for r in evals)  # f1 grows when better
 

@@ -30,7 +30,7 @@ class LightGBMOptions:
     ``verbosity`` to -1). The number of rounds is ``loop.max_steps``; early stopping is ``[early_stop]``."""
     metrics: list[str] = attrs.field(factory=list)
     """Metrics computed from the predictions LightGBM keeps for its evaluation, beside ``metric``'s:
-    ``accuracy``, ``f1``, ``f1_macro``, ``f1_weighted``, ``precision``, ``recall``, ``roc_auc``
+    ``accuracy``, ``log_loss``, ``f1``, ``f1_macro``, ``f1_weighted``, ``precision``, ``recall``, ``roc_auc``
     (classifiers), ``rmse``, ``mae`` (binary classifiers, regressors), ``r2`` (regressors), or
     ``package.module:function`` taking ``(y_true, scores)``; logged as ``val/<name>``."""
     eval_train: bool = False

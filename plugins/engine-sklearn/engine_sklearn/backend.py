@@ -117,7 +117,7 @@ class SklearnBackend:
         for index, name in enumerate(self.options.metrics):
             method = scoring.missing_method(self.estimator, name)
             if method is not None:
-                raise EngineError(f"scorer {name!r} needs {method}, which {type(self.estimator).__name__} "
+                raise EngineError(f"metric {name!r} needs {method}, which {type(self.estimator).__name__} "
                                   "does not have with these parameters", where=f"backend.metrics[{index}]",
                                   fix="choose a scorer that uses predict (accuracy, f1, r2, ...), "
                                       "or an estimator that has the method")

@@ -23,7 +23,7 @@ class SklearnOptions:
     estimators_per_step: PositiveInt = attrs.field(default=10, metadata=NUMERICS)
     """Warm-start ensembles (random forest, extra trees, gradient boosting) grow by this many per step."""
     metrics: list[str] = attrs.field(factory=list)
-    """``accuracy``, ``f1``, ``f1_macro``, ``f1_weighted``, ``precision``, ``recall``, ``roc_auc``
+    """``accuracy``, ``log_loss``, ``f1``, ``f1_macro``, ``f1_weighted``, ``precision``, ``recall``, ``roc_auc``
     (classifiers), ``rmse``, ``mae`` (binary classifiers, regressors), ``r2`` (regressors) and
     ``package.module:function`` taking ``(y_true, scores)``, all computed from one prediction per
     evaluation; any other scikit-learn scorer name (``neg_log_loss``, ``balanced_accuracy`` ...)

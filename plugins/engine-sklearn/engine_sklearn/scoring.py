@@ -42,8 +42,8 @@ class Scoring:
         unknown = check_names(self.scorers)
         if unknown:
             raise EngineError(f"unknown metric {unknown[0]!r}", where=f"backend.metrics[{chosen.index(unknown[0])}]",
-                              fix="use accuracy, f1, f1_macro, f1_weighted, precision, recall, roc_auc, rmse, "
-                                  "mae, r2, a scikit-learn scorer name or a 'package.module:function'")
+                              fix="use accuracy, log_loss, f1, f1_macro, f1_weighted, precision, recall, roc_auc, "
+                                  "rmse, mae, r2, a scikit-learn scorer name or a 'package.module:function'")
         try:
             self.metrics = MetricSet.from_names([chosen[i] for i in own], self.task, "backend.metrics")  # type: ignore[arg-type]
         except EngineError as exc:  # name the place in the whole list, not among the built-in names
@@ -101,6 +101,8 @@ def missing_method(estimator: Any, name: str) -> str | None:
     """The method scorer ``name`` calls that ``estimator`` lacks (``predict_proba`` for
     ``neg_log_loss`` on a ``RidgeClassifier``), or None: the scorer would fail at the first
     evaluation, after training."""
+    if name == "log_loss":  # of probabilities: a decision function's scores are none
+        return None if has(estimator, "predict_proba") else "predict_proba"
     if is_own(name):
         return None
     wanted = getattr(m.get_scorer(name), "_response_method", None)

@@ -30,6 +30,7 @@ _BINARY_OR_REGRESSION = frozenset({"binary", "regression"})
 #: compare the positive class's probability with the 0/1 label (``rmse`` is the Brier score's root).
 FITS: Mapping[str, frozenset[str]] = {
     "accuracy": _CLASSIFIERS,
+    "log_loss": _CLASSIFIERS,
     "f1": _CLASSIFIERS,
     "f1_macro": _CLASSIFIERS,
     "f1_weighted": _CLASSIFIERS,
@@ -44,7 +45,7 @@ FITS: Mapping[str, frozenset[str]] = {
 #: ``max`` for metrics that grow when better, ``min`` for errors (what ``resolve_mode`` infers too).
 DIRECTIONS: Mapping[str, Literal["min", "max"]] = {
     **{name: "max" for name in ("accuracy", "f1", "f1_macro", "f1_weighted", "precision", "recall", "roc_auc", "r2")},
-    "rmse": "min", "mae": "min",
+    "rmse": "min", "mae": "min", "log_loss": "min",
 }
 
 _WHAT = {"binary": "a binary classifier", "multiclass": "a multi-class classifier", "regression": "a regressor"}
@@ -183,6 +184,8 @@ def _builtin(name: str, task: Task, truth: Any, scores: Any, weight: Any) -> flo
         predicted = scores.argmax(axis=1).astype(np.int64)
     if name == "accuracy":
         return float(metrics.accuracy_score(labels, predicted, sample_weight=weight))
+    if name == "log_loss":
+        return float(metrics.log_loss(labels, probabilities, labels=classes, sample_weight=weight))
     if name == "roc_auc":
         if len(np.unique(labels)) < 2:
             return float("nan")

@@ -62,7 +62,7 @@ def reported(directory: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 def classifier_metrics(y_true: Any, probability: Any) -> dict[str, float]:
-    """What ``metrics = ["f1", "roc_auc", "accuracy", "rmse"]`` and ``my_metrics:positive_share``
+    """What ``metrics = ["f1", "roc_auc", "accuracy", "log_loss", "rmse"]`` and ``my_metrics:positive_share``
     should report for a binary classifier's positive-class ``probability``, from scikit-learn."""
     import numpy as np
     from sklearn import metrics
@@ -70,6 +70,7 @@ def classifier_metrics(y_true: Any, probability: Any) -> dict[str, float]:
     predicted = (np.asarray(probability) > 0.5).astype(int)
     return {"f1": metrics.f1_score(y_true, predicted), "roc_auc": metrics.roc_auc_score(y_true, probability),
             "accuracy": metrics.accuracy_score(y_true, predicted),
+            "log_loss": metrics.log_loss(y_true, probability, labels=[0, 1]),
             "rmse": float(np.sqrt(metrics.mean_squared_error(y_true, probability))),
             "positive_share": float(predicted.mean())}
 

@@ -32,7 +32,7 @@ class XGBoostOptions:
     else the CPU); ``cuda`` where there is none is refused at ``engine check``, never a silent CPU run."""
     metrics: list[str] = attrs.field(factory=list)
     """Metrics computed from the booster's own predictions at the eval cadence, beside
-    ``eval_metric``'s: ``accuracy``, ``f1``, ``f1_macro``, ``f1_weighted``, ``precision``, ``recall``,
+    ``eval_metric``'s: ``accuracy``, ``log_loss``, ``f1``, ``f1_macro``, ``f1_weighted``, ``precision``, ``recall``,
     ``roc_auc`` (classifiers), ``rmse``, ``mae`` (binary classifiers, regressors), ``r2`` (regressors),
     or ``package.module:function`` taking ``(y_true, scores)``; logged as ``val/<name>``."""
     eval_train: bool = False
