@@ -57,6 +57,7 @@ def _predicted(model: Path, csv: Path) -> tuple[np.ndarray, np.ndarray]:
 def test_metrics_at_the_eval_cadence_pick_the_best_model_and_the_test_split_is_evaluated_once(splits, tmp_path):
     spec = _spec(splits, {"objective": "binary", "num_leaves": 4, "learning_rate": 0.3},
                  checkpoint={"monitor": "val/f1", "save_top_k": 2}, early_stop={"monitor": "val/f1", "patience": 50})
+    spec["backend"]["eval_train"] = True  # the training rows' predictions serve train/<metric> the same way
     summary, records = _run(spec, tmp_path)
 
     evals = [r for r in records if "val/f1" in r]
@@ -64,6 +65,7 @@ def test_metrics_at_the_eval_cadence_pick_the_best_model_and_the_test_split_is_e
     for record in evals:
         assert {"val/binary_logloss", "val/f1", "val/roc_auc", "val/accuracy", "val/log_loss", "val/rmse",
                 "val/positive_share"} <= set(record)
+    assert {"train/f1", "train/binary_logloss", "train/positive_share"} <= set(evals[-1])
     assert summary["best"]["metric"] == "val/f1"
     assert summary["best"]["value"] == max(r["val/f1"] for r in evals)  # f1 grows when better
 

@@ -141,3 +141,30 @@ def test_input_example_is_five_training_rows_with_their_names(splits, tmp_path):
     run_spec(spec, tmp_path / "run", overrides=["loop.max_steps=1"], plugins=[tracker])
     expected = pd.read_csv(splits[0]).drop(columns=["label"]).head(5)
     pd.testing.assert_frame_equal(tracker.example, expected)
+
+
+def test_multiclass_metrics_are_those_of_the_class_probabilities(tmp_path):
+    from sklearn import metrics
+    from sklearn.datasets import load_wine
+
+    frame = load_wine(as_frame=True).frame.rename(columns={"target": "label"})
+    frame = frame.sample(frac=1.0, random_state=0).reset_index(drop=True)
+    paths = tmp_path / "train.csv", tmp_path / "valid.csv"
+    frame.iloc[60:].to_csv(paths[0], index=False)
+    frame.iloc[:60].to_csv(paths[1], index=False)
+    spec = {"run": {"seed": 0}, "loop": {"max_steps": 5, "eval_every": "5 steps"},
+            "backend": {"use": "xgboost", "eval_train": True,
+                        "params": {"objective": "multi:softprob", "num_class": 3, "max_depth": 2, "nthread": 1},
+                        "metrics": ["f1", "f1_weighted", "accuracy", "roc_auc", "log_loss"],
+                        "data": {"train": "train.csv", "valid": "valid.csv"}}}
+    summary, records = _run(spec, tmp_path)
+    assert {"train/f1", "train/roc_auc", "val/f1", "val/roc_auc"} <= set(records[-1])
+    truth, probabilities = _predicted(tmp_path / summary["model"]["final"], paths[1])
+    predicted = probabilities.argmax(axis=1)
+    expected = {"f1": metrics.f1_score(truth, predicted, average="macro"),
+                "f1_weighted": metrics.f1_score(truth, predicted, average="weighted"),
+                "accuracy": metrics.accuracy_score(truth, predicted),
+                "roc_auc": metrics.roc_auc_score(truth, probabilities, multi_class="ovr"),
+                "log_loss": metrics.log_loss(truth, probabilities)}
+    for name, value in expected.items():
+        assert summary["metrics"][f"val/{name}"] == pytest.approx(value, abs=1e-6), name
