@@ -65,7 +65,7 @@ def tune_command(args: argparse.Namespace, session: Session) -> int:
             _say(f"tuning {study_name!r}: {n_trials} trials, storage {redact_url(url)}")
         runner = TrialRunner(raw, plugins, params, [m for m, _ in goals], options.pruner != "none",
                              tune_dir, spec.run.name, value=options.value, maximize=goals[0][1] == "maximize",
-                             prune_unit=resources.unit)
+                             prune_unit=resources.unit, checkpoints=options.checkpoints)
         run_worker(study, runner, Budget(n_trials, deadline), retries=options.retries,
                    heartbeat=is_rdb(url), report=_reporter([m for m, _ in goals], resources.unit))
     if args.worker:

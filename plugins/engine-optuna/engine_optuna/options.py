@@ -47,7 +47,8 @@ class TuneOptions:
     at their completed epochs, so a tuned batch size keeps their meaning."""
     storage: str = ""
     """Optuna storage: an RDB URL (``postgresql://...``, ``sqlite:///...``) or a journal file
-    path. Default: ``study.db`` (SQLite) in the run directory, ``study.journal`` with several workers."""
+    path. Default: ``study.db`` in the run directory (SQLite in write-ahead-log mode, shared by
+    the workers of one machine)."""
     study: str = ""
     """Study name in the storage; default ``run.name``. An existing study is resumed."""
     workers: PositiveInt = 1
@@ -59,6 +60,10 @@ class TuneOptions:
     every worker sees what the command sees."""
     retries: NonNegativeInt = 0
     """Run a failed trial's values again this many times (a crash, a killed worker)."""
+    checkpoints: bool = False
+    """Let trials write checkpoints as their spec says. Off by default: a trial is never
+    resumed (a killed worker's trial fails, and ``retries`` runs its values again from the
+    start), so its checkpoints only cost time; its models are exported either way."""
     heartbeat: PositiveInt = 10
     """Seconds between a worker's heartbeats (RDB storages); a trial silent for twice as long
     is marked failed, so a killed worker never leaves it running."""

@@ -19,6 +19,9 @@ from engine_optuna.trial_spec import trial_raw
 
 TRIALS_DIR = "trials"
 REPORTER_NAME = "optuna-trial"
+#: What a trial's spec gets unless ``[tune] checkpoints = true``: no checkpoint at any cadence
+#: or at the end, since no trial is ever resumed from one.
+NO_CHECKPOINTS = {"loop.checkpoint_every": "never", "checkpoint.on_exit": False}
 
 
 class TrialFailedError(Exception):
@@ -141,6 +144,8 @@ class TrialRunner:
     maximize: bool = False
     #: The unit the trials report in: ``"steps"`` or ``"epochs"`` (``tune.pruner_options``).
     prune_unit: str = "steps"
+    #: ``[tune] checkpoints``: let trials write the checkpoints their spec asks for.
+    checkpoints: bool = False
     #: What this worker's trials load once, such as the data (``Run.shared``).
     shared: dict[str, Any] = attrs.field(factory=dict)
 
@@ -152,7 +157,11 @@ class TrialRunner:
         directory = self.tune_dir / TRIALS_DIR / str(trial.number)
         trial.set_user_attr("run_dir", str(directory))
         try:
-            spec = structure(trial_raw(self.raw, values, f"{self.name}-trial-{trial.number}"), self.plugins)
+            raw = trial_raw(self.raw, values, f"{self.name}-trial-{trial.number}")
+            if not self.checkpoints:
+                raw = raw.with_values(NO_CHECKPOINTS, where="engine tune: a trial is never resumed "
+                                                            "([tune] checkpoints = true keeps them)")
+            spec = structure(raw, self.plugins)
         except EngineError as exc:  # a sampled value the spec refuses
             raise _refused(trial, exc) from None
         cv = spec.cv is not None
