@@ -35,8 +35,8 @@ class Run:
     objects: only :attr:`shared` is meant to be changed by plugins.
     """
 
-    __slots__ = ("_backend", "_best", "_checkpoints", "_components", "_console", "_dir", "_exports",
-                 "_fold", "_loop", "_plugins", "_processes", "_resuming", "_shared", "_spec", "_warnings")
+    __slots__ = ("_backend", "_best", "_checkpoints", "_components", "_console", "_dir", "_disabled_trackers",
+                 "_exports", "_fold", "_loop", "_plugins", "_processes", "_resuming", "_shared", "_spec", "_warnings")
 
     def __init__(self, spec: Spec, plugins: Plugins, directory: Path, *,
                  fold: tuple[int, int] | None = None, console: str = "auto",
@@ -53,6 +53,8 @@ class Run:
         self._checkpoints: CheckpointManager | None = None
         self._exports: dict[str, str] = {}
         self._warnings: list[str] = []
+        #: tracker label -> "disabled (why)", set by the core's tracker guard (engine._core.tracking)
+        self._disabled_trackers: dict[str, str] = {}
         self._best: dict[str, Any] = {}
         self._processes = Processes.from_environment()
         #: The loop's private state (engine._core.loop_state); the core alone touches it.
@@ -286,6 +288,8 @@ class Run:
             "best": dict(self._best),
             "model": dict(self._exports),
             "fold": list(self._fold) if self._fold else None,
+            # only when the tracker guard disabled one (engine._core.tracking)
+            **({"tracking": dict(self._disabled_trackers)} if self._disabled_trackers else {}),
         }
 
 

@@ -17,6 +17,7 @@ import attrs
 
 from engine._core.hookcalls import argnames, check_hooks, event_argnames, event_method, implementations
 from engine._core.hookspecs import hookimpl
+from engine._core.redact import redact_text
 from engine._core.spec.types import PositiveInt
 
 
@@ -59,8 +60,9 @@ class _Guard:
             if self.strict:
                 raise
 
-            run.warn(f"tracker {self.label} failed in {event}: {type(exc).__name__}: {exc}; "
-                      "it is disabled for the rest of the run (set strict = true to fail instead)")
+            reason = f"{self.label} failed in {event}: {type(exc).__name__}: {exc}"
+            run.warn(f"{reason}; it is disabled for the rest of the run (set strict = true to fail instead)")
+            run._disabled_trackers[self.label] = f"disabled ({redact_text(reason)})"  # summary.json, status table
 
     def state_dict(self) -> dict[str, Any]:
         method = getattr(self.tracker, "state_dict", None)

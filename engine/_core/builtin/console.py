@@ -104,6 +104,7 @@ class Console:
         if run.best:
             rows.append((f"best {run.best['metric']}", f"{run.best['value']:.6g} at step {run.best['step']}"))
         rows += [(f"model ({tag})", path) for tag, path in sorted(run.exports.items())]
+        rows += [("tracking", state) for state in run._disabled_trackers.values()]
         rows.append(("run directory", str(run.dir)))
         print_table(f"run {run.spec.run.name}", rows, bar=self.mode == "bar")
 
