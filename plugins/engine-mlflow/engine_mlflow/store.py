@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import urllib.parse
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -33,16 +34,22 @@ T = TypeVar("T")
 def tracking_uri(configured: str, run_dir: Path) -> str:
     """The configured URI, else ``$MLFLOW_TRACKING_URI``, else a file store in ``<run dir>/mlruns``.
 
-    MLflow 3 refuses file stores unless ``MLFLOW_ALLOW_FILE_STORE`` is true; choosing the
-    default store sets it for this process (a value the user set is left alone). The file
+    MLflow 3 refuses file stores unless ``MLFLOW_ALLOW_FILE_STORE`` is true; a folder (the
+    default store, a ``file:`` URI, a path) sets it for this process (a value the user set
+    is left alone). The file
     store needs no database migrations (seconds per new sqlite store) and works with
     mlflow-skinny.
     """
-    uri = configured or os.environ.get("MLFLOW_TRACKING_URI")
-    if uri:
-        return uri
-    os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
-    return (run_dir / "mlruns").resolve().as_uri()
+    uri = configured or os.environ.get("MLFLOW_TRACKING_URI") or (run_dir / "mlruns").resolve().as_uri()
+    if _is_folder(uri):  # asked for by name, or the default: the file store MLflow 3 keeps behind a switch
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+    return uri
+
+
+def _is_folder(uri: str) -> bool:
+    """A ``file:`` URI or a plain path (not ``scheme://...``, ``databricks``, ...)."""
+    scheme = urllib.parse.urlparse(uri).scheme
+    return scheme == "file" or (not scheme and ("/" in uri or uri.startswith(".")))
 
 
 class MlflowRun:
@@ -92,6 +99,10 @@ class MlflowRun:
             self.client.log_artifacts(self.run_id, str(path), folder)
         elif path.is_file():
             self.client.log_artifact(self.run_id, str(path), folder)
+
+    @property
+    def artifact_uri(self) -> str:
+        return str(self.client.get_run(self.run_id).info.artifact_uri)
 
     def last_steps(self) -> dict[str, int]:
         """The highest step already recorded for each metric of the run."""

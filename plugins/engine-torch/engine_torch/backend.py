@@ -92,7 +92,7 @@ class TorchBackend:
             self.precision.check_device(self.device)
         seed_everything(run.seed)
 
-        self.module = self._build_model()
+        self.module = self.build_model()
         self._build_data(run)
         trained = self.strategy.wrap(self.module) if self.strategy is not None else self.module
         model: Any = torch.compile(trained) if o.compile else trained
@@ -116,6 +116,29 @@ class TorchBackend:
                                                         and self.precision.autocast(self.device) is None)))
         self.module.train()
 
+    # ------------------------------------------------------------------ extension points
+    # A backend built on this one (engine-transformers) overrides these four; nothing else here.
+
+    def build_model(self) -> torch.nn.Module:
+        """The module to train, on ``self.device`` (default: the ``model`` import path called
+        with ``model_args``)."""
+        return self._build_model()
+
+    def load_splits(self, run: Run) -> dict[str, Any]:
+        """``{"train": ..., "val": ..., "test": ...}`` (datasets or DataLoaders; ``test``
+        optional) (default: the ``data`` import path called with ``data_args``)."""
+        o = self.options
+        function = resolve(o.data, f"{WHERE}.data")
+        return call(function, f"data {o.data!r}", **dict(o.data_args))  # type: ignore[no-any-return]
+
+    def model_state(self) -> dict[str, torch.Tensor]:
+        """The model's tensors a checkpoint holds (default: all of ``state_dict()``)."""
+        return self.module.state_dict()
+
+    def load_model_state(self, tensors: dict[str, torch.Tensor], where: str) -> None:
+        """Load what :meth:`model_state` saved; a mismatch is a :class:`CheckpointError` at ``where``."""
+        state.load_model_state(self.module, tensors, where)
+
     def _build_model(self) -> torch.nn.Module:
         o = self.options
         factory = resolve(o.model, f"{WHERE}.model")
@@ -131,9 +154,7 @@ class TorchBackend:
 
     def _build_data(self, run: Run) -> None:
         o = self.options
-        function = resolve(o.data, f"{WHERE}.data")
-        kwargs = dict(o.data_args)
-        sets = call(function, f"data {o.data!r}", **kwargs)
+        sets = self.load_splits(run)
         if not isinstance(sets, dict) or "train" not in sets or "val" not in sets:
             got = sorted(sets) if isinstance(sets, dict) else type(sets).__name__
             raise EngineError(f"data {o.data!r} returned {got}; expected a dict with 'train', 'val' "
@@ -355,6 +376,16 @@ class TorchBackend:
             return {}
         return self._evaluate(self.test_batches, run.seed, "test")
 
+    def input_example(self) -> Any:
+        """Up to five training inputs as the exported model takes them (a numpy array), or None
+        when the model's input is not one tensor or the data is the user's own DataLoader."""
+        if not isinstance(self.train_batches, DatasetBatches) or self.train_batches.size == 0:
+            return None
+        args, kwargs, _ = split(self.train_batches.fetch(torch.arange(min(5, self.train_batches.size))))
+        if kwargs or len(args) != 1 or not isinstance(args[0], torch.Tensor):
+            return None
+        return args[0].detach().cpu().numpy()
+
     def metric_names(self, run: Run) -> list[str]:
         """What :meth:`evaluate` reports: ``val/loss`` and ``val/<metric>`` per configured metric."""
         return ["val/loss", *(f"val/{short_name(name)}" for name in self.options.metrics)]
@@ -425,7 +456,7 @@ class TorchBackend:
         if sharded is not None:
             parts: dict[str, Any] = {"sharded": sharded}
         else:
-            parts = {"model": state.tensors_to_bytes(self.module.state_dict(), host["model"]),
+            parts = {"model": state.tensors_to_bytes(self.model_state(), host["model"]),
                      "optimizer": state.optimizer_state(self.optimizer, host["optimizer"])}
         return {
             **parts,
@@ -445,7 +476,7 @@ class TorchBackend:
             self.strategy.load_model_state(self.module, self.optimizer, saved["sharded"])
         else:
             tensors = state.tensors_from_bytes(saved["model"])
-            state.load_model_state(self.module, tensors, where)
+            self.load_model_state(tensors, where)
             state.load_optimizer_state(self.optimizer, saved["optimizer"])
         if self.scaler is not None and saved.get("scaler"):
             self.scaler.load_state_dict(saved["scaler"])
