@@ -168,3 +168,20 @@ def test_multiclass_metrics_are_those_of_the_class_probabilities(tmp_path):
                 "log_loss": metrics.log_loss(truth, probabilities)}
     for name, value in expected.items():
         assert summary["metrics"][f"val/{name}"] == pytest.approx(value, abs=1e-6), name
+
+
+@pytest.mark.parametrize(("test", "words"), [
+    ("missing.csv", ["backend.data.test", "missing.csv': no such file"]),
+    ("fewer_columns.csv", ["backend.data.test", "lacks the training columns 'mean_radius'"]),
+])
+def test_check_refuses_a_test_split_it_cannot_use(splits, tmp_path, test, words):
+    pd.read_csv(splits[2]).drop(columns=["mean_radius"]).to_csv(tmp_path / "fewer_columns.csv", index=False)
+    spec = {"loop": {"max_steps": 2},
+            "backend": {"use": "xgboost", "params": {"objective": "binary:logistic"},
+                        "data": {"train": str(splits[0]), "test": str(tmp_path / test)}}}
+    (tmp_path / "spec.toml").write_text(dump_toml(spec))
+    for command in ("check", "run"):
+        result = cli(command, "spec.toml", cwd=tmp_path, in_process=True)
+        assert result.code == 2 and len(result.error_lines) == 1 and "Traceback" not in result.err, result
+        assert all(word in result.error_lines[0] for word in words), result.error_lines[0]
+    assert not (tmp_path / "runs").exists()
