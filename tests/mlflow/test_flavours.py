@@ -80,6 +80,12 @@ def _features() -> Any:
     return blobs().drop(columns="label").head(20)
 
 
+def _needs(*modules: str) -> pytest.MarkDecorator:
+    missing = [name for name in modules if importlib.util.find_spec(name) is None]
+    return pytest.mark.skipif(bool(missing), reason=f"not installed here: {', '.join(missing)}")
+
+
+@_needs("engine_xgboost", "xgboost")
 def test_xgboost_flavour(cli, tmp_path, mlflow_server):
     backend = 'use = "xgboost"\nparams = { objective = "binary:logistic", max_depth = 2 }'
     run_dir = _run(cli, tmp_path, _tabular("flavour-xgb", 5, backend, mlflow_server,
@@ -98,6 +104,7 @@ def test_xgboost_flavour(cli, tmp_path, mlflow_server):
     assert np.array_equal(np.asarray(registered.predict(x)), expected)
 
 
+@_needs("engine_lightgbm", "lightgbm")
 def test_lightgbm_flavour(cli, tmp_path, mlflow_server):
     backend = 'use = "lightgbm"\nparams = { objective = "binary", num_leaves = 4, min_data_in_leaf = 5, verbose = -1 }'
     run_dir = _run(cli, tmp_path, _tabular("flavour-lgb", 5, backend, mlflow_server))
@@ -109,6 +116,7 @@ def test_lightgbm_flavour(cli, tmp_path, mlflow_server):
     assert np.array_equal(np.asarray(mlflow.pyfunc.load_model(uri).predict(_features())), expected)
 
 
+@_needs("engine_sklearn", "sklearn", "skops")
 @pytest.mark.parametrize("export", ["skops", "joblib"])
 def test_sklearn_flavour(cli, tmp_path, mlflow_server, export):
     name = f"flavour-sklearn-{export}"
@@ -131,8 +139,7 @@ def test_sklearn_flavour(cli, tmp_path, mlflow_server, export):
     assert np.array_equal(np.asarray(mlflow.pyfunc.load_model(uri).predict(x)), exported.predict(x))
 
 
-@pytest.mark.skipif(importlib.util.find_spec("catboost") is None or importlib.util.find_spec("engine_catboost") is None,
-                    reason="catboost and engine-catboost are not installed here")
+@_needs("engine_catboost", "catboost")
 def test_catboost_flavour(cli, tmp_path, mlflow_server):
     backend = 'use = "catboost"\nparams = { loss_function = "Logloss", depth = 2 }'
     run_dir = _run(cli, tmp_path, _tabular("flavour-cb", 5, backend, mlflow_server))
@@ -174,6 +181,7 @@ experiment = "flavour-torch"
 """
 
 
+@_needs("engine_torch", "torch")
 def test_pytorch_flavour_logs_the_best_model(cli, tmp_path, mlflow_server):
     run_dir = _run(cli, tmp_path, TORCH.format(server=mlflow_server))
     import torch

@@ -99,13 +99,15 @@ class MlflowTracker:
             mlflow.set_tags(redact({"engine.status": status,
                                     "engine.stop_reason": run.stop_reason[:_MAX_TAG_LENGTH],
                                     "engine.steps": str(run.step)}))
-            if self.options.log_artifacts or self.options.register:
-                logged = self._log_model(run, mlflow)
-                if logged and self.options.register and status in (RunStatus.COMPLETED, RunStatus.STOPPED):
-                    self._register(run, mlflow, logged)
-            if self.options.log_artifacts:
-                mlflow.upload(run.dir / RunFiles.SUMMARY)
-            mlflow.finish(status)
+            try:  # a model that cannot be logged or registered still leaves a finished run behind
+                if self.options.log_artifacts or self.options.register:
+                    logged = self._log_model(run, mlflow)
+                    if logged and self.options.register and status in (RunStatus.COMPLETED, RunStatus.STOPPED):
+                        self._register(run, mlflow, logged)
+            finally:
+                if self.options.log_artifacts:
+                    mlflow.upload(run.dir / RunFiles.SUMMARY)
+                mlflow.finish(status)
 
     # ------------------------------------------------------------------ the model
 
