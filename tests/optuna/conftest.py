@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from optuna_helpers import INSTALL_HINT, find_bin_dir, postgres_server
+from optuna_helpers import INSTALL_HINT, StudyStorage, find_bin_dir, postgres_server
 
 
 @pytest.fixture(scope="session")
@@ -17,3 +19,14 @@ def postgres_url() -> Iterator[str]:
         pytest.skip(f"PostgreSQL server binaries (initdb) not found — install them: {INSTALL_HINT}")
     with postgres_server(bin_dir) as url:
         yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def study_storage(request: pytest.FixtureRequest, tmp_path: Path) -> StudyStorage:
+    """Where a test's study lives: the default SQLite file of ``runs/study``, or a study of its
+    own on the PostgreSQL server (``--storage``/``--study``)."""
+    if request.param == "sqlite":
+        return StudyStorage(f"sqlite:///{tmp_path / 'runs' / 'study' / 'study.db'}", "study", [])
+    url = request.getfixturevalue("postgres_url")
+    name = f"study-{uuid.uuid4().hex[:8]}"
+    return StudyStorage(url, name, ["--storage", url, "--study", name])

@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 INSTALL_HINT = "apt-get update && apt-get install -y postgresql"
 
@@ -102,3 +103,11 @@ def read_trials_csv(path: Path) -> list[dict[str, str]]:
 
     with path.open() as handle:
         return list(csv.DictReader(handle))
+
+
+class StudyStorage(NamedTuple):
+    """A study's storage URL and name, and the ``engine tune`` flags that select them."""
+
+    url: str
+    name: str
+    flags: list[str]

@@ -6,16 +6,17 @@ import json
 from pathlib import Path
 
 import optuna
-from optuna_helpers import read_trials_csv, tune_spec
+from optuna_helpers import StudyStorage, read_trials_csv, tune_spec
 
 
-def test_a_trial_of_a_spec_with_cv_is_a_cross_validation_valued_by_its_mean(cli, tmp_path: Path) -> None:
+def test_a_trial_of_a_spec_with_cv_is_a_cross_validation_valued_by_its_mean(cli, tmp_path: Path,
+                                                                            study_storage: StudyStorage) -> None:
     (tmp_path / "spec.toml").write_text(tune_spec(trials=3, max_steps=10, pruner="none") + "\n[cv]\nfolds = 3\n")
-    result = cli("tune", "spec.toml")
+    result = cli("tune", "spec.toml", *study_storage.flags)
     assert result.code == 0, result
     study_dir = tmp_path / "runs" / "study"
 
-    study = optuna.load_study(study_name="study", storage=f"sqlite:///{study_dir / 'study.db'}")
+    study = optuna.load_study(study_name=study_storage.name, storage=study_storage.url)
     assert [t.state.name for t in study.trials] == ["COMPLETE"] * 3
     for trial in study.trials:
         run_dir = tmp_path / trial.user_attrs["run_dir"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from optuna_helpers import read_trials_csv, tune_spec
+from optuna_helpers import StudyStorage, read_trials_csv, tune_spec
 
 PICKY = '''
 def engine_check(spec):
@@ -23,9 +23,10 @@ def _spec(tmp_path: Path, low: float, high: float, trials: int) -> None:
     (tmp_path / "spec.toml").write_text(text.replace("dim = 4\n", "dim = 4\nlr = 0.5\n", 1))  # outside both bands
 
 
-def test_a_refused_sample_fails_its_trial_and_the_study_goes_on(cli, tmp_path: Path) -> None:
+def test_a_refused_sample_fails_its_trial_and_the_study_goes_on(cli, tmp_path: Path,
+                                                                study_storage: StudyStorage) -> None:
     _spec(tmp_path, 0.01, 0.05, trials=12)
-    result = cli("tune", "spec.toml", timeout=300)
+    result = cli("tune", "spec.toml", *study_storage.flags, timeout=300)
     assert result.code == 0, result
     rows = read_trials_csv(tmp_path / "runs" / "study" / "trials.csv")
     failed = [row for row in rows if row["state"] == "FAIL"]
@@ -37,9 +38,10 @@ def test_a_refused_sample_fails_its_trial_and_the_study_goes_on(cli, tmp_path: P
     assert "picky refuses lr" in result.err  # each refused trial is reported as it happens
 
 
-def test_the_same_refusal_on_the_first_trials_stops_the_study_with_its_reason(cli, tmp_path: Path) -> None:
+def test_the_same_refusal_on_the_first_trials_stops_the_study_with_its_reason(cli, tmp_path: Path,
+                                                                              study_storage: StudyStorage) -> None:
     _spec(tmp_path, 0.001, 0.5, trials=8)  # only the bounds themselves pass: the check at start-up accepts them
-    result = cli("tune", "spec.toml", timeout=300)
+    result = cli("tune", "spec.toml", *study_storage.flags, timeout=300)
     assert result.code == 2, result
     assert "Traceback" not in result.err
     line = result.error_lines[-1]
