@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+import math
 import re
 from pathlib import Path
 
 import pytest
+from engine_torch.lr_find import learning_rates, range_test
 from engine_torch.optim import optimizer_classes
 from torch_helpers import HERE, base_spec, cli_env, engine, error_lines, toml_spec
 
@@ -165,3 +167,40 @@ def test_user_code_failing_in_the_sweep_is_exit_1_with_its_traceback(tmp_path: P
         "engine: error: backend: step 3 of the range test (lr 1.45e-07) raised ValueError: the user's model "
         "broke at its third training batch"]
     assert {path.name for path in tmp_path.iterdir()} - {"__pycache__"} == {"lrfind_breaks.py", "toy.toml"}
+
+
+NAN_MODEL = '''
+import torch
+from torchtoy import Tiny
+
+
+class NanInTraining(Tiny):
+    def forward(self, x):
+        out = super().forward(x)
+        return out * float("nan") if self.training else out
+'''
+
+
+def test_a_loss_that_is_not_finite_from_the_start_is_a_failure_not_a_suggestion(tmp_path: Path) -> None:
+    (tmp_path / "lrfind_nan.py").write_text(NAN_MODEL)
+    spec = toy_spec(tmp_path, model="lrfind_nan:NanInTraining")
+    result = cli("lr-find", spec.name, "--output", "plot.png", cwd=tmp_path, in_process=True)
+    assert result.code == 1
+    assert result.error_lines == ["engine: error: lr-find: the loss of the first step was nan, before any rate "
+                                  "could act — find what makes the model's training loss not finite (its data, "
+                                  "its initial weights): the sweep needs a finite loss to start from"]
+    assert "suggested" not in result.out
+    assert {path.name for path in tmp_path.iterdir()} - {"__pycache__"} == {"lrfind_nan.py", "toy.toml"}
+
+
+def test_the_sweep_smooths_stops_at_four_times_the_best_and_suggests_a_tenth_of_the_lowest() -> None:
+    """On a made-up loss: falls to 1.0 at lr 1e-2, then grows tenfold per decade."""
+    def loss(index: int, lr: float) -> float:
+        return 3.0 - 2.0 * min(1.0, (7 + math.log10(lr)) / 5) + (max(0.0, math.log10(lr) + 2) * 30) ** 2
+    result = range_test(loss, 1e-7, 10, 81)
+    assert learning_rates(1e-7, 10, 81)[::10] == pytest.approx([10.0 ** k for k in range(-7, 2)])
+    assert result.smoothed[0] == pytest.approx(result.losses[0])  # bias-corrected: not pulled towards 0
+    assert result.stopped is not None and "diverged" in result.stopped and len(result.lrs) < 81
+    assert result.smoothed[-1] > 4 * min(result.smoothed) >= result.smoothed[-2]
+    assert result.suggestion == pytest.approx(result.lrs[result.smoothed.index(min(result.smoothed))] / 10)
+    assert 1e-3 / 10 <= result.suggestion <= 1e-1 / 10

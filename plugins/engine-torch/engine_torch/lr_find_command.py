@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import shlex
 import sys
 import traceback
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from engine import EXIT_OK, EngineError, Run, Spec, UserCodeError
+from engine import EXIT_OK, EngineError, Run, Spec, TrainingError, UserCodeError
 from engine.session import load, run_dir_for
 from engine_torch.lr_find import RangeTest, range_test, toml_float
 from engine_torch.lr_find_plot import INSTALL, draw, matplotlib_missing
@@ -43,6 +44,10 @@ def lr_find_command(args: argparse.Namespace, session: Session) -> int:
         print(f"range test of {args.spec}: {optimizer}, {args.steps} steps from lr {args.min_lr:g} "
               f"to {args.max_lr:g}", flush=True)
         result = range_test(_stepper(backend, spec.run.seed), args.min_lr, args.max_lr, args.steps)
+    if not any(math.isfinite(value) for value in result.smoothed):
+        raise TrainingError(f"the loss of the first step was {result.losses[0]}, before any rate could act",
+                            where="lr-find", fix="find what makes the model's training loss not finite (its data, its "
+                                                  "initial weights): the sweep needs a finite loss to start from")
     _report(result, args)
     if matplotlib_missing():
         print(f"engine: warning: no plot written: matplotlib is not installed — {INSTALL}", file=sys.stderr)
