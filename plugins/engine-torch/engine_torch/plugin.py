@@ -47,7 +47,7 @@ def configure_lr_find(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-lr", type=float, default=1e-7, metavar="LR", help="first learning rate (default 1e-7)")
     parser.add_argument("--max-lr", type=float, default=10.0, metavar="LR", help="last learning rate (default 10)")
     parser.add_argument("--steps", type=int, default=100, metavar="N",
-                        help="optimizer steps of the sweep, one batch each (default 100)")
+                        help="optimizer steps of the sweep, one rate each (default 100)")
     parser.add_argument("--output", "-o", metavar="FILE.png", default=None,
                         help="where to write the plot (default: lr-find-<run.name>.png here)")
 
