@@ -1,8 +1,9 @@
 """The learning-rate range test (L. Smith, 2017), as fastai and PyTorch Lightning run it.
 
 The learning rate grows exponentially from ``min_lr`` to ``max_lr`` over ``steps`` optimizer
-steps (each of ``accumulate`` batches, as in a run). The loss of each step is smoothed with an exponential moving average
-(``beta = 0.98``, bias-corrected, so the first steps are not pulled towards zero). The sweep
+steps (each of ``accumulate`` batches, as in a run). The loss of each step is smoothed with
+an exponential moving average (``beta = 0.98``, bias-corrected, so the first steps are not
+pulled towards zero). The sweep
 stops early when the smoothed loss exceeds 4× the best so far, or a loss is not finite: the
 training has diverged and larger rates tell nothing more.
 
