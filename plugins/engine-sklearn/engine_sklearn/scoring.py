@@ -16,15 +16,14 @@ from sklearn import metrics as m
 
 from engine import EngineError
 
-_OWN = re.compile(r"^[^:]+:[^:]+$")
 _INDEX = re.compile(r"^backend\.metrics\[(\d+)\]$")
 
 
 def is_own(name: str) -> bool:
     """A name :class:`MetricSet` computes (a built-in metric or an import path), not a scorer."""
-    from engine_tabular.metric_set import FITS
+    from engine_tabular import MetricSet
 
-    return name in FITS or bool(_OWN.match(name))
+    return bool(MetricSet.computes(name))
 
 
 class Scoring:

@@ -101,6 +101,12 @@ class MetricSet:
             seen.add(logged)
         return cls(task, tuple(builtin), tuple(custom))
 
+    @staticmethod
+    def computes(name: str) -> bool:
+        """Whether ``name`` is one this class computes: a built-in metric (for some task) or a
+        ``package.module:function`` path; other names are left to the backend (a scorer name)."""
+        return name in FITS or (name.count(":") == 1 and not name.startswith(":") and not name.endswith(":"))
+
     @property
     def names(self) -> tuple[str, ...]:
         """The metric names as logged, without the split prefix (``f1``, ``my_metric``)."""
