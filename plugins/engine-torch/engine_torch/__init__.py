@@ -9,12 +9,19 @@ Load a trained model in one call::
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["load_model"]
+    from engine_torch.backend import TorchBackend
+    from engine_torch.options import TorchOptions
+
+__all__ = ["TorchBackend", "TorchOptions", "load_model"]
+
+#: Face names imported on first use (PEP 562), so importing ``engine_torch`` does not import torch.
+_HOMES = {"TorchBackend": "engine_torch.backend", "TorchOptions": "engine_torch.options"}
 
 
 def load_model(source: str | Path, model: Any = None, *, which: str = "final", device: str = "cpu",
@@ -26,3 +33,16 @@ def load_model(source: str | Path, model: Any = None, *, which: str = "final", d
     from engine_torch.export import load_model as load
 
     return load(source, model, which=which, device=device, trust_code=trust_code)
+
+
+def __getattr__(name: str) -> Any:
+    """``TorchBackend`` (the ``torch`` backend: subclass it, overriding its extension points
+    ``build_model``, ``load_splits``, ``model_state``, ``load_model_state``, to train another
+    kind of model with the same loop, precision, strategies and exact resume) and
+    ``TorchOptions`` (its options class: subclass it for the options of such a backend)."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'engine_torch' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,1 @@
+"""The transformers backend's tests import their helpers from hf_helpers (this folder)."""
