@@ -18,9 +18,10 @@ with the same plugins. A tool that edits specs before running them (a tuner) rea
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine._core.cadence import parse_duration
 from engine._core.cli.commands import add_spec_arguments
@@ -36,9 +37,12 @@ from engine._core.spec.paths import path_problem, value_problem
 from engine._core.spec.toml_text import dump_toml
 from engine._core.status import RunStatus
 
+if TYPE_CHECKING:
+    from engine._core.run import Run
+
 __all__ = [
     "Plugins", "RawSpec", "RunResult", "Session", "Spec",
-    "add_spec_arguments", "check", "dump_toml", "load", "parse_duration", "path_problem", "read", "run",
+    "add_spec_arguments", "check", "dump_toml", "load", "parse_duration", "path_problem", "prepared", "read", "run",
     "run_dir_for", "run_directories", "structure", "value_problem",
 ]
 
@@ -93,13 +97,30 @@ def check(spec: Spec, *, run_dir: str | Path | None = None) -> None:
     monitored metrics, one batch), then give it all back: nothing trained, nothing written.
     Raises :class:`engine.EngineError` for whatever :func:`run` would refuse."""
     from engine._core.checkpoint.storage import check_writable
-    from engine._core.execute import build_storage, set_up, tear_down
+    from engine._core.execute import build_storage
 
-    plugins = _spec_plugins(spec)
     directory = run_dir_for(spec, None if run_dir is None else str(run_dir))
     check_writable(build_storage(spec, directory))  # a run would only warn at each save
+    with prepared(spec, run_dir=directory):
+        pass
+
+
+@contextlib.contextmanager
+def prepared(spec: Spec, *, run_dir: str | Path | None = None) -> Iterator[Run]:
+    """The run as :func:`check` sets it up (components, strategy, model, data, one batch through
+    the model), held for a command that drives the backend itself (``engine lr-find``), then
+    given back (the backend's and strategy's ``on_run_end``). The engine trains nothing and
+    writes nothing; the :class:`engine.Run` yielded has ``run.backend`` and ``run.components``.
+    Raises :class:`engine.EngineError` for whatever :func:`run` would refuse before training."""
+    from engine._core.execute import set_up, tear_down
+
+    directory = run_dir_for(spec, None if run_dir is None else str(run_dir))
     fold = (0, spec.cv.folds) if spec.cv is not None else None
-    tear_down(set_up(spec, plugins, directory, fold=fold, console="quiet"), status=RunStatus.COMPLETED)
+    held = set_up(spec, _spec_plugins(spec), directory, fold=fold, console="quiet")
+    try:
+        yield held
+    finally:
+        tear_down(held, status=RunStatus.COMPLETED)
 
 
 def _plugins(raw: RawSpec, session: Session | Plugins | None) -> Plugins:

@@ -1,7 +1,7 @@
 """``engine lr-find SPEC [--set K=V] [--min-lr 1e-7] [--max-lr 10] [--steps 100] [--output PNG]``.
 
 The spec's model, data, optimizer and precision are set up as ``engine run`` sets them up
-(the backend's own ``setup``), in one process and without a strategy or a scheduler; the
+(``engine.session.prepared``), in one process and without a strategy or a scheduler; the
 range test (:mod:`engine_torch.lr_find`) then trains that model. Nothing is written but the
 PNG: no run directory, no checkpoint.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from engine import EXIT_OK, EngineError, Run, Spec, TrainingError, UserCodeError
-from engine.session import load, run_dir_for
+from engine.session import prepared, read, structure
 from engine_torch.lr_find import RangeTest, range_test, toml_float
 from engine_torch.lr_find_plot import INSTALL, draw, matplotlib_missing
 from engine_torch.options import TorchOptions
@@ -34,11 +34,15 @@ LR_PATH = "backend.optimizer.lr"
 def lr_find_command(args: argparse.Namespace, session: Session) -> int:
     """Run the range test on the spec ``args.spec`` and report the suggested learning rate."""
     _check_arguments(args)
-    spec = load(args.spec, args.set, session=session)
+    raw = read(args.spec, args.set)
+    spec = structure(raw, session)
     options = _torch_options(spec)
     output = Path(args.output or f"lr-find-{spec.run.name}.png")
-    if spec.component("strategy") is not None:
-        print("engine: note: lr-find trains in this one process; [strategy] is not used", file=sys.stderr)
+    unused = [kind for kind in ("strategy", "scheduler") if spec.component(kind) is not None]
+    if unused:
+        print(f"engine: note: lr-find sets the rate itself in this one process; "
+              f"{' and '.join(f'[{kind}]' for kind in unused)} not used", file=sys.stderr)
+        spec = structure(raw.with_values({}, where="engine lr-find", drop=unused), session)
     optimizer = str(options.optimizer.get("use", "adamw"))
     with set_up_backend(spec) as backend:
         print(f"range test of {args.spec}: {optimizer}, {args.steps} steps from lr {args.min_lr:g} "
@@ -83,27 +87,13 @@ def _torch_options(spec: Spec) -> TorchOptions:
 
 @contextlib.contextmanager
 def set_up_backend(spec: Spec) -> Iterator[TorchBackend]:
-    """The spec's torch backend, set up by its own ``setup`` as for ``engine run`` (model, data,
-    optimizer, precision), in one process; its settings are given back on the way out.
-
-    A stopgap until :mod:`engine.session` offers a run's whole set-up without writing (what
-    ``engine check`` does inside): this builds only the backend and the precision."""
-    assert spec.plugins is not None
-    run = Run(spec, spec.plugins, run_dir_for(spec), console="quiet")  # only read: nothing is written there
-    if run.world_size > 1:
-        raise EngineError(f"this process is one of {run.world_size} (WORLD_SIZE); lr-find runs in one",
-                          where="lr-find", fix="run engine lr-find without torchrun")
-    precision = spec.component("precision")
-    if precision is not None:
-        run.components["precision"] = precision.component.build(precision.options)
-    configured = spec.component("backend")
-    assert configured is not None
-    backend = cast("TorchBackend", configured.component.build(configured.options))
-    backend.setup(run)
-    try:
-        yield backend
-    finally:
-        backend.on_run_end()
+    """The spec's torch backend as ``engine run`` sets it up (``engine.session.prepared``: model,
+    data, optimizer, precision, one batch checked), in one process; given back on the way out."""
+    with prepared(spec) as run:
+        if run.world_size > 1:
+            raise EngineError(f"this process is one of {run.world_size} (WORLD_SIZE); lr-find runs in one",
+                              where="lr-find", fix="run engine lr-find without torchrun")
+        yield cast("TorchBackend", run.backend)
 
 
 class _Position:
