@@ -51,7 +51,7 @@ def test_example_runs_end_to_end(example, tmp_path):
 
 def test_cross_validated_tuning_example(tmp_path):
     """examples/tune_cv_xgboost.toml as written (5 folds), two trials: every trial is a 5-fold
-    cross-validation valued by the mean of each fold's best val/auc, and best.toml keeps [cv]."""
+    cross-validation valued by the mean of each fold's best val/f1, and best.toml keeps [cv]."""
     example = REPO / "examples" / "tune_cv_xgboost.toml"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     result = subprocess.run([sys.executable, "-m", "engine", "tune", str(example), "--trials", "2",
@@ -65,9 +65,9 @@ def test_cross_validated_tuning_example(tmp_path):
     for row in rows:
         trial_dir = study / "trials" / row["number"]
         assert sorted(p.name for p in trial_dir.glob("fold-*")) == [f"fold-{k}" for k in range(5)]
-        best_per_fold = [max(record["val/auc"] for record in _records(trial_dir / f"fold-{k}" / "metrics.jsonl")
-                             if "val/auc" in record) for k in range(5)]
-        assert float(row["val/auc"]) == pytest.approx(sum(best_per_fold) / 5)
+        best_per_fold = [max(record["val/f1"] for record in _records(trial_dir / f"fold-{k}" / "metrics.jsonl")
+                             if "val/f1" in record) for k in range(5)]
+        assert float(row["val/f1"]) == pytest.approx(sum(best_per_fold) / 5)
     best = tomllib.loads((study / "best.toml").read_text())
     assert best["cv"]["folds"] == 5
     assert "tune" not in best
