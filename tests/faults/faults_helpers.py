@@ -83,10 +83,15 @@ def kill(process: subprocess.Popen[str]) -> None:
     process.communicate()
 
 
+def measured(metrics: dict[str, Any]) -> dict[str, Any]:
+    """``metrics`` without what measures the machine rather than the training (``sys/*``: memory, speed)."""
+    return {key: value for key, value in metrics.items() if not key.startswith("sys/")}
+
+
 def metrics_log(run_dir: Path) -> list[dict[str, Any]]:
-    """Every record of ``metrics.jsonl``, without its wall time."""
+    """Every record of ``metrics.jsonl``, without its wall time and ``sys/*`` measurements."""
     path = run_dir / "metrics.jsonl"
-    records = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    records = [measured(json.loads(line)) for line in path.read_text().splitlines()] if path.exists() else []
     for record in records:
         record.pop("time", None)
     return records
@@ -98,7 +103,7 @@ def final_state(run_dir: Path) -> tuple[Any, Any, list[dict[str, Any]]]:
     assert model, f"no final model in {run_dir}"
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "completed", summary
-    return [m.read_bytes() for m in model], summary["metrics"], metrics_log(run_dir)
+    return [m.read_bytes() for m in model], measured(summary["metrics"]), metrics_log(run_dir)
 
 
 def outcome(run_dir: Path) -> dict[str, Any]:
@@ -106,8 +111,9 @@ def outcome(run_dir: Path) -> dict[str, Any]:
     the summary says (status, reason, steps, best, metrics) and the metrics log."""
     summary = json.loads((run_dir / "summary.json").read_text())
     models = {path.name: path.read_bytes() for path in sorted((run_dir / "model").glob("*"))}
-    kept = ("status", "reason", "steps", "best", "metrics")
-    return {"models": models, "summary": {key: summary[key] for key in kept}, "metrics": metrics_log(run_dir)}
+    kept = {key: summary[key] for key in ("status", "reason", "steps", "best")}
+    return {"models": models, "summary": {**kept, "metrics": measured(summary["metrics"])},
+            "metrics": metrics_log(run_dir)}
 
 
 class Checkpoints:

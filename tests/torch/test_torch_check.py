@@ -99,4 +99,6 @@ def test_the_one_batch_check_leaves_the_run_bit_identical(tmp_path: Path, monkey
     assert with_check.exit_code == without.exit_code == 0
     assert_bit_identical(weights(tmp_path / "with/model/final.safetensors"),
                          weights(tmp_path / "without/model/final.safetensors"))
-    assert with_check.summary["metrics"] == without.summary["metrics"]
+    measured = ("sys/memory_peak", "sys/samples_per_s")  # of the machine, not of the training
+    assert ({k: v for k, v in with_check.summary["metrics"].items() if k not in measured}
+            == {k: v for k, v in without.summary["metrics"].items() if k not in measured})

@@ -49,12 +49,16 @@ def test_the_exported_file_has_the_same_bytes_for_the_same_weights(tmp_path: Pat
     assert_bit_identical(weights(path), module.state_dict())
     assert isinstance(load_model(path, trust_code=True), torchtoy.Tiny)
 
+#: What the torch backend logs with every training loss (engine_torch.sys_metrics).
+SYSTEM = ("sys/memory_peak", "sys/samples_per_s")
+
+
 def test_training_metrics_reach_the_host_only_at_the_log_cadence(tmp_path: Path) -> None:
     recorder = HookRecorder()
     run_spec(base_spec(), tmp_path / "run", plugins=[recorder])
     logs = [c for c in recorder.of("on_log") if "train/loss" in c.kwargs["metrics"]]
     assert [c.kwargs["step"] for c in logs] == list(range(2, 19, 2))
-    assert all(set(c.kwargs["metrics"]) == {"train/loss", "lr"} for c in logs)
+    assert all(set(c.kwargs["metrics"]) == {"train/loss", "lr", *SYSTEM} for c in logs)
     evals = recorder.of("on_eval")
     assert [c.step for c in evals] == [6, 12, 18]
     assert set(evals[0].kwargs["metrics"]) == {"val/loss", "val/accuracy"}
@@ -94,7 +98,7 @@ def test_a_model_that_returns_its_own_loss(tmp_path: Path) -> None:
 def test_a_custom_step_function(tmp_path: Path) -> None:
     result = run_spec(base_spec(step="torchtoy:contrastive_step", metrics=[]), tmp_path / "run")
     assert result.status == "completed"
-    assert set(result.summary["metrics"]) == {"train/loss", "lr", "val/loss"}
+    assert set(result.summary["metrics"]) == {"train/loss", "lr", "val/loss", *SYSTEM}
 
 
 def test_regression_loss_and_metrics(tmp_path: Path) -> None:

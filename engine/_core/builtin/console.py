@@ -113,7 +113,8 @@ class Console:
         rate = (run.step - self.first_step) / elapsed
         loss = run.metrics.get("train/loss")
         text = f"epoch {run.epoch}  {rate:.1f} steps/s"
-        return text + (f"  loss {loss:.4g}" if loss is not None else "")
+        text += f"  loss {loss:.4g}" if loss is not None else ""
+        return text + _system_info(run.metrics)
 
     def _line(self, text: str) -> None:
         if self.mode == "quiet":
@@ -123,6 +124,17 @@ class Console:
             self.progress.console.print(text, markup=False, highlight=False)
         else:
             print(text, file=sys.stderr, flush=True)
+
+
+def _system_info(metrics: dict[str, float]) -> str:
+    """A backend's last ``sys/`` metrics for the progress line: samples/s, tokens/s, peak memory."""
+    text = ""
+    for name, unit in (("sys/samples_per_s", "samples/s"), ("sys/tokens_per_s", "tokens/s")):
+        if name in metrics:
+            text += f"  {metrics[name]:.4g} {unit}"
+    if "sys/memory_peak" in metrics:
+        text += f"  mem {metrics['sys/memory_peak'] / 2**30:.2f} GiB"
+    return text
 
 
 def print_table(title: str, rows: list[tuple[str, str]], *, bar: bool) -> None:

@@ -37,6 +37,16 @@ class Mode:
     def grad_scaler(self, device: torch.device) -> torch.amp.GradScaler | None:
         return None
 
+    def advice(self, device: torch.device) -> str | None:
+        """A warning for a mode that runs on ``device`` but serves it badly, or ``None``."""
+        return None
+
+
+class Single(Mode):
+    """float32 weights and arithmetic: what the backend does without a ``[precision]`` section."""
+
+    name = "32-true"
+
 
 class Double(Mode):
     name = "64-true"
@@ -63,6 +73,33 @@ class Float16Mixed(Mode):
 
     def grad_scaler(self, device: torch.device) -> torch.amp.GradScaler | None:
         return torch.amp.GradScaler(device.type)
+
+    def advice(self, device: torch.device) -> str | None:
+        if device.type != "cpu":
+            return None
+        return ("precision.use: '16-mixed' on CPU is slower than '32-true' and its gradient scaler brings "
+                "nothing there — use 'bf16-mixed' or 'auto' on CPU")
+
+
+class Auto(Mode):
+    """``bf16-mixed`` where the device computes in bfloat16 natively (CUDA from Ampere on),
+    ``32-true`` elsewhere (CPU, MPS, older GPUs): decided when the device is known."""
+
+    name = "auto"
+
+    def __init__(self, options: Any = None):
+        super().__init__(options)
+        self.chosen: Mode = Single(options)
+
+    def check_device(self, device: torch.device) -> None:
+        native = device.type == "cuda" and supports(device, torch.bfloat16)
+        self.chosen = BFloat16Mixed(self.options) if native else Single(self.options)
+
+    def autocast(self, device: torch.device) -> AbstractContextManager[object] | None:
+        return self.chosen.autocast(device)
+
+    def grad_scaler(self, device: torch.device) -> torch.amp.GradScaler | None:
+        return self.chosen.grad_scaler(device)
 
 
 def supports(device: torch.device, dtype: torch.dtype) -> bool:

@@ -6,6 +6,8 @@ from engine import ComponentRegistry, Spec, hookimpl
 
 #: Mode name -> (class in engine_precision.modes, description).
 MODES: dict[str, tuple[str, str]] = {
+    "auto": ("Auto", "bf16-mixed where the device computes in bfloat16 natively (CUDA, Ampere on), else 32-true"),
+    "32-true": ("Single", "float32 weights, inputs and arithmetic (the default without [precision])"),
     "64-true": ("Double", "float64 weights, inputs and arithmetic"),
     "16-mixed": ("Float16Mixed", "float16 autocast with a gradient scaler; float32 weights"),
     "bf16-mixed": ("BFloat16Mixed", "bfloat16 autocast; float32 weights"),

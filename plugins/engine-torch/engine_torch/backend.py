@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,16 +13,17 @@ import numpy as np
 import torch
 
 from engine import EngineError, Run, hookimpl, pool_error, warn_parallelism
-from engine_torch import export, state
-from engine_torch.data import DatasetBatches, LoaderBatches, batches_of, cast_floating, to_device
+from engine_torch import activation_checkpointing, batch_finder, export, state
+from engine_torch.data import DatasetBatches, LoaderBatches, batch_fetcher, batches_of, cast_floating, to_device
 from engine_torch.data_checks import check_splits
 from engine_torch.device import make_deterministic, resolve_device
 from engine_torch.losses import make_forward, make_step_forward, model_outputs, shape_of, split
 from engine_torch.metrics import Metric, metric_factories, short_name
 from engine_torch.optim import build_optimizer
-from engine_torch.options import MODEL_LOSS, TorchOptions
+from engine_torch.options import AUTO, MODEL_LOSS, TorchOptions, parse_bytes
 from engine_torch.precision import TorchPrecision
 from engine_torch.strategy import TorchStrategy
+from engine_torch.sys_metrics import SystemMeter
 from engine_torch.usercode import call, resolve
 
 WHERE = "backend"
@@ -60,6 +62,8 @@ class TorchBackend:
         self._before_optimizer_step: Callable[..., Any] | None = None
         #: Host copies of the state, reused from one checkpoint to the next (see state_dict).
         self._host = {part: state.HostBuffers() for part in ("model", "optimizer", "pending_losses")}
+        #: ``sys/*`` metrics: rows, tokens and time of the steps since the last log.
+        self._meter = SystemMeter(self.device)
 
     @property
     def model(self) -> torch.nn.Module:
@@ -90,9 +94,15 @@ class TorchBackend:
         self.precision = run.components.get("precision")
         if self.precision is not None:
             self.precision.check_device(self.device)
+            advice = getattr(self.precision, "advice", None)
+            message = advice(self.device) if callable(advice) else None
+            if message:
+                run.warn(message)
+        self._meter = SystemMeter(self.device)
         seed_everything(run.seed)
 
         self.module = self.build_model()
+        activation_checkpointing.apply(self.module, o.activation_checkpointing, f"{WHERE}.activation_checkpointing")
         self._build_data(run)
         trained = self.strategy.wrap(self.module) if self.strategy is not None else self.module
         model: Any = torch.compile(trained) if o.compile else trained
@@ -160,6 +170,8 @@ class TorchBackend:
             raise EngineError(f"data {o.data!r} returned {got}; expected a dict with 'train', 'val' "
                               "and optionally 'test'", where=f"{WHERE}.data",
                               fix='return {"train": Dataset, "val": Dataset}')
+        if o.batch_size == AUTO:
+            self._choose_batch_size(run, sets["train"])
         common: dict[str, Any] = {"num_workers": o.num_workers, "pin_memory": o.pin_memory}
         self.train_batches = batches_of(sets["train"], batch_size=o.batch_size, shuffle=o.shuffle,
                                         drop_last=o.drop_last, name="train", **common)
@@ -179,6 +191,41 @@ class TorchBackend:
                               f"accumulate = {o.accumulate}", where=f"{WHERE}.accumulate",
                               fix="lower accumulate or batch_size")
         self._steps_per_epoch = batches // o.accumulate
+
+    def _choose_batch_size(self, run: Run, train: Any) -> None:
+        """``batch_size = "auto"``: the size an earlier attempt recorded, else the largest that
+        fits (:mod:`engine_torch.batch_finder`); recorded in ``spec.toml`` by the core."""
+        o, where = self.options, f"{WHERE}.batch_size"
+        if run.world_size > 1:
+            raise EngineError('batch_size = "auto" probes one process, not several', where=where,
+                              fix="set batch_size to a number (engine check with one process prints one that fits)")
+        if isinstance(train, torch.utils.data.DataLoader):
+            raise EngineError('batch_size = "auto" cannot change a ready DataLoader\'s batch size', where=where,
+                              fix="return datasets from the data function, or set batch_size to a number")
+        budget = parse_bytes(o.max_memory) if o.max_memory is not None else None
+        chosen = batch_finder.recorded(run.dir)
+        if chosen is None:
+            if budget is None and self.device.type != "cuda":
+                raise EngineError(f'batch_size = "auto" on {self.device.type} needs a memory budget', where=where,
+                                  fix='set max_memory, such as max_memory = "8 GiB"')
+            size = DatasetBatches(train, batch_size=1, shuffle=False, drop_last=False, name="train").size
+            upper = min(o.max_batch_size or size, size)
+            forward = make_step_forward(o.step, self.module, WHERE) if o.step is not None \
+                else make_forward(self.module, o.loss, WHERE)
+            probe = batch_finder.make_probe(
+                self.module, lambda m: build_optimizer(o.optimizer, m, decay_bias_and_norm=o.decay_bias_and_norm,
+                                                       where=WHERE),
+                forward, batch_fetcher(train), self._prepare, self._autocast, self.device)
+            chosen, peak = batch_finder.choose(probe, upper=upper, budget=budget, where=where)
+            limit = f"of max_memory {batch_finder.show_bytes(budget)}" if budget is not None else "without running out"
+            how = f"largest of 1..{upper} that fits; a step's peak {batch_finder.show_bytes(peak)} {limit}"
+        else:
+            how = f"recorded in {run.dir / 'spec.toml'} by an earlier attempt; not probed again"
+        print(f"engine: {where} = \"auto\": {chosen} ({how})", file=sys.stderr, flush=True)
+        o.batch_size = chosen
+        backend_table = run.spec.raw.get("backend")
+        if isinstance(backend_table, dict):
+            backend_table["batch_size"] = chosen  # the run's spec.toml records the size a resume uses
 
     def _probe(self, forward: Callable[[Any], tuple[torch.Tensor, Any, Any]]) -> None:
         """Run one batch forward (no gradients, RNG untouched) so a mismatch is a clear error now."""
@@ -259,6 +306,8 @@ class TorchBackend:
         self._epoch = run.epoch
 
     def train_step(self, run: Run) -> None:
+        meter = self._meter
+        meter.start_step()
         if run.epoch != self._epoch or run.step_in_epoch != self._position:
             self._position_at(run)
         self._position = run.step_in_epoch + 1
@@ -270,22 +319,28 @@ class TorchBackend:
                 group["lr"] = base * factor
         before_step = self._before_optimizer_step
         if self._simple:
-            loss = self.forward(next(self._batches))[0]
+            batch = next(self._batches)
+            meter.count(batch)
+            loss = self.forward(batch)[0]
             loss.backward()
             if before_step is not None:
                 before_step(run=run, optimizer=optimizer)
             optimizer.step()
             optimizer.zero_grad()
             self._record(loss)
+            meter.end_step()
             return
         self._general_step(run, optimizer, before_step)
+        meter.end_step()
 
     def _general_step(self, run: Run, optimizer: torch.optim.Optimizer,
                       before_step: Callable[..., Any] | None) -> None:
         """Accumulate, unscale, ``on_before_optimizer_step``, clip, step: in that order."""
         o, scaler = self.options, self.scaler
         for _ in range(o.accumulate):
-            batch = self._prepare(next(self._batches))
+            raw = next(self._batches)
+            self._meter.count(raw)
+            batch = self._prepare(raw)
             with self._autocast():
                 loss = self.forward(batch)[0]
             scaled = loss / o.accumulate if o.accumulate > 1 else loss
@@ -318,12 +373,14 @@ class TorchBackend:
     def train_metrics(self) -> dict[str, float]:
         if not self._loss_count:
             return {}
+        self._meter.start_step()  # the wait for the device's queued work is training time too
         total = torch.stack([x.float() for x in self._losses]).sum().item()
+        self._meter.end_step()
         metrics = {"train/loss": total / self._loss_count}
         if self.optimizer is not None:
             metrics["lr"] = float(self.optimizer.param_groups[0]["lr"])
         self._losses, self._loss_count = [], 0
-        return metrics
+        return {**metrics, **self._meter.collect()}
 
     def is_finite(self) -> bool:
         """Whether every weight, floating buffer and loss not yet reported is finite: one

@@ -38,7 +38,7 @@ class TorchOptions:
     """Options of the ``torch`` backend: a PyTorch model trained on map-style datasets."""
 
     #: Precision modes this backend can run (engine-precision checks a spec against it).
-    precisions: ClassVar[tuple[str, ...]] = ("32-true", "64-true", "16-mixed", "bf16-mixed", "bf16-true")
+    precisions: ClassVar[tuple[str, ...]] = ("auto", "32-true", "64-true", "16-mixed", "bf16-mixed", "bf16-true")
 
     model: ImportPath = attrs.field(metadata=STRUCTURAL)
     """``module:attribute`` of a ``torch.nn.Module`` class or a factory returning one."""
@@ -49,7 +49,18 @@ class TorchOptions:
     """Keyword arguments for the model class or factory."""
     data_args: dict[str, Any] = attrs.field(factory=dict)
     """Keyword arguments for the data function."""
-    batch_size: PositiveInt = attrs.field(default=32, metadata=NUMERICS)
+    batch_size: Any = attrs.field(default=32, metadata=NUMERICS)
+    """Rows per training micro-batch, or ``"auto"``: the largest that fits (see ``max_batch_size``,
+    ``max_memory``), found once before training and recorded in the run's ``spec.toml``."""
+    max_batch_size: PositiveInt | None = None
+    """With ``batch_size = "auto"``: the largest size tried (default: the training set's size);
+    ignored with a number."""
+    max_memory: str | None = None
+    """With ``batch_size = "auto"``: the memory a training step may use, such as ``"8 GiB"``
+    (required on CPU, where it counts the step's tensors; on CUDA an extra cap on its peak)."""
+    activation_checkpointing: Any = False
+    """``true`` (a Hugging Face model's ``gradient_checkpointing_enable``) or a list of module class
+    names whose instances recompute their activations in the backward pass (less memory, more time)."""
     eval_batch_size: PositiveInt | None = None
     """Batch size for evaluation (default: ``batch_size``)."""
     shuffle: bool = True
@@ -107,4 +118,39 @@ def check(options: TorchOptions, path: str) -> list[str]:
                             f"{', '.join(METRICS)} or an import path 'module:function'")
     if options.clip_norm is not None and options.clip_value is not None:
         problems.append(f"{path}: clip_norm and clip_value are both set — choose one")
+    problems += _batch_size_problems(options, path)
+    problems += _checkpointing_problems(options.activation_checkpointing, path)
     return problems
+
+
+AUTO = "auto"
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*([KMGT]i?B|B)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def parse_bytes(text: str) -> int | None:
+    """``"8 GiB"``, ``"512MB"``, ``"1000"`` as a number of bytes; ``None`` if it is not a size."""
+    match = _SIZE.match(text)
+    if match is None:
+        return None
+    return int(float(match.group(1)) * _UNITS[(match.group(2) or "").lower()])
+
+
+def _batch_size_problems(options: TorchOptions, path: str) -> list[str]:
+    size = options.batch_size
+    if size != AUTO and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
+        return [f"{path}.batch_size: expected an integer > 0 or \"auto\", got {size!r}"]
+    problems = []
+    if options.max_memory is not None and not parse_bytes(options.max_memory):
+        problems.append(f"{path}.max_memory: expected a size such as \"8 GiB\" or \"512 MB\", "
+                        f"got {options.max_memory!r}")
+    return problems
+
+
+def _checkpointing_problems(value: Any, path: str) -> list[str]:
+    if isinstance(value, bool) or (isinstance(value, list) and value
+                                   and all(isinstance(name, str) and name for name in value)):
+        return []
+    return [f"{path}.activation_checkpointing: expected true, false or a list of module class names "
+            f"(such as [\"Block\"]), got {value!r}"]
