@@ -168,3 +168,11 @@ def test_labels_outside_the_head_are_refused(folder: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip() == ("engine: error: backend.data.train: labels run from 0 to 2, outside 0..1 — "
                                      "set model.num_labels = 3, or relabel the data")
+
+
+def test_check_refuses_what_run_would_refuse(folder: Path) -> None:
+    write_spec(folder, base_spec())
+    result = engine("check", "spec.toml", "--set", 'backend.data.text="body"', cwd=folder)
+    assert result.returncode == 2
+    assert result.stderr.startswith("engine: error: backend.data.text: no text column 'body'")
+    assert not (folder / "runs").exists()
