@@ -35,7 +35,8 @@ def tune_command(args: argparse.Namespace, session: Session) -> int:
     params, _ = parse_space(options.space)
     goals = objectives(options.metric, options.direction)
     n_trials, timeout, workers = _budget(args, options)
-    check(spec)  # a trial's set-up (the tune metric among the backend's), before study.db or a trial
+    if not args.worker:  # a worker this command spawned: its parent checked this spec already
+        check(spec)  # a trial's set-up (the tune metric among the backend's), before study.db or a trial
 
     search_space = grid(params)[0] if options.sampler == "grid" else None
     if search_space is not None:
