@@ -65,11 +65,11 @@ def test_an_installed_plugin_that_is_not_loaded_is_named_from_its_metadata(cli, 
 
 
 def test_a_component_nobody_declares_follows_the_naming_convention(cli, tmp_path):
-    (tmp_path / "s.toml").write_text(SPEC.format(backend="catboost"))
+    (tmp_path / "s.toml").write_text(SPEC.format(backend="jax"))
     result = cli("check", "s.toml")
     assert result.code == 2 and len(result.error_lines) == 1, result
-    assert "unknown backend 'catboost'" in result.error_lines[0]
-    assert "by convention it would be engine-catboost: pip install engine-catboost" in result.error_lines[0], result
+    assert "unknown backend 'jax'" in result.error_lines[0]
+    assert "by convention it would be engine-jax: pip install engine-jax" in result.error_lines[0], result
     (tmp_path / "s.toml").write_text(SPEC.format(backend="xgbost"))
     result = cli("check", "s.toml")
     assert result.code == 2 and "did you mean 'xgboost'?" in result.error_lines[0], result
