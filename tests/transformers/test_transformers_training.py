@@ -137,7 +137,9 @@ def test_batches_are_padded_to_their_own_longest_row(folder: Path) -> None:
                       options, "x", num_labels=2)
     lengths = [len(ids) for ids in table["input_ids"]]
     short = sorted(range(len(lengths)), key=lengths.__getitem__)[:4]
-    rows = TokenisedTexts(table, transformers.DataCollatorWithPadding(tokenizer)).__getitems__(short)
+    texts = TokenisedTexts(table, transformers.DataCollatorWithPadding(tokenizer))
+    assert tuple(texts.batch(short)["input_ids"].shape) == (4, lengths[short[-1]])
+    rows = texts.__getitems__(short)
     assert len(rows) == 4 and {tuple(r["input_ids"].shape) for r in rows} == {(lengths[short[-1]],)}
     assert max(lengths) > lengths[short[-1]]
     assert all(int(r["attention_mask"].sum()) == lengths[i] for r, i in zip(rows, short, strict=True))

@@ -106,8 +106,9 @@ def _check_labels(table: Any, where: str, num_labels: int | None) -> None:
 class TokenisedTexts(torch.utils.data.Dataset):  # type: ignore[type-arg]
     """A tokenised table whose batches are padded to their longest row by ``collator``.
 
-    ``__getitems__`` reads a batch's rows in one call and pads them together; the torch
-    backend's batching then stacks the padded rows back into the batch.
+    ``__getitems__`` reads a batch's rows in one call and pads them together (the torch
+    backend's batching then stacks the padded rows back into the batch); :meth:`batch` gives
+    the padded batch itself, which the backend fetches directly where it can.
     """
 
     def __init__(self, table: Any, collator: Any):
@@ -121,7 +122,12 @@ class TokenisedTexts(torch.utils.data.Dataset):  # type: ignore[type-arg]
         return self.__getitems__([index])[0]
 
     def __getitems__(self, indices: list[int]) -> list[dict[str, torch.Tensor]]:
+        batch = self.batch(indices)
+        keys = list(batch)
+        return [dict(zip(keys, row, strict=True)) for row in zip(*(batch[k].unbind(0) for k in keys), strict=True)]
+
+    def batch(self, indices: list[int]) -> dict[str, torch.Tensor]:
+        """Rows ``indices`` as one padded batch (a dict of tensors, batch first)."""
         columns = self.table[indices]
-        rows = [{key: values[i] for key, values in columns.items()} for i in range(len(indices))]
-        batch = self.collator(rows)
-        return [{key: value[i] for key, value in batch.items()} for i in range(len(indices))]
+        keys = list(columns)
+        return dict(self.collator([dict(zip(keys, row, strict=True)) for row in zip(*columns.values(), strict=True)]))
