@@ -52,3 +52,20 @@ def test_text_files_by_fsspec_url(task: Path, tmp_path: Path) -> None:
     result = engine("run", "spec.toml", "--run-dir", "run", "-q", cwd=folder)
     assert result.returncode == 0, result.stderr
     assert summary(folder / "run")["steps"] == 4
+
+
+def test_tokens_are_cached_once_and_reused(task: Path, tmp_path: Path) -> None:
+    """The tokenised tables are written to cache_dir by the first run and reused by the next."""
+    folder = copy_task(task, tmp_path)
+    spec = short_spec()
+    spec["backend"]["data"]["cache_dir"] = "tokens"
+    write_spec(folder, spec)
+
+    def cached() -> dict[str, int]:
+        return {str(p): p.stat().st_mtime_ns for p in (folder / "tokens").rglob("cache-*.arrow")}
+
+    assert engine("run", "spec.toml", "--run-dir", "first", "-q", cwd=folder).returncode == 0
+    first = cached()
+    assert len(first) == 2  # train and val
+    assert engine("run", "spec.toml", "--run-dir", "second", "-q", cwd=folder).returncode == 0
+    assert cached() == first
