@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = ["core", "torch", "boosting", "tracking", "checkpointing", "tuning", "distributed"]
+ORDER = ["core", "torch", "memory", "transformers", "boosting", "tracking", "checkpointing", "tuning", "distributed"]
 
 HEADER = """# Benchmarks
 

@@ -172,8 +172,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=150)
+    parser.add_argument("--output", "-o", default=str(Path(__file__).resolve().parent / "results" / "transformers.md"))
     args = parser.parse_args()
-    print(markdown(measure(args.rounds, args.steps)))
+    text = markdown(measure(args.rounds, args.steps))
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(text + "\n")
+    print(text)
 
 
 if __name__ == "__main__":
