@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from engine._core import __version__
     from engine._core.backend import Backend
     from engine._core.checkpoint.manifest import MANIFEST, CheckpointInfo, is_plain_name
+    from engine._core.checkpoint.parts import CurrentCheckpoint, StoredParts, current_checkpoint
     from engine._core.checkpoint.storage import CheckpointStorage, removing_new_folders
     from engine._core.cli.commands import CommandRegistry
     from engine._core.collective import Processes
@@ -65,6 +66,9 @@ _HOMES = {
     "MANIFEST": "engine._core.checkpoint.manifest",
     "CheckpointInfo": "engine._core.checkpoint.manifest",
     "is_plain_name": "engine._core.checkpoint.manifest",
+    "CurrentCheckpoint": "engine._core.checkpoint.parts",
+    "StoredParts": "engine._core.checkpoint.parts",
+    "current_checkpoint": "engine._core.checkpoint.parts",
     "CheckpointStorage": "engine._core.checkpoint.storage",
     "removing_new_folders": "engine._core.checkpoint.storage",
     "CommandRegistry": "engine._core.cli.commands",
@@ -125,6 +129,8 @@ __all__ = [  # noqa: RUF022 - grouped by what a plugin author is doing, not sort
     "parallelism_problems", "warn_parallelism", "pool_error",
     # a checkpoint storage
     "CheckpointStorage", "CheckpointInfo", "MANIFEST", "is_plain_name", "removing_new_folders",
+    # a participant that stores files itself on every process (sharded checkpoints)
+    "current_checkpoint", "CurrentCheckpoint", "StoredParts",
     # files and secrets
     "write_atomic", "redact", "redact_text", "redact_url", "REDACTED",
 ]

@@ -78,7 +78,7 @@ def save_checkpoint(run: Run) -> None:
     control = run._loop
     if not run.is_main_process:  # only the main process writes; others take part if collective
         if run.processes.collective_checkpoints:
-            run.checkpoints.snapshot(participants(run))
+            run.checkpoints.snapshot(participants(run), step=run.step)
         control.last_checkpoint_step = run.step
         return
     run.checkpoints.submit(participants(run), step=run.step, epoch=run.epoch, metrics=dict(run.metrics))

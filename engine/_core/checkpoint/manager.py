@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
+import os
 import re
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -20,6 +23,7 @@ from engine._core.checkpoint.manifest import (
     verify,
 )
 from engine._core.checkpoint.participants import REQUIRED, RESERVED, by_state_key, describe
+from engine._core.checkpoint.parts import CurrentCheckpoint, StoredParts, opened
 from engine._core.checkpoint.state import FileData
 from engine._core.checkpoint.storage import CheckpointStorage
 from engine._core.errors import CheckpointError
@@ -68,6 +72,7 @@ class CheckpointManager:
         self.fresh: set[str] = set()
         #: Where a resume says which participants start fresh (a changed spec, not a problem).
         self.notice: Warn = log.info
+        self.asynchronous = asynchronous
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="engine-checkpoint") if asynchronous else None
         self._pending: Future[CheckpointInfo | SaveFailure] | None = None
         self._finished: list[CheckpointInfo | SaveFailure] = []
@@ -88,7 +93,7 @@ class CheckpointManager:
         if self._pending is not None:
             self._finished.append(self._pending.result())
             self._pending = None
-        files = self.snapshot(participants)
+        files = self.snapshot(participants, step=step)
         if self._executor is None:
             self._finished.append(self._attempt(files, step, epoch, metrics))
             return
@@ -136,15 +141,20 @@ class CheckpointManager:
 
     # ------------------------------------------------------------------ saving
 
-    def snapshot(self, participants: Mapping[str, Participant]) -> dict[str, FileData]:
+    def snapshot(self, participants: Mapping[str, Participant], *, step: int | None = None) -> dict[str, FileData]:
         """Every participant's state as checkpoint files (host memory; nothing written yet).
 
-        Deferred values stay deferred: :meth:`write` turns them into bytes.
+        Deferred values stay deferred: :meth:`write` turns them into bytes. With ``step``,
+        participants see the checkpoint of that step as :func:`current_checkpoint` (every
+        process of a run calls this for a collective save; only the main one writes).
         """
+        current = None if step is None else CurrentCheckpoint(
+            self.storage, checkpoint_name(step), owner=os.getpid(), asynchronous=self.asynchronous)
         files: dict[str, FileData] = {}
         keyed = by_state_key(participants)
-        for key, (_, participant) in keyed.items():
-            files.update(state_files.encode(key, participant.state_dict()))
+        with opened(current):
+            for key, (_, participant) in keyed.items():
+                files.update(state_files.encode(key, participant.state_dict()))
         files.update(state_files.encode(RESERVED, {"names": sorted(keyed)}))
         return files
 
@@ -155,9 +165,22 @@ class CheckpointManager:
         Runs in the background thread when asynchronous, so that is where ``__bytes__`` runs.
         """
         name = checkpoint_name(step)
-        data = state_files.materialize(files)
-        manifest = build_manifest(name, step, epoch, metrics, data)
-        self.storage.write(name, data, manifest)
+        listed = [file for file, value in files.items() if isinstance(value, StoredParts)]
+        try:
+            data = state_files.materialize(files)
+            parts: dict[str, dict[str, Any]] = {}
+            for file in listed:
+                parts.update(json.loads(data[file]))
+            manifest = build_manifest(name, step, epoch, metrics, data, parts)
+            if listed:
+                self.storage.commit(name, data, manifest, owner=os.getpid())
+            else:
+                self.storage.write(name, data, manifest)
+        except BaseException:
+            if listed:  # what the processes stored is never committed: remove it now
+                with contextlib.suppress(Exception):
+                    self.storage.discard(name, owner=os.getpid())
+            raise
         return parse_manifest(manifest, self.storage.location(name))
 
     def save(self, participants: Mapping[str, Participant], *, step: int, epoch: int,
@@ -233,7 +256,8 @@ class CheckpointManager:
                 if key in fresh:
                     continue
                 try:
-                    participant.load_state_dict(states[key])
+                    with opened(self._current(info)):
+                        participant.load_state_dict(states[key])
                 except (KeyError, ValueError, TypeError, IndexError) as exc:
                     raise CheckpointError(
                         f"checkpoint {info.url}: {name} cannot load the state saved there "
@@ -260,6 +284,10 @@ class CheckpointManager:
             read(file)
         saved = set(state_files.decode(RESERVED, read)["names"])
         return {key: state_files.decode(key, read) for key in participants if key in saved}
+
+    def _current(self, info: CheckpointInfo) -> CurrentCheckpoint:
+        return CurrentCheckpoint(self.storage, info.name, owner=os.getpid(), asynchronous=self.asynchronous,
+                                 parts=info.parts)
 
     # ------------------------------------------------------------------ retention
 

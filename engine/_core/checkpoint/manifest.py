@@ -25,15 +25,18 @@ class CheckpointInfo:
     metrics: dict[str, float]
     files: dict[str, dict[str, Any]]
     created: float
+    #: Files processes stored themselves (a sharded model's shards), each with its size and
+    #: sha256; the participant that stored them reads and checks them (see ``StoredParts``).
+    parts: dict[str, dict[str, Any]] = attrs.field(factory=dict)
 
     @property
     def size(self) -> int:
-        return sum(int(f["size"]) for f in self.files.values())
+        return sum(int(f["size"]) for f in (*self.files.values(), *self.parts.values()))
 
 
 def build_manifest(name: str, step: int, epoch: int, metrics: dict[str, float],
-                   files: dict[str, bytes]) -> bytes:
-    document = {
+                   files: dict[str, bytes], parts: dict[str, dict[str, Any]] | None = None) -> bytes:
+    document: dict[str, Any] = {
         "format": FORMAT,
         "name": name,
         "step": step,
@@ -45,6 +48,9 @@ def build_manifest(name: str, step: int, epoch: int, metrics: dict[str, float],
             for file, data in sorted(files.items())
         },
     }
+    if parts:
+        document["parts"] = {file: {"size": entry["size"], "sha256": entry["sha256"]}
+                             for file, entry in sorted(parts.items())}
     return json.dumps(document, indent=1, allow_nan=True).encode()
 
 
@@ -66,9 +72,12 @@ def parse_manifest(data: bytes, url: str) -> CheckpointInfo:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError("not an engine checkpoint manifest")
     name, files = document["name"], dict(document["files"])
+    parts = dict(document.get("parts", {}))
     if not is_plain_name(name):
         raise ElsewhereError(f"its manifest names another place ({name!r})")
-    for file, entry in files.items():
+    if set(parts) & set(files):
+        raise ValueError("its manifest lists a file both as state and as a part")
+    for file, entry in (*files.items(), *parts.items()):
         if not is_plain_name(file):
             raise ElsewhereError(f"its manifest lists a file in another place ({file!r})")
         if not isinstance(entry, dict) or not isinstance(entry.get("size"), int) \
@@ -77,7 +86,7 @@ def parse_manifest(data: bytes, url: str) -> CheckpointInfo:
     return CheckpointInfo(
         name=name, url=url, step=int(document["step"]), epoch=int(document["epoch"]),
         metrics=dict(document.get("metrics", {})), files=files,
-        created=float(document.get("created", 0.0)),
+        created=float(document.get("created", 0.0)), parts=parts,
     )
 
 

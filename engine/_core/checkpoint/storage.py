@@ -47,6 +47,16 @@ class CheckpointStorage(Protocol):
     #
     # Optional: ``probe() -> None``: write and remove a marker, leaving nothing behind; raise if
     # the storage cannot be written. ``engine check`` calls it (see :func:`check_writable`).
+    #
+    # Optional, all four or none: part files stored by every process of a run (a sharded
+    # model's shards, see :mod:`engine._core.checkpoint.parts`), committed by one:
+    # ``write_part(name, file, source: Path, *, owner: int)`` stores the local file ``source``
+    # as ``file`` of checkpoint ``name``, invisible to ``list`` readers until committed (any
+    # process may call it; ``owner`` is the committing process's id, the same for all);
+    # ``commit(name, files, manifest, *, owner: int)`` is ``write`` keeping the parts stored for
+    # ``name``; ``discard(name, *, owner: int)`` removes uncommitted parts of ``name``;
+    # ``read_part(name, file, target: Path)`` copies a stored file to the local path ``target``.
+    # Each streams the file (bounded memory).
 
 
 def check_writable(storage: CheckpointStorage) -> None:
@@ -114,15 +124,7 @@ class LocalStorage:
             if partial.exists():
                 shutil.rmtree(partial)
             partial.mkdir()
-            for file, data in files.items():
-                self._write_file(partial / file, data)
-            self._write_file(partial / MANIFEST, manifest)
-            final = self.root / name
-            if final.exists():
-                stale = self.root / f".{name}.replaced-{os.getpid()}"
-                final.rename(stale)
-                shutil.rmtree(stale)
-            partial.rename(final)
+            self._publish(name, partial, files, manifest)
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
             raise
@@ -130,6 +132,65 @@ class LocalStorage:
 
     def read(self, name: str, file: str) -> bytes:
         return (self.root / name / file).read_bytes()
+
+    # ------------------------------------------------------------------ parts from every process
+
+    def write_part(self, name: str, file: str, source: Path, *, owner: int) -> None:
+        """Move ``source`` into the hidden folder ``commit`` will rename into place.
+
+        The folder carries the committing process's id, so a folder left by a killed save is
+        removed as abandoned like any other.
+        """
+        if not is_plain_name(name) or not is_plain_name(file):
+            raise ValueError(f"{name}/{file} is not a checkpoint file name")
+        partial = self._parts_folder(name, owner)
+        partial.mkdir(parents=True, exist_ok=True)
+        target = partial / file
+        shutil.move(source, target)  # a rename on the same filesystem, else a chunked copy
+        if self.options.fsync:
+            with open(target, "rb") as handle:
+                os.fsync(handle.fileno())
+
+    def commit(self, name: str, files: dict[str, bytes], manifest: bytes, *, owner: int) -> None:
+        """Add ``files`` and the manifest to the parts of ``name``, then rename the folder into place."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._remove_abandoned()
+        partial = self._parts_folder(name, owner)
+        try:
+            partial.mkdir(exist_ok=True)
+            if self.options.fsync:
+                self._sync_dir(partial)
+            self._publish(name, partial, files, manifest)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        self._sync_dir(self.root)
+
+    def discard(self, name: str, *, owner: int) -> None:
+        shutil.rmtree(self._parts_folder(name, owner), ignore_errors=True)
+
+    def read_part(self, name: str, file: str, target: Path) -> None:
+        if not is_plain_name(name) or not is_plain_name(file):
+            raise ValueError(f"{name}/{file} is not a checkpoint file name")
+        source = self.root / name / file
+        if source.is_symlink():
+            raise FileNotFoundError(f"{source} is a link, not a file of the checkpoint")
+        with open(source, "rb") as reading, open(target, "wb") as writing:
+            shutil.copyfileobj(reading, writing, 1 << 20)
+
+    def _parts_folder(self, name: str, owner: int) -> Path:
+        return self.root / f".{name}.partial-{owner}"
+
+    def _publish(self, name: str, partial: Path, files: dict[str, bytes], manifest: bytes) -> None:
+        for file, data in files.items():
+            self._write_file(partial / file, data)
+        self._write_file(partial / MANIFEST, manifest)
+        final = self.root / name
+        if final.exists():
+            stale = self.root / f".{name}.replaced-{os.getpid()}"
+            final.rename(stale)
+            shutil.rmtree(stale)
+        partial.rename(final)
 
     def delete(self, name: str) -> None:
         """Remove folder ``name`` of the root; a symlink there is removed, never followed."""
