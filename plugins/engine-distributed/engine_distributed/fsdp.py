@@ -15,7 +15,7 @@ from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.fsdp import fully_shard
 
 from engine import hookimpl
-from engine_distributed import sharded_files
+from engine_distributed import fsdp_policies, sharded_files
 from engine_distributed.options import FsdpOptions
 from engine_distributed.process_group import TorchProcesses
 
@@ -23,7 +23,8 @@ from engine_distributed.process_group import TorchProcesses
 class FsdpStrategy(TorchProcesses):
     """Parameters, gradients and optimizer state sharded over the processes.
 
-    Each direct child with parameters is sharded, then the root. Checkpoints hold the
+    The blocks ``wrap`` names (default: each direct child with parameters) are sharded, then the
+    root, as :mod:`engine_distributed.fsdp_policies` says. Checkpoints hold the
     ``torch.distributed.checkpoint`` files of every process (every process takes part in a
     save; rank 0 writes them through the run's checkpoint storage), so a resume may use a
     different number of processes.
@@ -38,12 +39,15 @@ class FsdpStrategy(TorchProcesses):
     def wrap(self, module: torch.nn.Module) -> torch.nn.Module:
         assert self.run is not None
         device = next(module.parameters()).device
+        units = fsdp_policies.units(module, self.options.wrap)  # a wrong class name fails before the group is used
+        note = fsdp_policies.offload_note(self.options, device)
+        if note and self.run.is_main_process:
+            self.run.warn(note)
         mesh = init_device_mesh(device.type, (self.run.world_size,))
-        reshard = self.options.reshard_after_forward
-        for child in module.children():
-            if any(p.requires_grad for p in child.parameters()):
-                fully_shard(child, mesh=mesh, reshard_after_forward=reshard)
-        fully_shard(module, mesh=mesh, reshard_after_forward=reshard)
+        arguments = fsdp_policies.fully_shard_arguments(self.options, mesh, device)
+        for unit in units:
+            fully_shard(unit, **arguments)
+        fully_shard(module, **arguments)
         return module
 
     def model_state(self, module: torch.nn.Module, optimizer: torch.optim.Optimizer) -> dict[str, Any] | None:

@@ -8,6 +8,9 @@ import attrs
 
 from engine import parallelism_problems
 
+#: The dtypes FSDP's mixed precision may gather parameters and reduce gradients in.
+FsdpDtype = Literal["float32", "bfloat16", "float16"]
+
 
 @attrs.define
 class TorchDistributedOptions:
@@ -42,6 +45,26 @@ class FsdpOptions(TorchDistributedOptions):
 
     reshard_after_forward: bool = True
     """Free the gathered parameters after the forward pass (less memory, one more all-gather)."""
+    wrap: list[str] = attrs.field(factory=list)
+    """Module class names whose instances are sharded one by one (``["TransformerBlock"]``);
+    empty: each direct child of the model with parameters. The model itself is always sharded last."""
+    param_dtype: FsdpDtype | None = None
+    """Dtype the gathered parameters compute in, forward and backward (FSDP2's
+    ``MixedPrecisionPolicy``); the sharded parameters and the optimizer keep their own. Default: theirs."""
+    reduce_dtype: FsdpDtype | None = None
+    """Dtype gradients are averaged over the processes in. Default: ``param_dtype``, else the parameters'."""
+    cpu_offload: bool = False
+    """Keep the sharded parameters, gradients and optimizer step in host memory (FSDP2's
+    ``CPUOffloadPolicy``): less accelerator memory, slower steps. On a CPU run it changes nothing."""
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        blank = [name for name in self.wrap if not name.strip()]
+        if blank:
+            raise ValueError('wrap: expected module class names such as ["TransformerBlock"], got an empty name')
+        repeated = sorted({name for name in self.wrap if self.wrap.count(name) > 1})
+        if repeated:
+            raise ValueError(f"wrap names {', '.join(map(repr, repeated))} more than once — name each class once")
 
 
 @attrs.define
