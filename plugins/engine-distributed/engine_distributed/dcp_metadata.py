@@ -36,12 +36,17 @@ def is_plain_file_name(name: object) -> bool:
 def check_files(files: dict[str, bytes]) -> None:
     """Raise :class:`DamagedShardsError` unless every name is a plain file name and every
     metadata file unpickles with DCP's records only, pointing at files among ``files``."""
-    for name in files:
+    check_stored(set(files), {name: data for name, data in files.items() if name.endswith(".metadata")})
+
+
+def check_stored(names: set[str], metadata: dict[str, bytes]) -> None:
+    """:func:`check_files` for a checkpoint whose files are ``names`` and whose metadata files
+    hold ``metadata`` (the shards themselves need not be in memory)."""
+    for name in names | set(metadata):
         if not is_plain_file_name(name):
             raise DamagedShardsError(f"it names a file outside the checkpoint ({name!r})")
-    for name, data in files.items():
-        if name.endswith(".metadata"):
-            _check_metadata(name, data, set(files))
+    for name, data in metadata.items():
+        _check_metadata(name, data, names)
 
 
 def _check_metadata(name: str, data: bytes, present: set[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import gc
+import os
 from typing import Any
 
 import torch
@@ -27,22 +28,36 @@ def join(run: Run, options: TorchDistributedOptions) -> None:
         dist.init_process_group(backend, store=dist.HashStore(), rank=0, world_size=1, timeout=timeout)
         return
     try:
-        dist.init_process_group(backend, timeout=timeout)
+        store, rank, world_size = next(dist.rendezvous("env://", timeout=timeout))
+        # torchrun keeps one store for every attempt of a group it restarts (--max-restarts):
+        # keys of this attempt's own, or the new workers would find the dead ones' addresses
+        store = dist.PrefixStore(f"engine-attempt-{_attempt()}", store)
+        dist.init_process_group(backend, store=store, rank=rank, world_size=world_size, timeout=timeout)
     except (ValueError, RuntimeError) as exc:
         raise EngineError(f"could not join the other processes: {exc}".splitlines()[0], where="strategy",
                           fix="launch with `engine run --nproc N` or torchrun, which set RANK, WORLD_SIZE, "
                               "MASTER_ADDR and MASTER_PORT") from None
 
 
+def _attempt() -> int:
+    """Which attempt of a group torchrun's elastic agent restarts this is (0: the first)."""
+    try:
+        return int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0"))
+    except ValueError:
+        return 0
+
+
 def leave(*, together: bool) -> None:
     """Leave the group; ``together`` (after a run that ended well) waits for every process
     first, so none tears its group down while another still talks to it."""
+    global _checkpoint_group
     if not dist.is_initialized():
         return
     try:
         if together and dist.get_world_size() > 1:
             dist.barrier()
     finally:
+        _checkpoint_group = None
         dist.destroy_process_group()
         gc.collect()  # drop the sharded model's references to the group before the interpreter exits
 
@@ -92,11 +107,26 @@ def sum_all(tensor: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def gather_to_main(value: Any) -> list[Any] | None:
-    """Every process's ``value`` on rank 0 (``None`` elsewhere)."""
+def gather_to_main(value: Any, group: dist.ProcessGroup | None = None) -> list[Any] | None:
+    """Every process's ``value`` on rank 0 (``None`` elsewhere), over ``group`` (default: all)."""
     gathered: list[Any] | None = [None] * dist.get_world_size() if dist.get_rank() == 0 else None
-    dist.gather_object(value, gathered, dst=0)
+    dist.gather_object(value, gathered, dst=0, group=group)
     return gathered
+
+
+_checkpoint_group: dist.ProcessGroup | None = None
+
+
+def checkpoint_group() -> dist.ProcessGroup:
+    """A gloo group of every process for checkpoint traffic in a background thread (DCP's
+    ``async_save``, the gather of what each process stored), apart from training's collectives.
+
+    Made on first use, which every process reaches at the same point (a collective save).
+    """
+    global _checkpoint_group
+    if _checkpoint_group is None:
+        _checkpoint_group = dist.new_group(backend="gloo")
+    return _checkpoint_group
 
 
 class TorchProcesses:
@@ -134,4 +164,9 @@ class TorchProcesses:
 
     def on_run_end(self, status: str) -> None:
         # after a failure the others may be in a collective: leave at once, torchrun stops them
-        leave(together=RunStatus(status).finished)
+        together = RunStatus(status).finished
+        if together:
+            from engine_distributed import sharded_files
+
+            sharded_files.wait()  # this process's part of a background save, before the group goes
+        leave(together=together)

@@ -91,6 +91,53 @@ class FsspecStorage:
                 self._remove(folder, recursive=True)
             raise
 
+    # ------------------------------------------------------------------ parts from every process
+
+    def write_part(self, name: str, file: str, source: Path, *, owner: int) -> None:
+        """Upload the local file ``source`` as ``file`` of ``name`` (streamed, multipart where the
+        filesystem does so); the checkpoint's manifest is removed first, so it stays uncommitted."""
+        if not is_plain_name(name) or not is_plain_name(file):
+            raise ValueError(f"{name}/{file} is not a checkpoint file name")
+        folder = urls.join(self.root, name)
+        self._call(lambda: self._remove(urls.join(folder, MANIFEST)), "uncommitting", self.location(name))
+        self._unlink_planted_links(f"{name}/{file}")
+        self._call(functools.partial(self.fs.put_file, str(source), urls.join(folder, file)), "writing",
+                   self.location(name, file))
+
+    def commit(self, name: str, files: dict[str, bytes], manifest: bytes, *, owner: int) -> None:
+        """Every file, then the manifest, beside the parts already stored for ``name``; a
+        commit that fails removes the whole checkpoint (it was never committed)."""
+        folder = urls.join(self.root, name)
+        try:
+            for file, data in files.items():
+                self._unlink_planted_links(f"{name}/{file}")
+                self._call(functools.partial(self.fs.pipe_file, urls.join(folder, file), data), "writing",
+                           self.location(name, file))
+            self._unlink_planted_links(f"{name}/{MANIFEST}")
+            self._call(lambda: self.fs.pipe_file(urls.join(folder, MANIFEST), manifest), "committing",
+                       self.location(name, MANIFEST))
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.discard(name, owner=owner)
+            raise
+
+    def discard(self, name: str, *, owner: int) -> None:
+        """Remove the uncommitted checkpoint ``name`` (its manifest first, should one have landed)."""
+        if not is_plain_name(name):
+            raise ValueError(f"{name!r} is not a checkpoint folder name")
+        folder = urls.join(self.root, name)
+        self._remove(urls.join(folder, MANIFEST))
+        self._remove(folder, recursive=True)
+
+    def read_part(self, name: str, file: str, target: Path) -> None:
+        """Download ``file`` of ``name`` to the local path ``target`` (streamed)."""
+        if not is_plain_name(name) or not is_plain_name(file):
+            raise ValueError(f"{name}/{file} is not a checkpoint file name")
+        path = urls.join(self.root, name, file)
+        if urls.protocols(self.options.url)[-1] in ("file", "local") and Path(path).is_symlink():
+            raise FileNotFoundError(f"{self.location(name, file)} is a link, not a file of the checkpoint")
+        self._call(functools.partial(self.fs.get_file, path, str(target)), "reading", self.location(name, file))
+
     def read(self, name: str, file: str) -> bytes:
         data: bytes = self._call(lambda: self.fs.cat_file(urls.join(self.root, name, file)), "reading",
                                  self.location(name, file))
