@@ -22,7 +22,7 @@ from engine_torch.metrics import Metric, metric_factories, short_name
 from engine_torch.optim import build_optimizer
 from engine_torch.options import AUTO, MODEL_LOSS, TorchOptions, parse_bytes
 from engine_torch.precision import TorchPrecision
-from engine_torch.strategy import TorchStrategy
+from engine_torch.strategy import OwnedStep, TorchStrategy
 from engine_torch.sys_metrics import SystemMeter
 from engine_torch.usercode import call, resolve
 
@@ -50,6 +50,8 @@ class TorchBackend:
         self.schedule: Callable[[Run], float] | None = None
         #: The distributed strategy (``[strategy]``), see :mod:`engine_torch.strategy`.
         self.strategy: TorchStrategy | None = None
+        #: The strategy again when it owns backward passes and optimizer steps (deepspeed).
+        self._owner: OwnedStep | None = None
         self._steps_per_epoch = 1
         self._losses: list[torch.Tensor] = []
         self._loss_count = 0
@@ -105,11 +107,6 @@ class TorchBackend:
         activation_checkpointing.apply(self.module, o.activation_checkpointing, f"{WHERE}.activation_checkpointing")
         self._build_data(run)
         trained = self.strategy.wrap(self.module) if self.strategy is not None else self.module
-        model: Any = torch.compile(trained) if o.compile else trained
-        if o.step is not None:
-            self.forward = make_step_forward(o.step, model, WHERE)
-        else:
-            self.forward = make_forward(model, o.loss, WHERE)
         self.metrics = metric_factories(o.metrics, WHERE)
         if o.step is None:
             self._probe(make_forward(self.module, o.loss, WHERE))
@@ -117,10 +114,19 @@ class TorchBackend:
         self.optimizer = build_optimizer(o.optimizer, self.module, decay_bias_and_norm=o.decay_bias_and_norm,
                                          where=WHERE)
         self.base_lrs = [float(group["lr"]) for group in self.optimizer.param_groups]
-        self.scaler = self.precision.grad_scaler(self.device) if self.precision is not None else None
+        self._owner = self.strategy if isinstance(self.strategy, OwnedStep) else None
+        if self._owner is not None:
+            trained = self._owner.prepare(trained, self.optimizer)
+        model: Any = torch.compile(trained) if o.compile else trained
+        if o.step is not None:
+            self.forward = make_step_forward(o.step, model, WHERE)
+        else:
+            self.forward = make_forward(model, o.loss, WHERE)
+        scaler = self.precision.grad_scaler(self.device) if self.precision is not None else None
+        self.scaler = scaler if self._owner is None else None
         factor = getattr(run.components.get("scheduler"), "factor", None)
         self.schedule = factor if callable(factor) else None
-        self._simple = (o.accumulate == 1 and self.scaler is None and o.clip_norm is None
+        self._simple = (self._owner is None and o.accumulate == 1 and self.scaler is None and o.clip_norm is None
                         and o.clip_value is None and self.device.type == "cpu" and not o.pin_memory
                         and (self.precision is None or (self.precision.param_dtype is None
                                                         and self.precision.autocast(self.device) is None)))
@@ -330,8 +336,26 @@ class TorchBackend:
             self._record(loss)
             meter.end_step()
             return
-        self._general_step(run, optimizer, before_step)
+        if self._owner is not None:
+            self._owned_step(run, self._owner, optimizer, before_step)
+        else:
+            self._general_step(run, optimizer, before_step)
         meter.end_step()
+
+    def _owned_step(self, run: Run, owner: OwnedStep, optimizer: torch.optim.Optimizer,
+                    before_step: Callable[..., Any] | None) -> None:
+        """The strategy's backward passes and step (it scales, accumulates and clips)."""
+        for _ in range(self.options.accumulate):
+            raw = next(self._batches)
+            self._meter.count(raw)
+            batch = self._prepare(raw)
+            with self._autocast():
+                loss = self.forward(batch)[0]
+            owner.backward(loss)
+            self._record(loss)
+        if before_step is not None:
+            before_step(run=run, optimizer=optimizer)
+        owner.step()
 
     def _general_step(self, run: Run, optimizer: torch.optim.Optimizer,
                       before_step: Callable[..., Any] | None) -> None:

@@ -13,6 +13,10 @@ A strategy is the component selected by ``[strategy]``; the backend finds it in
 - ``full_state(module)``: the whole model's tensors for export (gathered if sharded), or
   ``None`` on processes that do not write.
 
+A strategy whose library owns the optimizer step (engine-deepspeed) also has the methods
+of :class:`OwnedStep`; the backend then leaves backward passes, gradient scaling, clipping
+and the optimizer step to it.
+
 The data needs no call: every process cuts the same seeded global order into global
 batches and keeps its slice of each (``run.rank`` of ``run.world_size``), see
 :meth:`engine_torch.data.DatasetBatches.shard`.
@@ -42,3 +46,21 @@ class TorchStrategy(Protocol):
                          state: dict[str, Any]) -> None: ...
 
     def full_state(self, module: torch.nn.Module) -> dict[str, torch.Tensor] | None: ...
+
+
+@runtime_checkable
+class OwnedStep(Protocol):
+    """A strategy that owns backward passes and optimizer steps (DeepSpeed's engine).
+
+    - ``prepare(model, optimizer)``: called once the optimizer is built (its learning rates
+      are still the backend's to set each step); returns the model to call for forward passes;
+    - ``backward(loss)``: for each micro-batch, with its unscaled loss (the strategy divides
+      by the accumulation and scales for ``16-mixed`` itself);
+    - ``step()``: once after the ``accumulate`` micro-batches: clip, step, zero the gradients.
+    """
+
+    def prepare(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> torch.nn.Module: ...
+
+    def backward(self, loss: torch.Tensor) -> None: ...
+
+    def step(self) -> None: ...
