@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine._core import elastic
 from engine._core.collective import Processes
 from engine._core.loop_state import LoopControl
 from engine._core.redact import redact_text
@@ -290,6 +291,8 @@ class Run:
             "fold": list(self._fold) if self._fold else None,
             # only when the tracker guard disabled one (engine._core.tracking)
             **({"tracking": dict(self._disabled_trackers)} if self._disabled_trackers else {}),
+            # only in a group torchrun restarted (--max-restarts): how often, and why
+            **({"restarts": restarts} if (restarts := elastic.restarts()) else {}),
         }
 
 

@@ -44,11 +44,28 @@ def run_command(args: argparse.Namespace, session: Session) -> int:
 
     spec = _load(args, session)
     console = "quiet" if args.quiet else "plain" if args.plain else "auto"
-    result = sessions.run(spec, resume=args.resume, allow_changes=args.allow_changes, run_dir=args.run_dir,
+    resume, run_dir = _attempt(args, spec)
+    result = sessions.run(spec, resume=resume, allow_changes=args.allow_changes, run_dir=run_dir,
                           console=console)
     if result.error is not None and result.status == RunStatus.FAILED:
         report(result.error)
     return result.exit_code
+
+
+def _attempt(args: argparse.Namespace, spec: Spec) -> tuple[bool, str | None]:
+    """``--resume`` and ``--run-dir`` of this attempt. A group torchrun restarted
+    (``--max-restarts``) resumes the directory of its first attempt: the one given, the newest
+    run of the spec's name under ``--resume``, else ``<run.dir>/<run.name>`` (where the
+    processes of a multi-process run train) or, for one process, the newest run of the name."""
+    from engine._core import elastic
+    from engine._core.collective import Processes
+    from engine._core.rundir import run_dir_for
+
+    if elastic.restart_count() == 0 or args.resume or args.run_dir:
+        return args.resume, args.run_dir
+    if Processes.from_environment().world_size > 1:
+        return True, str(run_dir_for(spec))
+    return True, None
 
 
 def check_command(args: argparse.Namespace, session: Session) -> int:

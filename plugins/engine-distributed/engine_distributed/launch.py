@@ -6,11 +6,18 @@ launcher (torchrun, ``torch.distributed.run``) starts ``python -m engine run …
 this machine with a rendezvous on a free local port. When one worker fails, torchrun stops the
 others; this prints one line per failed worker instead of torchrun's report, and exits with the
 worker's status.
+
+With ``--max-restarts K`` torchrun's elastic agent restarts the whole group instead, up to K
+times; every restarted worker resumes the run from its newest committed checkpoint (a restart
+count above 0 means ``--resume``, :mod:`engine._core.elastic` in the core). This prints one line
+per restart naming the worker that failed and how, and passes the causes to the restarted
+workers (``ENGINE_RESTART_CAUSES``), whose ``summary.json`` records them.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import os
 import signal
@@ -26,7 +33,24 @@ from engine import EngineError, parallelism_problems
 one_process_requested = False
 
 
-def relaunch(nproc: int, argv: Sequence[str]) -> int:
+#: The variable that passes the causes of the restarts so far to the workers of a restarted group
+#: (read by the core into ``summary.json``'s ``restarts``).
+CAUSES = "ENGINE_RESTART_CAUSES"
+
+
+def check_max_restarts(nproc: int | None, max_restarts: int | None) -> None:
+    """Refuse ``--max-restarts`` that cannot work: without ``--nproc``, or negative."""
+    if max_restarts is None:
+        return
+    if nproc is None:
+        raise EngineError(f"--max-restarts {max_restarts} restarts the workers of --nproc, which was not given",
+                          fix="add --nproc N, or pass --max-restarts to torchrun when it starts the workers")
+    if max_restarts < 0:
+        raise EngineError(f"--max-restarts {max_restarts}: the number of restarts cannot be negative",
+                          fix="pass 0 or more, or leave it out")
+
+
+def relaunch(nproc: int, argv: Sequence[str], *, max_restarts: int = 0) -> int:
     """Run ``engine ARGV`` (the command line as given, with ``--nproc N``) as ``nproc`` processes.
 
     Each starts ``python -m engine run ...`` without ``--nproc``, with ``RANK``/``WORLD_SIZE``
@@ -45,8 +69,8 @@ def relaunch(nproc: int, argv: Sequence[str]) -> int:
     if importlib.util.find_spec("torch") is None:
         raise EngineError(f"--nproc {nproc} needs torch, which is not installed",
                           fix="pip install 'engine-distributed[torch]', or drop --nproc")
-    command = [sys.executable, "-m", "engine_distributed.launch", "--nproc", str(nproc), "--",
-               *_without_nproc(argv)]
+    command = [sys.executable, "-m", "engine_distributed.launch", "--nproc", str(nproc),
+               *(["--max-restarts", str(max_restarts)] if max_restarts else []), "--", *_without_nproc(argv)]
     launcher = subprocess.Popen(command)
     # Ctrl-C reaches the workers from the terminal; a SIGTERM sent to this process is passed on
     previous = {signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
@@ -59,14 +83,15 @@ def relaunch(nproc: int, argv: Sequence[str]) -> int:
 
 
 def _without_nproc(argv: Sequence[str]) -> list[str]:
+    """``argv`` without the launcher's own options (``--nproc``, ``--max-restarts``)."""
     out: list[str] = []
     skip = False
     for arg in argv:
         if skip:
             skip = False
-        elif arg == "--nproc":
+        elif arg in ("--nproc", "--max-restarts"):
             skip = True
-        elif not arg.startswith("--nproc="):
+        elif not arg.startswith(("--nproc=", "--max-restarts=")):
             out.append(arg)
     return out
 
@@ -77,10 +102,14 @@ def _usable_cores() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``engine ARGS`` in ``--nproc N`` local processes: ``--nproc N -- ARGS``."""
+    """Run ``engine ARGS`` in ``--nproc N`` local processes: ``--nproc N [--max-restarts K] -- ARGS``."""
     given = list(sys.argv[1:] if argv is None else argv)
+    max_restarts = 0
+    if len(given) >= 3 and given[2] == "--max-restarts":
+        max_restarts, given = int(given[3]), given[:2] + given[4:]
     if len(given) < 3 or given[0] != "--nproc" or given[2] != "--":
-        print("usage: python -m engine_distributed.launch --nproc N -- run SPEC [...]", file=sys.stderr)
+        print("usage: python -m engine_distributed.launch --nproc N [--max-restarts K] -- run SPEC [...]",
+              file=sys.stderr)
         return 2
     nproc, command = int(given[1]), given[3:]
 
@@ -90,10 +119,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from torch.distributed.run import config_from_args, get_args_parser
 
     logging.getLogger("torch.distributed.elastic").setLevel(logging.CRITICAL)
+    if max_restarts:
+        RestartReporter.install(max_restarts)
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # torchrun's default, without its warning
     torchrun = get_args_parser().parse_args([
         f"--nproc-per-node={nproc}", "--nnodes=1", "--rdzv-backend=c10d", "--rdzv-endpoint=127.0.0.1:0",
-        f"--rdzv-id={uuid.uuid4().hex}", "--max-restarts=0", "--monitor-interval=0.5",
+        f"--rdzv-id={uuid.uuid4().hex}", f"--max-restarts={max_restarts}", "--monitor-interval=0.5",
         "-m", "engine", *command])
     config, entrypoint, script_args = config_from_args(torchrun)
     try:
@@ -105,13 +136,67 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _how(code: int) -> str:
+    """``was killed by SIGKILL`` or ``exited with status 7``."""
+    return f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
+
+
+class RestartReporter(logging.Handler):
+    """Announces each restart of the group by torch's elastic agent, with its cause.
+
+    The agent says nothing to its caller between two attempts; it logs the first failed
+    worker (``torch.distributed.elastic.multiprocessing.api``) and then that it restarts the
+    group (``torch.distributed.elastic.agent.server.api``), both in this process right before
+    it starts the new workers. This reads those two records: it prints one line per restart
+    and sets :data:`CAUSES` in this process's environment, which the new workers inherit.
+    """
+
+    FAILED = "torch.distributed.elastic.multiprocessing.api"
+    AGENT = "torch.distributed.elastic.agent.server.api"
+
+    def __init__(self, max_restarts: int):
+        super().__init__(logging.INFO)
+        self.max_restarts = max_restarts
+        self.failure: tuple[int, int] | None = None  # (rank, exit code) of the first failed worker
+        self.causes: list[dict[str, object]] = []
+
+    @classmethod
+    def install(cls, max_restarts: int) -> RestartReporter:
+        """Listen to the agent's two loggers, and let nothing else of theirs through."""
+        reporter = cls(max_restarts)
+        os.environ.pop(CAUSES, None)
+        for name in (cls.FAILED, cls.AGENT):
+            logger = logging.getLogger(name)
+            logger.setLevel(logging.INFO)
+            logger.handlers = [reporter]
+            logger.propagate = False
+        return reporter
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args if isinstance(record.args, tuple) else ()
+        if record.name == self.FAILED and str(record.msg).startswith("failed (exitcode") and len(args) >= 2:
+            self.failure = (int(args[1]), int(args[0]))  # single node: the local rank is the rank
+        elif record.name == self.AGENT and "will restart worker group" in str(record.msg):
+            self._restarting()
+
+    def _restarting(self) -> None:
+        number = len(self.causes) + 1
+        rank, code = self.failure if self.failure is not None else (None, None)
+        self.failure = None
+        self.causes.append({"restart": number, "rank": rank, "exit_code": code,
+                            "signal": signal.Signals(-code).name if code is not None and code < 0 else None})
+        os.environ[CAUSES] = json.dumps(self.causes)
+        what = f"worker rank {rank} {_how(code)}" if rank is not None and code is not None else "a worker failed"
+        print(f"engine: restart {number} of {self.max_restarts}: {what}; every worker restarts from the "
+              "newest committed checkpoint", file=sys.stderr, flush=True)
+
+
 def _report(exc: BaseException) -> int:
     failures = getattr(exc, "failures", {})
     status = 1
     for rank, failure in sorted(failures.items()):
         code = int(failure.exitcode)
-        how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
-        print(f"engine: error: worker rank {rank} {how}; every worker was stopped"
+        print(f"engine: error: worker rank {rank} {_how(code)}; every worker was stopped"
               " (its own error is above)", file=sys.stderr)
         if code > 0 and status == 1:
             status = code

@@ -38,20 +38,26 @@ def engine_configure_command(name: str, parser: argparse.ArgumentParser) -> None
         parser.add_argument("--nproc", type=int, default=None, metavar="N",
                             help="train with N local processes through torchrun (needs a [strategy] "
                                  "and engine-distributed[torch])")
+        parser.add_argument("--max-restarts", type=int, default=None, metavar="K",
+                            help="with --nproc: when a worker dies, restart every worker up to K times "
+                                 "(torchrun's elastic agent); each resumes from the newest checkpoint")
 
 
 @hookimpl
 def engine_command_main(name: str, args: argparse.Namespace) -> int | None:
     """``engine run --nproc N`` (N other than 1): relaunch the command under torchrun."""
-    nproc = getattr(args, "nproc", None)
-    if name != "run" or nproc is None:
+    nproc, max_restarts = getattr(args, "nproc", None), getattr(args, "max_restarts", None)
+    if name != "run":
         return None
     from engine_distributed import launch
 
-    if nproc == 1:  # asked for: a ddp/fsdp run then trains as one process without a warning
+    launch.check_max_restarts(nproc, max_restarts)
+    if nproc is None:
+        return None
+    if nproc == 1 and not max_restarts:  # asked for: a ddp/fsdp run then trains as one process without a warning
         launch.one_process_requested = True
         return None
-    return launch.relaunch(nproc, getattr(args, "argv", sys.argv[1:]))
+    return launch.relaunch(nproc, getattr(args, "argv", sys.argv[1:]), max_restarts=max_restarts or 0)
 
 
 @hookimpl
