@@ -77,8 +77,12 @@ def save(state: dict[str, Any]) -> dict[str, Any]:
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        reported = _store_and_report(current, folder, None, None)
-        entries = lambda: _required(reported)  # noqa: E731
+        done: Future[PartEntries | None] = Future()
+        try:
+            done.set_result(_store_and_report(current, folder, None, None))
+        except CheckpointError as exc:  # the manager fails the save where it writes it
+            done.set_exception(exc)
+        entries = lambda: _required(done.result())  # noqa: E731
     if rank != 0:
         return {}
     return {"parts": StoredParts(entries), "world_size": world_size}
