@@ -166,6 +166,7 @@ class CheckpointManager:
         """
         name = checkpoint_name(step)
         listed = [file for file, value in files.items() if isinstance(value, StoredParts)]
+        parted: Any = self.storage  # with parts, it has the optional commit and discard
         try:
             data = state_files.materialize(files)
             parts: dict[str, dict[str, Any]] = {}
@@ -173,13 +174,13 @@ class CheckpointManager:
                 parts.update(json.loads(data[file]))
             manifest = build_manifest(name, step, epoch, metrics, data, parts)
             if listed:
-                self.storage.commit(name, data, manifest, owner=os.getpid())
+                parted.commit(name, data, manifest, owner=os.getpid())
             else:
                 self.storage.write(name, data, manifest)
         except BaseException:
             if listed:  # what the processes stored is never committed: remove it now
                 with contextlib.suppress(Exception):
-                    self.storage.discard(name, owner=os.getpid())
+                    parted.discard(name, owner=os.getpid())
             raise
         return parse_manifest(manifest, self.storage.location(name))
 
