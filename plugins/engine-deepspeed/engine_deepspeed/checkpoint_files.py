@@ -15,6 +15,7 @@ that names other code is refused instead of run.
 from __future__ import annotations
 
 import io
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -78,9 +79,10 @@ def check_files(files: dict[str, bytes]) -> None:
             with torch.serialization.safe_globals(allowed):
                 torch.load(io.BytesIO(bytes(data)), map_location="cpu", weights_only=True)
         except Exception as exc:
-            detail = str(exc).strip().splitlines()
-            reason = next((line.strip() for line in detail if "Unsupported" in line), detail[0] if detail else "")
-            raise CheckpointError(f"the checkpoint's DeepSpeed file {name} is refused: {reason[:200]}",
+            named = re.search(r"GLOBAL ([\w.]+)", str(exc))
+            reason = f"names {named.group(1)}, which is no part of a DeepSpeed checkpoint" if named \
+                else f"is not a torch file ({type(exc).__name__})"
+            raise CheckpointError(f"the checkpoint's DeepSpeed file {name} {reason}",
                                   fix="resume from a checkpoint this run wrote, or drop --resume") from None
 
 
