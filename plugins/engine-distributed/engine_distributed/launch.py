@@ -192,10 +192,18 @@ class RestartReporter(logging.Handler):
 
 
 def _report(exc: BaseException) -> int:
-    failures = getattr(exc, "failures", {})
+    """One line per worker that failed of its own accord, and the exit status of the first.
+
+    Workers torchrun stopped with SIGTERM because another failed are not named (unless every
+    failure is one: then the job itself was stopped). Workers that all exited with status 2
+    (a mistake in the spec or the command line, which each printed) add no line of their own.
+    """
+    failures = {rank: int(failure.exitcode) for rank, failure in getattr(exc, "failures", {}).items()}
+    causes = {rank: code for rank, code in failures.items() if code != -signal.SIGTERM} or failures
+    if causes and all(code == 2 for code in causes.values()):
+        return 2
     status = 1
-    for rank, failure in sorted(failures.items()):
-        code = int(failure.exitcode)
+    for rank, code in sorted(causes.items()):
         print(f"engine: error: worker rank {rank} {_how(code)}; every worker was stopped"
               " (its own error is above)", file=sys.stderr)
         if code > 0 and status == 1:
