@@ -28,7 +28,8 @@ from engine_deepspeed.processes import gather_to_main
 
 TAG = "state"
 #: DeepSpeed's record classes its checkpoints hold besides tensors and plain values.
-RECORDS = ("deepspeed.runtime.fp16.loss_scaler.LossScaler", "deepspeed.runtime.zero.config.ZeroStageEnum")
+RECORDS = ("deepspeed.runtime.fp16.loss_scaler.LossScaler", "deepspeed.runtime.zero.config.ZeroStageEnum",
+           "deepspeed.utils.tensor_fragment.fragment_address")
 
 
 def save(engine: Any) -> dict[str, Any]:
