@@ -82,3 +82,13 @@ def test_a_resumed_run_ends_with_the_same_bits_as_one_that_never_stopped(
     assert summary(run_dir)["steps"] == 12
     assert max_difference(weights(run_dir), weights(whole)) == 0.0
     assert losses(run_dir) == losses(whole)
+
+
+def test_zero3_with_optimizer_state_and_parameters_offloaded_trains_as_one_process(
+        tmp_path: Path, single_run: Path) -> None:
+    write_spec(tmp_path, torch_spec("offload", {"zero_stage": 3, "offload_optimizer": True, "offload_param": True}))
+    done = torchrun("run", "spec.toml", "-q", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    run_dir = tmp_path / "runs" / "offload"
+    check_completed(run_dir, steps=12)
+    assert max_difference(weights(run_dir), weights(single_run)) < TOLERANCE
