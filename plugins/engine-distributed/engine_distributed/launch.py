@@ -175,7 +175,7 @@ class RestartReporter(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         args = record.args if isinstance(record.args, tuple) else ()
         if record.name == self.FAILED and str(record.msg).startswith("failed (exitcode") and len(args) >= 2:
-            self.failure = (int(args[1]), int(args[0]))  # single node: the local rank is the rank
+            self.failure = (int(str(args[1])), int(str(args[0])))  # single node: the local rank is the rank
         elif record.name == self.AGENT and "will restart worker group" in str(record.msg):
             self._restarting()
 

@@ -104,7 +104,8 @@ class TransformersBackend(TorchBackend):
         lora = self.options.lora
         assert lora is not None
         task = next((t for end, t in _TASK_TYPES.items() if self.options.model.hf.endswith(end)), None)
-        config = peft.LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+        # peft annotates lora_alpha as int, but only ever scales by alpha / r: a float is kept as given
+        config = peft.LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,  # type: ignore[arg-type]
                                  target_modules=lora.target_modules or None, task_type=task)
         try:
             adapted = peft.get_peft_model(module, config)
