@@ -186,7 +186,7 @@ class CheckpointManager:
 
     def save(self, participants: Mapping[str, Participant], *, step: int, epoch: int,
              metrics: dict[str, float]) -> CheckpointInfo:
-        return self.write(self.snapshot(participants), step=step, epoch=epoch, metrics=metrics)
+        return self.write(self.snapshot(participants, step=step), step=step, epoch=epoch, metrics=metrics)
 
     # ------------------------------------------------------------------ reading
 
