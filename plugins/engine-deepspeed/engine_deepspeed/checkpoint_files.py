@@ -22,9 +22,9 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
+from engine_distributed import gather_to_main
 
 from engine import CheckpointError, is_plain_name
-from engine_deepspeed.processes import gather_to_main
 
 TAG = "state"
 #: DeepSpeed's record classes its checkpoints hold besides tensors and plain values.

@@ -2,52 +2,48 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
+import os
 from typing import Any
 
 import deepspeed
 import torch
+import torch.distributed as dist
 from deepspeed.accelerator import get_accelerator
+from engine_distributed import TorchProcesses
 
-from engine import EngineError, Processes, Run, RunStatus, hookimpl
-from engine_deepspeed import checkpoint_files, ds_config, processes
+from engine import EngineError, Run, hookimpl
+from engine_deepspeed import checkpoint_files, ds_config
 from engine_deepspeed.options import DeepSpeedOptions
 
 
-class DeepSpeedStrategy:
+class DeepSpeedStrategy(TorchProcesses):
     """``deepspeed.initialize`` with the backend's model and optimizer; DeepSpeed then owns
     backward passes, loss scaling, accumulation, clipping and the optimizer step, and the
     backend keeps the data, forward passes, learning rates, evaluation and export.
 
-    Checkpoints hold DeepSpeed's own files of every process (every process takes part in a
-    save; rank 0 writes them through the run's checkpoint storage); a resume needs the same
-    number of processes.
+    The processes (joining, ranks, agreement, reductions, leaving) are engine-distributed's,
+    as for ddp and fsdp. Checkpoints hold DeepSpeed's own files of every process (every
+    process takes part in a save; rank 0 writes them through the run's checkpoint storage);
+    a resume needs the same number of processes.
     """
 
     sharded = True
+    options: DeepSpeedOptions
 
     def __init__(self, options: DeepSpeedOptions):
-        self.options = options
-        self.run: Run | None = None
+        super().__init__(options)
         self.engine: Any = None
 
-    # ------------------------------------------------------------------ processes
-
     def setup(self, run: Run) -> None:
+        """Join the processes, then let DeepSpeed's communication layer use that group."""
         logging.getLogger("DeepSpeed").setLevel(logging.WARNING)
-        processes.join(run, self.options.timeout)
-        self.run = run
-        if run.world_size == 1 and not processes.launched():
-            run.warn("strategy 'deepspeed' runs as one process: no launcher started others — launch with "
-                     "torchrun (or `engine run --nproc N` with engine-distributed) to train in N processes")
-
-    def processes(self, run: Run) -> Processes:
-        world = torch.distributed.get_world_size()
-        return run.processes.replace(rank=torch.distributed.get_rank(), world_size=world,
-                                     agree=processes.max_flags if world > 1 else None,
-                                     sync_every=self.options.sync_every, collective_checkpoints=True)
-
-    # ------------------------------------------------------------------ the torch backend's seam
+        super().setup(run)
+        # DeepSpeed reads the local rank from the environment; alone, no launcher has set it
+        os.environ.setdefault("LOCAL_RANK", str(run.local_rank))
+        deepspeed.init_distributed(dist_backend=dist.get_backend(), auto_mpi_discovery=False, verbose=False,
+                                   timeout=datetime.timedelta(seconds=self.options.timeout))
 
     def place(self, device: torch.device) -> torch.device:
         accelerator = get_accelerator().device_name()
@@ -55,11 +51,7 @@ class DeepSpeedStrategy:
             raise EngineError(f"DeepSpeed runs on its {accelerator!r} accelerator here, but the backend's device "
                               f"is {str(device)!r}", where="backend.device",
                               fix=f'set device = "{accelerator}" (or DS_ACCELERATOR={device.type} in the environment)')
-        if device.type == "cuda":
-            assert self.run is not None
-            device = torch.device("cuda", self.run.local_rank)
-            torch.cuda.set_device(device)
-        return device
+        return super().place(device)
 
     def wrap(self, module: torch.nn.Module) -> torch.nn.Module:
         return module  # DeepSpeed wraps it with the optimizer, in prepare
@@ -90,9 +82,6 @@ class DeepSpeedStrategy:
     def step(self) -> None:
         self.engine.step()
 
-    def reduce(self, tensor: torch.Tensor) -> torch.Tensor:
-        return processes.sum_all(tensor)
-
     def model_state(self, module: torch.nn.Module, optimizer: torch.optim.Optimizer) -> dict[str, Any] | None:
         return checkpoint_files.save(self.engine)
 
@@ -118,5 +107,4 @@ class DeepSpeedStrategy:
 
     @hookimpl
     def on_run_end(self, status: str) -> None:
-        # after a failure the others may be in a collective: leave at once, torchrun stops them
-        processes.leave(together=RunStatus(status).finished)
+        super().on_run_end(status)
