@@ -14,6 +14,17 @@ Variants:
 - ``ddp x2``, ``fsdp x2``: 2 processes, each with half of every global batch.
 - ``ddp x2, sync_every 1``: as ``ddp x2`` with an agreement all-reduce after every step
   (the default agrees every 16 steps and at cadence boundaries): the cost of that all-reduce.
+
+    python benchmarks/distributed.py --save-memory        # rank 0's peak host memory in an FSDP save
+
+``--save-memory`` measures instead how much host memory rank 0 adds during one FSDP checkpoint
+save, with 4 processes (so the full state is 4 shards): the former path (every process's DCP
+files gathered to rank 0, which writes them: ``sharded_files.save_gathered``) against the
+current one (every process stores its own shard; rank 0 gathers names, sizes and checksums).
+Each save is the engine's own: the FSDP strategy's ``sharded_files`` under a
+``CheckpointManager`` writing to a local directory, in a fresh ``torchrun`` of 4 processes.
+Rank 0 samples its resident set (``/proc/self/statm``) every millisecond around the save, and
+tracemalloc's peak of Python allocations (where the gathered bytes live).
 """
 
 from __future__ import annotations
@@ -109,6 +120,136 @@ def run_variant(work: Path, label: str, index: int, steps: int, warmup: int, hid
     return float(json.loads(timing.read_text())["ms_per_step"])
 
 
+SAVE_SCRIPT = textwrap.dedent('''
+    import json, os, sys, threading, time, tracemalloc
+    from pathlib import Path
+    import torch, torch.distributed as dist
+    from torch import nn
+    from torch.distributed.checkpoint.state_dict import get_state_dict
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.fsdp import fully_shard
+    from engine._core.checkpoint.manager import CheckpointManager
+    from engine._core.checkpoint.storage import LocalStorage, LocalStorageOptions
+    from engine_distributed import sharded_files
+
+    mode, hidden, out = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
+    dist.init_process_group("gloo")
+    rank, world = dist.get_rank(), dist.get_world_size()
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+                          nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+    mesh = init_device_mesh("cpu", (world,))
+    for child in model.children():
+        if any(True for _ in child.parameters()):
+            fully_shard(child, mesh=mesh)
+    fully_shard(model, mesh=mesh)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    model(torch.randn(8, 64)).sum().backward()
+    optimizer.step()
+    save = sharded_files.save_gathered if mode == "gathered" else sharded_files.save
+
+    class Sharded:
+        def state_dict(self):
+            model_state, optimizer_state = get_state_dict(model, optimizer)
+            return {"sharded": save({"model": model_state, "optimizer": optimizer_state})}
+
+        def load_state_dict(self, state):
+            pass
+
+    manager = CheckpointManager(LocalStorage(LocalStorageOptions(url=str(out / "ckpt"))))
+    page = os.sysconf("SC_PAGE_SIZE")
+
+    def rss():
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * page
+
+    peak, sampling = [0], [True]
+
+    def sample():
+        while sampling[0]:
+            peak[0] = max(peak[0], rss())
+            time.sleep(0.001)
+
+    dist.barrier()
+    before = rss()
+    tracemalloc.start()
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    if rank == 0:
+        info = manager.save({"backend": Sharded()}, step=1, epoch=0, metrics={})
+    else:
+        manager.snapshot({"backend": Sharded()}, step=1)
+    sampling[0] = False
+    sampler.join()
+    traced = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    dist.barrier()
+    if rank == 0:
+        shard = max([entry["size"] for file, entry in info.parts.items() if file.endswith(".distcp")], default=0)
+        full = sum(entry["size"] for entry in {**info.files, **info.parts}.values())
+        (out / "result.json").write_text(json.dumps({"rss": max(peak[0], rss()) - before, "traced": traced,
+                                                    "shard": shard, "full": full}))
+    dist.destroy_process_group()
+''')
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def save_memory(work: Path, mode: str, index: int, hidden: int) -> dict[str, int]:
+    """One FSDP save by 4 fresh processes; rank 0's memory added during it."""
+    out = work / f"{mode}-{index}"
+    out.mkdir()
+    (work / "save_memory.py").write_text(SAVE_SCRIPT)
+    command = [sys.executable, "-m", "torch.distributed.run", "--nnodes=1", "--nproc-per-node=4",
+               "--master-addr=127.0.0.1", f"--master-port={free_port()}", str(work / "save_memory.py"),
+               mode, str(hidden), str(out)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"the {mode} save failed:\n{done.stderr[-4000:]}")
+    return json.loads((out / "result.json").read_text())  # type: ignore[no-any-return]
+
+
+def save_memory_report(rounds: int, hidden: int) -> str:
+    import torch
+
+    results: dict[str, list[dict[str, int]]] = {"gathered": [], "parts": []}
+    started = time.time()
+    with tempfile.TemporaryDirectory(prefix="engine-bench-save-") as tmp:
+        for index in range(rounds):
+            for mode in results:
+                results[mode].append(save_memory(Path(tmp), mode, index, hidden))
+    mib = 1 << 20
+    full = results["parts"][0]["full"] / mib
+    shard = results["parts"][0]["shard"] / mib
+    labels = {"gathered": "before: shards gathered to rank 0", "parts": "after: every rank stores its own"}
+    rows = ["| FSDP save, 4 processes | rank 0 peak RSS added, MiB (median) | min – max | "
+            "tracemalloc peak, MiB (median) |", "|---|---|---|---|"]
+    for mode, values in results.items():
+        added = [v["rss"] / mib for v in values]
+        traced = [v["traced"] / mib for v in values]
+        rows.append(f"| {labels[mode]} | {statistics.median(added):.1f} | {min(added):.1f} – {max(added):.1f} "
+                    f"| {statistics.median(traced):.1f} |")
+    return "\n".join([
+        "## FSDP save: rank 0's peak host memory",
+        "",
+        f"Machine: {machine()}; Python {platform.python_version()}, torch {torch.__version__}.",
+        f"MLP 64→{hidden}→{hidden}→{hidden}→10 and its AdamW state, FSDP2 over 4 processes (gloo, CPU): "
+        f"full checkpoint {full:.1f} MiB, one rank's shard file {shard:.1f} MiB. "
+        f"{rounds} interleaved rounds, each save in 4 fresh processes; {time.time() - started:.0f} s in all.",
+        "",
+        *rows,
+        "",
+        "Generated by `python benchmarks/distributed.py --save-memory`.",
+    ])
+
+
 def machine() -> str:
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
@@ -126,7 +267,15 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--output", metavar="FILE")
+    parser.add_argument("--save-memory", action="store_true",
+                        help="measure rank 0's peak host memory in an FSDP save instead (hidden 2048 by default)")
     args = parser.parse_args()
+    if args.save_memory:
+        text = save_memory_report(args.rounds, 2048 if args.hidden == 256 else args.hidden)
+        if args.output:
+            Path(args.output).write_text(text + "\n")
+        print(text)
+        return
     import torch
 
     load_before = os.getloadavg()
