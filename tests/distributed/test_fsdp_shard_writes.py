@@ -112,6 +112,36 @@ def test_a_rank_that_cannot_store_its_shard_leaves_no_committed_checkpoint(tmp_p
     assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == ["step-000000004"]  # 8: never committed
 
 
+class RunsACommand:
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_stored_metadata_file_that_names_code_is_refused_on_resume(tmp_path: Path) -> None:
+    import hashlib
+    import pickle
+
+    launch(tmp_path, fsdp_spec(max_steps=4, max_epochs=None))
+    folder = tmp_path / "runs" / "fsdp" / "checkpoints" / "step-000000004"
+    marker = tmp_path / "pwned"
+    crafted = pickle.dumps(RunsACommand(marker))
+    (folder / ".metadata").write_bytes(crafted)  # and a manifest that agrees: only the pickle is wrong
+    manifest = json.loads((folder / "MANIFEST.json").read_text())
+    manifest["parts"][".metadata"] = {"size": len(crafted), "sha256": hashlib.sha256(crafted).hexdigest()}
+    (folder / "MANIFEST.json").write_text(json.dumps(manifest))
+
+    write_spec(tmp_path, fsdp_spec())
+    done = torchrun("run", "spec.toml", "-q", "--resume", cwd=tmp_path, nproc=1)
+    assert done.returncode != 0
+    assert "sharded state is damaged" in done.stderr and "posix.system" in done.stderr, done.stderr[-3000:]
+    assert not marker.exists()
+
+
 def test_each_rank_stores_its_shard_on_s3_and_a_resume_is_exact(tmp_path: Path, fsdp_run: Path,
                                                                 s3, bucket) -> None:
     def spec(**loop: Any) -> dict[str, Any]:
