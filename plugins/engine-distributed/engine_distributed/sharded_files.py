@@ -50,6 +50,7 @@ def save(state: dict[str, Any]) -> dict[str, Any]:
 
     Rank 0 returns ``{"parts": StoredParts, "world_size": N}``, the others ``{}``.
     """
+    global _pending
     current = current_checkpoint()
     if current is None or not current.stores_parts:
         return save_gathered(state)
@@ -68,7 +69,6 @@ def save(state: dict[str, Any]) -> dict[str, Any]:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         job = _in_background(lambda: _store_and_report(current, folder, written.result, group))  # type: ignore[union-attr]
-        global _pending
         _pending = job
         entries = lambda: _required(job.result())  # noqa: E731
     else:
