@@ -25,9 +25,9 @@ class FsdpStrategy(TorchProcesses):
 
     The blocks ``wrap`` names (default: each direct child with parameters) are sharded, then the
     root, as :mod:`engine_distributed.fsdp_policies` says. Checkpoints hold the
-    ``torch.distributed.checkpoint`` files of every process (every process takes part in a
-    save; rank 0 writes them through the run's checkpoint storage), so a resume may use a
-    different number of processes.
+    ``torch.distributed.checkpoint`` files of every process: each stores its own shard in the
+    run's checkpoint storage and rank 0 commits the manifest once all have reported
+    (:mod:`engine_distributed.sharded_files`), so a resume may use a different number of processes.
     """
 
     sharded = True
