@@ -14,6 +14,7 @@ import attrs
 
 from engine import EngineError, Run, RunStatus, hookimpl
 from engine.session import Plugins, RawSpec, RunResult, run, structure
+from engine_optuna.pruning import PendingReports
 from engine_optuna.space import Param, suggest
 from engine_optuna.trial_spec import trial_raw
 
@@ -67,6 +68,8 @@ class TrialReporter:
         self.pruned_at: str | None = None
         self.steps = 0
         self.statuses: list[str] = []
+        # the values kept in memory until the run ends, where the pruner allows (engine_optuna.pruning)
+        self.pending = PendingReports(trial) if prune and PendingReports.applies(trial) else None
 
     @hookimpl
     def on_run_start(self, run: Run) -> None:
@@ -77,6 +80,8 @@ class TrialReporter:
 
     @hookimpl
     def on_run_end(self, run: Run, status: str) -> None:
+        if self.pending is not None:
+            self.pending.store()  # before the trial is told: the trials after it read them
         self.steps += run.step
         self.statuses.append(status)
 
@@ -102,8 +107,13 @@ class TrialReporter:
             self._report(run, value, epochs, f"epoch {epochs} (step {run.step})")
 
     def _report(self, run: Run, value: float, resource: int, where: str) -> None:
-        self.trial.report(value, self.offset + resource)
-        if self.trial.should_prune():
+        step = self.offset + resource
+        if self.pending is not None:
+            pruned = self.pending.report(value, step)
+        else:
+            self.trial.report(value, step)
+            pruned = self.trial.should_prune()
+        if pruned:
             if run.fold is not None:
                 where = f"fold {run.fold[0]} {where}"
             self.pruned_at = where
