@@ -125,6 +125,15 @@ def test_a_killed_worker_is_restarted_and_the_run_ends_as_if_never_stopped(
     assert_same_weights(run_dir, uninterrupted)
 
 
+def test_a_restarted_group_resumes_the_run_directory_given(tmp_path: Path, uninterrupted: Path) -> None:
+    done = run_killed(tmp_path, elastic_spec("elastic"), [(1, 5)], "--max-restarts", "1", "--run-dir", "mine")
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "runs").exists()
+    summary = json.loads((tmp_path / "mine" / "summary.json").read_text())
+    assert summary["status"] == "completed" and summary["restarts"]["count"] == 1
+    assert_same_weights(tmp_path / "mine", uninterrupted)
+
+
 def test_without_max_restarts_a_killed_worker_ends_the_run(tmp_path: Path) -> None:
     done = run_killed(tmp_path, elastic_spec("once"), [(1, 3)])
     assert done.returncode == 1, done.stderr

@@ -61,8 +61,10 @@ def _attempt(args: argparse.Namespace, spec: Spec) -> tuple[bool, str | None]:
     from engine._core.collective import Processes
     from engine._core.rundir import run_dir_for
 
-    if elastic.restart_count() == 0 or args.resume or args.run_dir:
+    if elastic.restart_count() == 0:
         return args.resume, args.run_dir
+    if args.resume or args.run_dir:
+        return True, args.run_dir
     if Processes.from_environment().world_size > 1:
         return True, str(run_dir_for(spec))
     return True, None
