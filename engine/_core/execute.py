@@ -187,7 +187,7 @@ def _export_models(run: Run) -> None:
     evaluation that raises fails the run, with the models already written.
     """
     backend = run.backend
-    if backend is None:
+    if backend is None or not run._loop.export:
         return
     directory = run.dir / "model"
     exports: dict[str, Callable[[], Path | None]] = {"final": lambda: backend.export(directory, "final")}

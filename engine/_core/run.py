@@ -253,11 +253,15 @@ class Run:
         self._loop.metrics.update(clean)
         self._plugins.hook.on_log(run=self, metrics=clean, step=self._loop.step if step is None else step)
 
-    def stop(self, reason: str, *, folds: bool = False) -> None:
+    def stop(self, reason: str, *, folds: bool = False, export: bool = True) -> None:
         """Ask the loop to stop after the current step, with status ``stopped`` (the first
         reason asked for is kept). ``folds=True``: when this run is a fold of a
-        cross-validation, no later fold starts either (a tuner pruning the trial)."""
+        cross-validation, no later fold starts either (a tuner pruning the trial).
+        ``export=False``: nobody will want this run's models (a pruned trial), so none is
+        exported at its end, nor is its test split evaluated."""
         self._loop.stop(reason)
+        if not export:
+            self._loop.export = False
         if folds and self.fold is not None:
             self.shared.setdefault(STOP_FOLDS, reason)
 

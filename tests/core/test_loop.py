@@ -89,6 +89,20 @@ def test_plugin_can_stop_the_run_and_request_a_checkpoint(tmp_path):
     assert sorted(p.name for p in (tmp_path / "r/checkpoints").iterdir()) == ["step-000000003", "step-000000005"]
 
 
+@pytest.mark.parametrize("export", [True, False])
+def test_a_stop_can_say_the_runs_models_are_not_wanted(tmp_path, export):
+    class Stopper:
+        @engine.hookimpl
+        def on_step(self, run):
+            if run.step == 5:
+                run.stop("pruned", export=export)
+
+    result = run_spec(spec(max_steps=50, eval_every="never"), tmp_path / "r", plugins=[Stopper()])
+    assert result.status == "stopped" and result.summary["steps"] == 5
+    assert bool(result.summary.get("model")) is export
+    assert (tmp_path / "r" / "model").exists() is export
+
+
 def test_early_stopping_after_patience(tmp_path):
     s = spec(max_epochs=200, eval_every="1 epoch")
     s["early_stop"] = {"monitor": "val/loss", "patience": 2, "min_delta": 10.0}

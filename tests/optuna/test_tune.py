@@ -30,10 +30,12 @@ def test_tune_prunes_writes_results_and_best_toml_reproduces_the_best_trial(cli,
         assert summary["steps"] == int(row["steps"]) == max(steps)
         if row["state"] == "PRUNED":
             assert summary["status"] == "stopped" and "pruned" in summary["reason"]
+            assert not summary.get("model") and not (run_dir / "model").exists()  # nobody wants its model
             if int(row["steps"]) < 60:
                 assert json.loads((run_dir / "trial.json").read_text())["state"] == "PRUNED"
         else:
             assert summary["steps"] == 60 and summary["status"] == "completed"
+            assert (tmp_path / summary["model"]["final"]).exists()
     assert any(int(row["steps"]) < 60 for row in rows if row["state"] == "PRUNED"), "no trial was stopped early"
 
     for plot in ("history", "importances", "parallel_coordinates", "intermediate_values"):

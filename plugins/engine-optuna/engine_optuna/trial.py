@@ -118,7 +118,8 @@ class TrialReporter:
                 where = f"fold {run.fold[0]} {where}"
             self.pruned_at = where
             reason = f"pruned by Optuna at {where} ({self.metrics[0]} = {value:.6g})"
-            run.stop(reason, folds=True)  # with [cv], the next folds do not start
+            # with [cv], the next folds do not start; a pruned trial's models are never wanted
+            run.stop(reason, folds=True, export=False)
 
 
 def fold_length(run: Run, unit: str) -> int:
