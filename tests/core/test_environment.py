@@ -41,7 +41,7 @@ def _git(folder: Path, *args: str) -> str:
 
 
 @needs_git
-def test_env_json_records_distributions_python_machine_seeds_and_git(tmp_path, cli):
+def test_env_json_records_distributions_python_machine_seeds_and_git(tmp_path, cli, monkeypatch):
     (tmp_path / "spec.toml").write_text(SPEC + CV)
     (tmp_path / "model.py").write_text("# the user's code\n")
     _git(tmp_path, "init", "-q")
@@ -68,6 +68,7 @@ def test_env_json_records_distributions_python_machine_seeds_and_git(tmp_path, c
     assert env["git"]["commit"] == commit and env["git"]["dirty"] is False
 
     (tmp_path / "model.py").write_text("# changed, not committed\n")
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)  # tox sets one for its commands
     result = cli("run", "spec.toml", "--quiet")
     assert result.code == 0, result
     env = read_json(tmp_path / "runs/demo-2/fold-0/env.json")
