@@ -46,8 +46,9 @@ def storage_lines(where: str, s3, bucket: str) -> str:
             f'[checkpoint.storage_options.filesystem]\nendpoint_url = "{s3.endpoint}"\n')
 
 
-#: moment -> (checkpoint every N steps, max_steps); saving at every step, most time is spent saving
-CADENCE = {"random-step": (3, 40), "during-save": (1, 16)}
+#: moment -> (checkpoint every N steps, max_steps); saving at every step, most time is spent saving.
+#: Long enough that no attempt ends before its kill on a loaded machine.
+CADENCE = {"random-step": (3, 40), "during-save": (1, 40)}
 
 
 @pytest.fixture(scope="module")
