@@ -63,8 +63,10 @@ def test_tune_prunes_writes_results_and_best_toml_reproduces_the_best_trial(cli,
 @pytest.mark.parametrize("storage", ["default", "journal"])
 def test_workers_share_one_study(cli, tmp_path: Path, storage: str) -> None:
     """Two worker processes on one study: the default SQLite file (in write-ahead-log mode, so
-    neither waits for the disk nor hits "database is locked"), or a journal file given by path."""
-    (tmp_path / "spec.toml").write_text(tune_spec(trials=6, max_steps=20, pruner="none", step_seconds=0.02))
+    neither waits for the disk nor hits "database is locked"), or a journal file given by path.
+    The command is one of them and starts the other; trials of about a second each leave the
+    other one time to start before the study's trials are all taken."""
+    (tmp_path / "spec.toml").write_text(tune_spec(trials=6, max_steps=20, pruner="none", step_seconds=0.05))
     study_dir = tmp_path / "runs" / "study"
     given = ["--storage", str(tmp_path / "study.journal")] if storage == "journal" else []
     result = cli("tune", "spec.toml", "--workers", "2", *given, timeout=180)

@@ -21,7 +21,7 @@ from engine_optuna.space import grid, parse_space
 from engine_optuna.storage import default_storage, is_rdb, open_storage
 from engine_optuna.trial import TRIALS_DIR, TrialRunner
 from engine_optuna.worker import REFUSALS_TO_STOP, Budget, repeated_refusal, run_worker
-from engine_optuna.workers import spawn_workers
+from engine_optuna.workers import run_workers, worker_command
 
 
 def tune_command(args: argparse.Namespace, session: Session) -> int:
@@ -54,21 +54,26 @@ def tune_command(args: argparse.Namespace, session: Session) -> int:
     _refuse_foreign_trials(study, tune_dir)
     deadline = None if timeout is None else time.time() + timeout
 
+    runner = TrialRunner(raw, plugins, params, [m for m, _ in goals], options.pruner != "none",
+                         tune_dir, spec.run.name, value=options.value, maximize=goals[0][1] == "maximize",
+                         prune_unit=resources.unit, checkpoints=options.checkpoints)
+
+    def work_here() -> None:
+        run_worker(study, runner, Budget(n_trials, deadline), retries=options.retries,
+                   heartbeat=is_rdb(url), report=_reporter([m for m, _ in goals], resources.unit))
+
     if workers > 1 and not args.worker:
         devices = worker_devices(options.devices)
         shown = f", devices {', '.join(devices)}" if devices else ""
         _say(f"tuning {study_name!r}: {n_trials} trials, {workers} workers{shown}, storage {redact_url(url)}")
-        codes = spawn_workers(workers, args, session, url, study_name, n_trials, deadline, devices)
+        command = worker_command(args, session, url, study_name, n_trials, deadline)
+        codes = run_workers(workers, command, devices, here=None if devices else work_here)
         if any(code == 130 for code in codes):
             raise KeyboardInterrupt
     else:
         if not args.worker:
             _say(f"tuning {study_name!r}: {n_trials} trials, storage {redact_url(url)}")
-        runner = TrialRunner(raw, plugins, params, [m for m, _ in goals], options.pruner != "none",
-                             tune_dir, spec.run.name, value=options.value, maximize=goals[0][1] == "maximize",
-                             prune_unit=resources.unit, checkpoints=options.checkpoints)
-        run_worker(study, runner, Budget(n_trials, deadline), retries=options.retries,
-                   heartbeat=is_rdb(url), report=_reporter([m for m, _ in goals], resources.unit))
+        work_here()
     if args.worker:
         return EXIT_OK
     refused = repeated_refusal(study.get_trials(deepcopy=False), n_trials)

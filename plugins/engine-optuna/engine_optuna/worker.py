@@ -21,7 +21,11 @@ import attrs
 
 from engine_optuna.trial import TrialFailedError
 
+#: How often a worker looks for trials whose worker died (a dead worker is found within this).
 POLL_SECONDS = 0.5
+#: How often a worker with nothing left to start looks whether the last trials, run elsewhere,
+#: have ended: the study ends within this of its last trial.
+WAIT_SECONDS = 0.1
 #: A study whose first trials (this many, or all of a smaller budget) were all refused the
 #: same way stops with that reason: the space, not the sample, is wrong.
 REFUSALS_TO_STOP = 3
@@ -80,7 +84,7 @@ def run_worker(study: Any, objective: Callable[[Any], Any], budget: Budget, *, r
             return
         if finished + counts[TrialState.RUNNING] >= budget.n_trials and not counts[TrialState.WAITING]:
             if heartbeat or _live_local_trials(trials):
-                time.sleep(POLL_SECONDS)  # the last trials run elsewhere; take over if one dies
+                time.sleep(WAIT_SECONDS)  # the last trials run elsewhere; take over if one dies
                 continue
             return
         if not refusal_ruled_out:
