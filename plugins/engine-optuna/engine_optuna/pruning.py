@@ -11,6 +11,7 @@ trials other workers finish meanwhile), and hands the pruner a view of the study
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Container
 from typing import Any
@@ -92,8 +93,8 @@ class PendingReports:
     short trial's steps between two evaluations. With a pruner that decides from the trial's
     own values and the *finished* trials (:data:`_LOCAL`; what :class:`SharedReadPruner` wraps
     for them), each decision here is made on the trial as read once plus the values in memory,
-    which is the same decision; :meth:`store` writes the values in one transaction before the
-    trial is told, so the trials after it see them as before.
+    which is the same decision; :meth:`unstored` hands the values to the trial's last write (one
+    transaction) before the trial is told, so the trials after it see them as before.
     """
 
     def __init__(self, trial: optuna.Trial):
@@ -113,37 +114,16 @@ class PendingReports:
         """Record ``value`` at ``step`` (the first one counts, as in Optuna) and decide whether to prune."""
         self.values.setdefault(step, float(value))
         study = self.trial.study
-        if self._frozen is None:
-            self._frozen = study._storage.get_trial(self.trial._trial_id)
+        if self._frozen is None:  # the trial as Optuna holds it in memory, else as stored
+            held = getattr(self.trial, "_cached_frozen_trial", None)
+            self._frozen = copy.copy(held) if isinstance(held, optuna.trial.FrozenTrial) else \
+                study._storage.get_trial(self.trial._trial_id)
         self._frozen.intermediate_values = dict(self.values)
         return bool(study.pruner.prune(study, self._frozen))
 
-    def store(self) -> None:
-        """Write the values not stored yet, in one transaction where the storage allows."""
+    def unstored(self) -> dict[int, float]:
+        """The values not stored yet, marked stored: the caller writes them
+        (:func:`engine_optuna.trial_writes.write_trial`, in one transaction) before the trial is told."""
         new = {step: value for step, value in self.values.items() if step not in self._stored}
-        if not new:
-            return
-        storage = self.trial.study._storage
-        write_intermediate(storage, self.trial._trial_id, new)
         self._stored.update(new)
-
-
-def write_intermediate(storage: Any, trial_id: int, values: dict[int, float]) -> None:
-    """``storage.set_trial_intermediate_value`` for each of ``values``: for an RDB storage (SQLite,
-    PostgreSQL) in one transaction instead of one each, through the method Optuna's own call
-    wraps in a session; any other storage (a journal file) one call per value."""
-    backend = getattr(storage, "_backend", storage)
-    without_commit = getattr(backend, "_set_trial_intermediate_value_without_commit", None)
-    sessions = getattr(backend, "scoped_session", None)
-    if without_commit is not None and sessions is not None:
-        try:
-            from optuna.storages._rdb.storage import _create_scoped_session
-        except ImportError:
-            pass
-        else:
-            with _create_scoped_session(sessions, True) as session:
-                for step, value in values.items():
-                    without_commit(session, trial_id, step, value)
-            return
-    for step, value in values.items():
-        storage.set_trial_intermediate_value(trial_id, step, value)
+        return new

@@ -17,6 +17,7 @@ from engine.session import Plugins, RawSpec, RunResult, run, structure
 from engine_optuna.pruning import PendingReports
 from engine_optuna.space import Param, suggest
 from engine_optuna.trial_spec import trial_raw
+from engine_optuna.trial_writes import write_trial
 
 TRIALS_DIR = "trials"
 REPORTER_NAME = "optuna-trial"
@@ -78,10 +79,12 @@ class TrialReporter:
             self.offset = self.next_offset
             self.next_offset += fold_length(run, self.unit)
 
+    def unstored(self) -> dict[int, float]:
+        """The intermediate values kept in memory and not written yet (none without pruning)."""
+        return {} if self.pending is None else self.pending.unstored()
+
     @hookimpl
     def on_run_end(self, run: Run, status: str) -> None:
-        if self.pending is not None:
-            self.pending.store()  # before the trial is told: the trials after it read them
         self.steps += run.step
         self.statuses.append(status)
 
@@ -163,10 +166,10 @@ class TrialRunner:
     def __call__(self, trial: Any) -> float | tuple[float, ...]:
         import optuna
 
-        trial.set_user_attr("worker", worker_id())
-        values = suggest(trial, self.params)
         directory = self.tune_dir / TRIALS_DIR / str(trial.number)
-        trial.set_user_attr("run_dir", str(directory))
+        storage = trial.study._storage
+        write_trial(storage, trial._trial_id, user_attrs={"worker": worker_id(), "run_dir": str(directory)})
+        values = suggest(trial, self.params)
         try:
             raw = trial_raw(self.raw, values, f"{self.name}-trial-{trial.number}")
             if not self.checkpoints:
@@ -184,17 +187,20 @@ class TrialRunner:
             raise _refused(trial, exc) from None
         finally:
             self.plugins.unregister(REPORTER_NAME)
-        trial.set_user_attr("steps", int(result.summary.get("steps", reporter.steps)))
         interrupted = (result.status == RunStatus.INTERRUPTED
                        or RunStatus.INTERRUPTED in reporter.statuses)  # a fold, with [cv]
         failed = result.status == RunStatus.FAILED and not interrupted
+        reason = (_reason(result) or "the run failed") if failed else ""
+        # one write before the trial is told: the trials after it read its values
+        ended: dict[str, Any] = {"steps": int(result.summary.get("steps", reporter.steps))}
+        if failed:
+            ended["fail_reason"] = reason.splitlines()[0]
+        write_trial(storage, trial._trial_id, user_attrs=ended, intermediate=reporter.unstored())
         state = "FAIL" if failed or interrupted else "PRUNED" if reporter.pruned_at is not None else "COMPLETE"
         _write_trial_record(directory, trial.number, values, state, _reason(result))
         if interrupted:
             raise KeyboardInterrupt
         if failed:
-            reason = _reason(result) or "the run failed"
-            trial.set_user_attr("fail_reason", reason.splitlines()[0])
             raise TrialFailedError(reason)
         if reporter.pruned_at is not None:
             raise optuna.TrialPruned(f"pruned at {reporter.pruned_at}")
