@@ -1,19 +1,23 @@
 """Tuning benchmarks, side by side in one run (not timed tests):
 
 1. throughput: trials per minute of ``engine tune`` against a hand-written Optuna search of the
-   same model, each with 1 and 2 worker processes on one machine;
+   same model, each with 1 and 2 worker processes on one machine: over the wall clock, and with
+   every worker running (its start-up and wrap-up apart);
 2. pruning: compute and time saved by the median pruner at an equal best value (a seeded random
-   sampler draws the same values with and without pruning, so the searches are comparable);
+   sampler draws the same values with and without pruning, so the searches are comparable
+   trial by trial), the searches alternated ``REPEATS`` times;
 3. overhead: the engine's time per trial against a hand-written Optuna loop around the same
    model with the same sampled values — the pure-Python ``testing`` model always, and XGBoost
    on breast cancer when engine-xgboost and engine-tabular are installed.
 
 The hand-written searches are what the Optuna docs show: ``create_study(storage="sqlite:///…")``
-for one process, a ``JournalFileBackend`` file shared by several. Their rows marked "engine's
+for one process, a ``JournalFileBackend`` file shared by several. Their random sampler is
+seeded per trial as the engine's is (:func:`engine_optuna.seeding.seeded_per_trial`), so that
+trial *i* draws the same values, hence costs the same, in every search. Their rows marked "engine's
 storage" use the engine's SQLite settings instead (:func:`engine_optuna.storage.write_ahead`),
 so that the difference left is the engine's own.
 
-    python benchmarks/tuning.py [--output benchmarks/results/tuning.md] [--trials N]
+    python benchmarks/tuning.py [--output benchmarks/results/tuning.md] [--trials N]  (default 40)
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import dataclasses
 import io
 import os
 import platform
@@ -51,6 +56,7 @@ use = "testing"
 dim = 8
 train_size = 256
 batch_size = 16
+step_seconds = {step_seconds}
 [checkpoint]
 on_exit = {on_exit}
 [tune]
@@ -106,12 +112,48 @@ def trial_seconds(rows: list[dict[str, str]]) -> list[float]:
 # --------------------------------------------------------------------------- 1. throughput
 
 
-def study_span(storage: Any, name: str) -> float:
-    """Seconds from the first trial's start to the last trial's end: the search itself,
-    without the process start-up and the results written after it."""
+@dataclasses.dataclass
+class Timeline:
+    """Where the wall time of a search went."""
+
+    trials: int
+    wall: float  # launch to the last process's exit
+    startup: float  # launch to the first trial's start
+    wrapup: float  # the last trial's end to the exit
+    steady: float  # trials per minute while every worker runs trials
+
+
+def timeline(storage: Any, name: str, launched: float, ended: float) -> Timeline:
+    """The :class:`Timeline` of study ``name``, launched and ended at these ``time.time()`` values.
+
+    Each worker runs its trials one after another, so the trials fall into one chain per worker
+    (greedily: each trial follows the chain that freed up last before it started); a chain's
+    rate is its trials after the first over the time between its first and last starts, and the
+    rates add up to the study's throughput with every worker running.
+    """
     study = optuna.load_study(study_name=name, storage=storage)
-    trials = [t for t in study.get_trials(deepcopy=False) if t.datetime_complete is not None]
-    return (max(t.datetime_complete for t in trials) - min(t.datetime_start for t in trials)).total_seconds()
+    trials = sorted((t for t in study.get_trials(deepcopy=False) if t.datetime_complete is not None),
+                    key=lambda t: t.datetime_start)
+    chains: list[list[Any]] = []
+    for trial in trials:
+        free = [c for c in chains if c[-1].datetime_complete <= trial.datetime_start]
+        if free:
+            max(free, key=lambda c: c[-1].datetime_complete).append(trial)
+        else:
+            chains.append([trial])
+    steady = sum((len(c) - 1) / (c[-1].datetime_start - c[0].datetime_start).total_seconds()
+                 for c in chains if len(c) > 1) * 60
+    first = trials[0].datetime_start.timestamp()
+    last = max(t.datetime_complete for t in trials).timestamp()
+    return Timeline(len(trials), ended - launched, first - launched, ended - last, steady)
+
+
+def same_draws() -> Any:
+    """The random sampler of the engine's searches here (seed 3), seeded per trial as the engine
+    seeds it: trial *i* draws the same values in the hand-written searches as in ``engine tune``."""
+    from engine_optuna.seeding import seeded_per_trial
+
+    return seeded_per_trial(lambda seed: optuna.samplers.RandomSampler(seed=seed), 3)
 
 
 def hand_storage(url: str, engine_settings: bool = False) -> Any:
@@ -130,22 +172,18 @@ def hand_storage(url: str, engine_settings: bool = False) -> Any:
 
 
 def hand_processes(model: str, trials: int, url: str, workers: int, engine_settings: bool = False,
-                   rounds: int = 300) -> tuple[float, float, int]:
-    """A hand-written search in ``workers`` processes sharing one study: wall seconds from launch
-    to the last exit, the study's span, and the trials it holds."""
+                   rounds: int = 300) -> Timeline:
+    """A hand-written search in ``workers`` processes sharing one study, timed from their launch
+    to the last exit."""
     name = "hand"
     command = [sys.executable, __file__, "--hand", model, "--storage", url, "--study", name,
                "--trials", str(trials), "--rounds", str(rounds)] + (["--engine-storage"] if engine_settings else [])
-    optuna.create_study(study_name=name, storage=hand_storage(url, engine_settings),
-                        sampler=optuna.samplers.RandomSampler(seed=3))
-    started = time.perf_counter()
+    optuna.create_study(study_name=name, storage=hand_storage(url, engine_settings), sampler=same_draws())
+    launched = time.time()
     processes = [subprocess.Popen(command) for _ in range(workers)]
     if any(p.wait() for p in processes):
         raise SystemExit("a hand-written worker failed")
-    wall = time.perf_counter() - started
-    storage = hand_storage(url)
-    done = len(optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=False))
-    return wall, study_span(storage, name), done
+    return timeline(hand_storage(url), name, launched, time.time())
 
 
 def hand_worker(model: str, trials: int, url: str, name: str, engine_settings: bool, rounds: int) -> None:
@@ -155,8 +193,7 @@ def hand_worker(model: str, trials: int, url: str, name: str, engine_settings: b
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     objective = XGBOOST_OBJECTIVE(rounds) if model == "xgboost" else TESTING_OBJECTIVE(rounds)
-    study = optuna.load_study(study_name=name, storage=hand_storage(url, engine_settings),
-                              sampler=optuna.samplers.RandomSampler())
+    study = optuna.load_study(study_name=name, storage=hand_storage(url, engine_settings), sampler=same_draws())
     study.optimize(objective, callbacks=[MaxTrialsCallback(trials, states=(TrialState.COMPLETE,))])
 
 
@@ -171,39 +208,60 @@ def throughput(root: Path, trials: int, model: str, engine_spec: str) -> list[st
                                                         workers, engine_settings=True)),
             ("engine tune", "engine's", engine_throughput(engine_spec, root / f"tp-{model}-{workers}", workers)),
         ]
-        for tool, storage, (wall, span, done) in searches:
-            lines.append(f"| {model} | {workers} | {tool} | {storage} | {done} | {wall:.1f} | {span:.1f} "
-                         f"| {done / span * 60:.0f} | {done / wall * 60:.0f} |")
+        for tool, storage, t in searches:
+            lines.append(f"| {model} | {workers} | {tool} | {storage} | {t.trials} | {t.wall:.1f} "
+                         f"| {t.trials / t.wall * 60:.0f} | {t.startup:.1f} | {t.wrapup:.1f} | {t.steady:.0f} |")
     return lines
 
 
-def engine_throughput(spec: str, workdir: Path, workers: int) -> tuple[float, float, int]:
-    wall, rows = engine_tune(spec, workdir, "--workers", str(workers))
+def engine_throughput(spec: str, workdir: Path, workers: int) -> Timeline:
+    launched = time.time()
+    engine_tune(spec, workdir, "--workers", str(workers))
+    ended = time.time()
     storage = optuna.storages.RDBStorage(f"sqlite:///{workdir / 'runs' / 'bench' / 'study.db'}")
-    return wall, study_span(storage, "bench"), len(rows)
+    return timeline(storage, "bench", launched, ended)
 
 
 # --------------------------------------------------------------------------- 2. pruning
 
 
+REPEATS = 3
+
+
 def pruning(root: Path, name: str, make_spec: Callable[[str, str], str]) -> list[str]:
-    """One row per pruner; the last row compares the time saved with the steps saved."""
-    out, runs = [], []
-    for pruner, options in (("none", ""), ("median", MEDIAN)):
-        wall, rows = engine_tune(make_spec(pruner, options), root / f"pruning-{name}-{pruner}")
+    """One row per pruner, then what pruning saved.
+
+    The searches without and with the pruner run in turn ``REPEATS`` times; a trial's time is
+    its median over the repeats. The seeded sampler draws the same values for trial *i* in
+    every search, so trial *i* without the pruner tells what trial *i* with it should cost:
+    its unpruned time times the fraction of its steps the pruner left it. "Time saved / steps
+    saved" counts every step alike; "weighted by each trial's step cost" compares the time saved
+    with that expectation, so that pruning cheap or costly trials does not read as overhead.
+    """
+    runs: dict[str, list[tuple[float, list[dict[str, str]]]]] = {"none": [], "median": []}
+    for index in range(REPEATS):
+        for pruner, options in (("none", ""), ("median", MEDIAN)):
+            runs[pruner].append(engine_tune(make_spec(pruner, options), root / f"pruning-{name}-{pruner}-{index}"))
+    out, seconds, steps = [], {}, {}
+    for pruner, repeats in runs.items():
+        rows = repeats[0][1]
         metric = list(rows[0])[2]
-        finished = [r for r in rows if r["state"] == "COMPLETE"]
-        best = min(float(r[metric]) for r in finished)
-        steps = sum(int(r["steps"]) for r in rows)
-        seconds = sum(trial_seconds(rows))
+        best = min(float(r[metric]) for r in rows if r["state"] == "COMPLETE")
+        steps[pruner] = {int(r["number"]): int(r["steps"]) for r in rows}
+        seconds[pruner] = {number: statistics.median(float(r["seconds"]) for _, rs in repeats for r in rs
+                                                     if int(r["number"]) == number) for number in steps[pruner]}
+        wall = statistics.median(w for w, _ in repeats)
         pruned = sum(r["state"] == "PRUNED" for r in rows)
-        runs.append((steps, seconds))
-        out.append(f"| {name} | {pruner} | {len(rows)} | {pruned} | {steps} | {seconds:.2f} | {wall:.1f} "
-                   f"| {best:.6g} |")
-    (steps_none, seconds_none), (steps_median, seconds_median) = runs
-    saved_steps, saved_time = 1 - steps_median / steps_none, 1 - seconds_median / seconds_none
-    out.append(f"| {name} | saved | | | {saved_steps:.0%} | {saved_time:.0%} | | time saved / steps saved "
-               f"= {saved_time / saved_steps:.2f} |")
+        out.append(f"| {name} | {pruner} | {len(rows)} | {pruned} | {sum(steps[pruner].values())} "
+                   f"| {sum(seconds[pruner].values()):.2f} | {wall:.1f} | {best:.6g} |")
+    numbers = sorted(set(steps["none"]) & set(steps["median"]))
+    steps_saved = 1 - sum(steps["median"][n] for n in numbers) / sum(steps["none"][n] for n in numbers)
+    time_none = sum(seconds["none"][n] for n in numbers)
+    saved = time_none - sum(seconds["median"][n] for n in numbers)
+    expected = sum(seconds["none"][n] * (1 - steps["median"][n] / steps["none"][n]) for n in numbers)
+    out.append(f"| {name} | saved | | | {steps_saved:.0%} | {saved / time_none:.0%} | | time saved / steps saved "
+               f"= {saved / time_none / steps_saved:.2f}; weighted by each trial's step cost = {saved / expected:.2f}"
+               f" ({(expected - saved) / len(numbers) * 1000:+.1f} ms per trial) |")
     return out
 
 
@@ -238,13 +296,16 @@ def TESTING_OBJECTIVE(steps: int) -> Callable[[optuna.Trial], float]:  # noqa: N
 
 
 def XGBOOST_OBJECTIVE(rounds: int) -> Callable[[optuna.Trial], float]:  # noqa: N802 - a factory, named as its result
-    """The same XGBoost search written with Optuna and xgboost alone (data loaded once)."""
+    """The same XGBoost search written with Optuna and xgboost alone (data loaded once). It trains
+    on the rows the engine's spec trains on (its seeded, stratified 20% hold-out): which rows a
+    tree sees changes what a round costs by several per cent."""
     import xgboost as xgb
+    from engine_tabular.split import holdout
     from sklearn.datasets import load_breast_cancer
-    from sklearn.model_selection import train_test_split
 
     x, y = load_breast_cancer(return_X_y=True)
-    x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=0.2, stratify=y, random_state=0)
+    train_rows, val_rows = holdout(len(y), 0.2, 0, labels=y)
+    x_train, x_val, y_train, y_val = x[train_rows], x[val_rows], y[train_rows], y[val_rows]
 
     def objective(trial: optuna.Trial) -> float:
         params = {"objective": "binary:logistic", "eval_metric": ["logloss", "auc"], "seed": 0, "nthread": 1,
@@ -266,8 +327,7 @@ def XGBOOST_OBJECTIVE(rounds: int) -> Callable[[optuna.Trial], float]:  # noqa: 
 def hand_study(objective: Callable[[optuna.Trial], float], trials: int, url: str,
                engine_settings: bool = False) -> list[float]:
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    study = optuna.create_study(storage=hand_storage(url, engine_settings),
-                                sampler=optuna.samplers.RandomSampler(seed=3))
+    study = optuna.create_study(storage=hand_storage(url, engine_settings), sampler=same_draws())
     study.optimize(objective, n_trials=trials)
     return [t.duration.total_seconds() for t in study.trials if t.duration is not None]
 
@@ -330,7 +390,7 @@ def xgboost_spec(trials: int, pruner: str = "none", pruner_options: str = "", le
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", "-o", default=str(REPO / "benchmarks" / "results" / "tuning.md"))
-    parser.add_argument("--trials", type=int, default=20, help="trials per search (default 20)")
+    parser.add_argument("--trials", type=int, default=40, help="trials per search (default 40)")
     parser.add_argument("--hand", choices=["testing", "xgboost"], help=argparse.SUPPRESS)
     parser.add_argument("--storage", help=argparse.SUPPRESS)
     parser.add_argument("--study", help=argparse.SUPPRESS)
@@ -347,9 +407,9 @@ def main() -> None:
     started = time.time()
 
     testing = TESTING_SPEC.format(steps=300, trials=trials, sampler="random", pruner="none", pruner_options="",
-                                  on_exit="false")
-    rows = ["| model | workers | search | storage | trials | wall (s) | search span (s) "
-            "| trials / min (span) | trials / min (wall) |", "|---|---|---|---|---|---|---|---|---|"]
+                                  on_exit="false", step_seconds=0)
+    rows = ["| model | workers | search | storage | trials | wall (s) | trials / min (wall) | start-up (s) "
+            "| wrap-up (s) | trials / min, every worker running |", "|---|---|---|---|---|---|---|---|---|---|"]
     rows += throughput(root, trials, "testing", testing)
     if xgb_ok:
         rows += throughput(root, trials, "xgboost", xgboost_spec(trials))
@@ -357,11 +417,13 @@ def main() -> None:
 
     rows = ["| search | pruner | trials | pruned | steps run | trial seconds | wall (s) | best value |",
             "|---|---|---|---|---|---|---|---|"]
-    rows += pruning(root, "testing", lambda p, o: TESTING_SPEC.format(
-        steps=300, trials=trials, sampler="random", pruner=p, pruner_options=o, on_exit="true"))
+    for label, step_seconds in (("testing, free steps", 0), ("testing, 0.5 ms steps", 0.0005)):
+        rows += pruning(root, label, lambda p, o, s=step_seconds: TESTING_SPEC.format(
+            steps=300, trials=trials, sampler="random", pruner=p, pruner_options=o, on_exit="true", step_seconds=s))
     if xgb_ok:
         rows += pruning(root, "breast cancer (xgboost)", lambda p, o: xgboost_spec(trials, p, o, lean=False))
-    sections += ["## Compute saved by pruning (random sampler, seed 3: same values drawn either way)", "", *rows, ""]
+    sections += [f"## Compute saved by pruning (random sampler, seed 3: same values drawn either way; "
+                 f"median of {REPEATS} alternated runs)", "", *rows, ""]
 
     table = ["| model | hand-written storage | trials | hand-written ms / trial | engine ms / trial | difference "
              "| overhead |", "|---|---|---|---|---|---|---|"]

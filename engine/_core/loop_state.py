@@ -29,8 +29,10 @@ class LoopControl:
         #: The signal number (SIGINT/SIGTERM) that asked the run to stop, or 0.
         self.interrupted = 0
         self.checkpoint_requested = False
-        #: False once a stop said the run's models are not wanted (``Run.stop(…, export=False)``).
+        #: Whether the run exports its models at its end (``Run.set_export``, ``Run.stop``).
         self.export = True
+        #: True once a stop said the run's models are not wanted (``Run.stop(…, export=False)``).
+        self.export_refused = False
         self.last_eval_step = -1
         self.last_checkpoint_step = -1
         #: The step of the checkpoint this process resumed from; ``None`` when it started at 0.

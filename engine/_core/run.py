@@ -262,8 +262,17 @@ class Run:
         self._loop.stop(reason)
         if not export:
             self._loop.export = False
+            self._loop.export_refused = True
         if folds and self.fold is not None:
             self.shared.setdefault(STOP_FOLDS, reason)
+
+    def set_export(self, export: bool) -> None:
+        """Whether the run exports its models when it ends, and so evaluates its test split
+        (it does unless told otherwise); the last call before the end counts. A tuner turns
+        it off for a trial that does not beat the trials before it, on again if a later
+        evaluation does. A best model written during the run (by a backend that cannot write
+        it later) stays. After ``stop(export=False)`` the run exports nothing whatever this says."""
+        self._loop.export = bool(export) and not self._loop.export_refused
 
     def request_checkpoint(self) -> None:
         """Ask for a checkpoint at the end of the current step."""

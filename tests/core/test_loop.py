@@ -103,6 +103,32 @@ def test_a_stop_can_say_the_runs_models_are_not_wanted(tmp_path, export):
     assert (tmp_path / "r" / "model").exists() is export
 
 
+@pytest.mark.parametrize(("calls", "exported"), [([False], False), ([False, True], True), ([True, False], False)])
+def test_the_last_set_export_before_the_end_decides_whether_the_run_exports(tmp_path, calls, exported):
+    class Decider:
+        @engine.hookimpl
+        def on_step(self, run):
+            if run.step <= len(calls):
+                run.set_export(calls[run.step - 1])
+
+    result = run_spec(spec(max_steps=10, eval_every="never"), tmp_path / "r", plugins=[Decider()])
+    assert result.status == "completed"
+    assert bool(result.summary.get("model")) is exported
+    assert (tmp_path / "r" / "model").exists() is exported
+
+
+def test_set_export_cannot_undo_a_stop_without_export(tmp_path):
+    class Stopper:
+        @engine.hookimpl
+        def on_step(self, run):
+            if run.step == 3:
+                run.stop("pruned", export=False)
+                run.set_export(True)
+
+    result = run_spec(spec(max_steps=10, eval_every="never"), tmp_path / "r", plugins=[Stopper()])
+    assert result.status == "stopped" and not result.summary.get("model")
+
+
 def test_early_stopping_after_patience(tmp_path):
     s = spec(max_epochs=200, eval_every="1 epoch")
     s["early_stop"] = {"monitor": "val/loss", "patience": 2, "min_delta": 10.0}

@@ -23,7 +23,8 @@ def test_tune_prunes_writes_results_and_best_toml_reproduces_the_best_trial(cli,
     assert len(rows) == 8
     states = {row["state"] for row in rows}
     assert states <= {"COMPLETE", "PRUNED"} and "PRUNED" in states and "COMPLETE" in states
-    for row in rows:
+    best_before = None
+    for row in sorted(rows, key=lambda r: int(r["number"])):
         run_dir = tmp_path / row["run_dir"]
         summary = json.loads((run_dir / "summary.json").read_text())
         steps = [json.loads(line)["step"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
@@ -35,14 +36,24 @@ def test_tune_prunes_writes_results_and_best_toml_reproduces_the_best_trial(cli,
                 assert json.loads((run_dir / "trial.json").read_text())["state"] == "PRUNED"
         else:
             assert summary["steps"] == 60 and summary["status"] == "completed"
-            assert (tmp_path / summary["model"]["final"]).exists()
+            # [tune] export = "improving" (the default): only a trial that beats those before it writes its models
+            value = float(row["val/loss"])
+            improving = best_before is None or value < best_before
+            assert bool(summary.get("model")) == improving == (run_dir / "model").exists(), row
+            assert json.loads((run_dir / "trial.json").read_text())["models"] == summary.get("model", {})
+            if improving:
+                assert (tmp_path / summary["model"]["final"]).exists()
+                best_before = value
     assert any(int(row["steps"]) < 60 for row in rows if row["state"] == "PRUNED"), "no trial was stopped early"
+    assert sum((tmp_path / r["run_dir"] / "model").exists() for r in rows) < sum(r["state"] == "COMPLETE" for r in rows)
 
     for plot in ("history", "importances", "parallel_coordinates", "intermediate_values"):
         assert (study_dir / "plots" / f"{plot}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", plot
 
     study = optuna.load_study(study_name="study", storage=f"sqlite:///{study_dir / 'study.db'}")
     best = study.best_trial
+    best_summary = json.loads((study_dir / "trials" / str(best.number) / "summary.json").read_text())
+    assert (tmp_path / best_summary["model"]["final"]).exists()  # the best trial has its models
     assert float(next(r for r in rows if r["number"] == str(best.number))["val/loss"]) == best.value
 
     reproduced = cli("run", str(study_dir / "best.toml"), "-q")
@@ -58,6 +69,17 @@ def test_tune_prunes_writes_results_and_best_toml_reproduces_the_best_trial(cli,
     rows = read_trials_csv(study_dir / "trials.csv")
     assert [int(r["number"]) for r in rows] == list(range(10))
     assert {"8", "9"} <= {r["number"] for r in rows if r["state"] in ("COMPLETE", "PRUNED")}
+
+
+def test_export_all_writes_every_completed_trials_models(cli, tmp_path: Path) -> None:
+    (tmp_path / "spec.toml").write_text(tune_spec(trials=5, max_steps=20, pruner="none", extra_tune='export = "all"'))
+    result = cli("tune", "spec.toml")
+    assert result.code == 0, result
+    rows = read_trials_csv(tmp_path / "runs" / "study" / "trials.csv")
+    assert [r["state"] for r in rows] == ["COMPLETE"] * 5
+    for row in rows:
+        summary = json.loads((tmp_path / row["run_dir"] / "summary.json").read_text())
+        assert (tmp_path / summary["model"]["final"]).exists(), row
 
 
 @pytest.mark.parametrize("storage", ["default", "journal"])

@@ -56,7 +56,7 @@ def tune_command(args: argparse.Namespace, session: Session) -> int:
 
     runner = TrialRunner(raw, plugins, params, [m for m, _ in goals], options.pruner != "none",
                          tune_dir, spec.run.name, value=options.value, maximize=goals[0][1] == "maximize",
-                         prune_unit=resources.unit, checkpoints=options.checkpoints)
+                         prune_unit=resources.unit, checkpoints=options.checkpoints, export=options.export)
 
     def work_here() -> None:
         run_worker(study, runner, Budget(n_trials, deadline), retries=options.retries,

@@ -64,6 +64,12 @@ class TuneOptions:
     """Let trials write checkpoints as their spec says. Off by default: a trial is never
     resumed (a killed worker's trial fails, and ``retries`` runs its values again from the
     start), so its checkpoints only cost time; its models are exported either way."""
+    export: Literal["improving", "all"] = "improving"
+    """Which trials write their models (``model/final``, ``model/best``) and evaluate their
+    test split: ``"improving"``, a trial whose value beats every trial its worker finished
+    before it (so the study's best trial always has its models, and most trials skip the
+    cost), or ``"all"``. With several metrics or ``[cv]``, every trial does. A best model a
+    backend writes during training (torch) is written either way."""
     heartbeat: PositiveInt = 10
     """Seconds between a worker's heartbeats (RDB storages); a trial silent for twice as long
     is marked failed, so a killed worker never leaves it running."""

@@ -55,12 +55,16 @@ class TrialReporter:
     """
 
     def __init__(self, trial: Any, metrics: list[str], prune: bool, *, maximize: bool = False,
-                 unit: str = "steps"):
+                 unit: str = "steps", value: str = "best", beat: float | None = None):
         self.trial = trial
         self.metrics = metrics
         self.prune = prune
         self.maximize = maximize
         self.unit = unit
+        self.value = value
+        #: The value this trial must beat to export its models (``[tune] export = "improving"``);
+        #: ``None``: it exports them whatever its value.
+        self.beat = beat
         self.reported_epochs = 0  # in epochs: the last epoch count reported in this fold
         self.offset = 0  # with [cv]: where this fold's steps (or epochs) start on the trial's axis
         self.next_offset = 0
@@ -97,8 +101,11 @@ class TrialReporter:
         if value is None:
             return
         best = self.best.get(fold)
-        if best is None or (value > best[self.metrics[0]] if self.maximize else value < best[self.metrics[0]]):
+        if best is None or self._better(value, best[self.metrics[0]]):
             self.best[fold] = dict(last)
+        if self.beat is not None:
+            chosen = (self.best[fold] if self.value == "best" else last)[self.metrics[0]]
+            run.set_export(self._better(chosen, self.beat))
         if not self.prune:
             return
         if self.unit != "epochs":
@@ -108,6 +115,9 @@ class TrialReporter:
         if epochs > self.reported_epochs:
             self.reported_epochs = epochs
             self._report(run, value, epochs, f"epoch {epochs} (step {run.step})")
+
+    def _better(self, value: float, than: float) -> bool:
+        return value > than if self.maximize else value < than
 
     def _report(self, run: Run, value: float, resource: int, where: str) -> None:
         step = self.offset + resource
@@ -162,6 +172,11 @@ class TrialRunner:
     checkpoints: bool = False
     #: What this worker's trials load once, such as the data (``Run.shared``).
     shared: dict[str, Any] = attrs.field(factory=dict)
+    #: ``[tune] export``: ``"improving"`` (a trial exports its models only when it beats the
+    #: trials this worker finished before it) or ``"all"``.
+    export: str = "improving"
+    #: The best value of the trials this worker completed (one metric).
+    best_so_far: float | None = attrs.field(default=None, init=False)
 
     def __call__(self, trial: Any) -> float | tuple[float, ...]:
         import optuna
@@ -179,7 +194,11 @@ class TrialRunner:
         except EngineError as exc:  # a sampled value the spec refuses
             raise _refused(trial, exc) from None
         cv = spec.cv is not None
-        reporter = TrialReporter(trial, self.metrics, self.prune, maximize=self.maximize, unit=self.prune_unit)
+        # the study's best trial always beats the trials its worker finished before it, so it
+        # always has its models; with [cv] (a mean over the folds) or several metrics, every trial does
+        improving = self.export == "improving" and not cv and len(self.metrics) == 1 and self.best_so_far is not None
+        reporter = TrialReporter(trial, self.metrics, self.prune, maximize=self.maximize, unit=self.prune_unit,
+                                 value=self.value, beat=self.best_so_far if improving else None)
         self.plugins.register(reporter, REPORTER_NAME, "engine-optuna, for the trial")
         try:
             result = run(spec, run_dir=directory, console="quiet", shared=self.shared)  # every fold with [cv]
@@ -197,7 +216,7 @@ class TrialRunner:
             ended["fail_reason"] = reason.splitlines()[0]
         write_trial(storage, trial._trial_id, user_attrs=ended, intermediate=reporter.unstored())
         state = "FAIL" if failed or interrupted else "PRUNED" if reporter.pruned_at is not None else "COMPLETE"
-        _write_trial_record(directory, trial.number, values, state, _reason(result))
+        _write_trial_record(directory, trial.number, values, state, _reason(result), result.summary.get("model"))
         if interrupted:
             raise KeyboardInterrupt
         if failed:
@@ -211,6 +230,9 @@ class TrialRunner:
             raise EngineError(f"trial {trial.number} never reported {', '.join(missing)}",
                               where="tune.metric", fix=f"optimise an evaluation metric: {reported}")
         chosen = [found[m] for m in self.metrics]
+        if len(chosen) == 1 and math.isfinite(chosen[0]) and (
+                self.best_so_far is None or reporter._better(chosen[0], self.best_so_far)):
+            self.best_so_far = chosen[0]
         return chosen[0] if len(chosen) == 1 else tuple(chosen)
 
 
@@ -240,7 +262,10 @@ def _reason(result: RunResult) -> str:
     return "" if result.error is None else str(result.error)
 
 
-def _write_trial_record(directory: Path, number: int, values: dict[str, Any], state: str, reason: str) -> None:
+def _write_trial_record(directory: Path, number: int, values: dict[str, Any], state: str, reason: str,
+                        models: Any) -> None:
+    """``trial.json``: the trial's values, how it ended, and its models (none when it did not beat
+    the trials before it, under ``[tune] export = "improving"``, or was pruned)."""
     if directory.is_dir():
-        record = {"number": number, "params": values, "state": state, "reason": reason}
+        record = {"number": number, "params": values, "state": state, "reason": reason, "models": models or {}}
         (directory / "trial.json").write_text(json.dumps(record, indent=2) + "\n")
