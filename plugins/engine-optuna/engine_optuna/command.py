@@ -62,28 +62,43 @@ def tune_command(args: argparse.Namespace, session: Session) -> int:
         run_worker(study, runner, Budget(n_trials, deadline), retries=options.retries,
                    heartbeat=is_rdb(url), report=_reporter([m for m, _ in goals], resources.unit))
 
-    if workers > 1 and not args.worker:
-        devices = worker_devices(options.devices)
-        shown = f", devices {', '.join(devices)}" if devices else ""
-        _say(f"tuning {study_name!r}: {n_trials} trials, {workers} workers{shown}, storage {redact_url(url)}")
-        command = worker_command(args, session, url, study_name, n_trials, deadline)
-        codes = run_workers(workers, command, devices, here=None if devices else work_here)
-        if any(code == 130 for code in codes):
-            raise KeyboardInterrupt
-    else:
-        if not args.worker:
-            _say(f"tuning {study_name!r}: {n_trials} trials, storage {redact_url(url)}")
-        work_here()
+    def conclude() -> int:
+        refused = repeated_refusal(study.get_trials(deepcopy=False), n_trials)
+        if refused is not None:
+            count = min(REFUSALS_TO_STOP, n_trials)
+            tune_dir.mkdir(parents=True, exist_ok=True)
+            results.write_trials_csv(study, tune_dir / results.TRIALS_CSV)  # the refused trials, for the record
+            raise EngineError(f"the first {count} trials were all refused: {refused}", where="tune.space",
+                              fix="narrow the search space to values the spec accepts")
+        return _finish(study, raw, tune_dir, spec.run.name, url)
+
     if args.worker:
+        work_here()
         return EXIT_OK
-    refused = repeated_refusal(study.get_trials(deepcopy=False), n_trials)
-    if refused is not None:
-        count = min(REFUSALS_TO_STOP, n_trials)
-        tune_dir.mkdir(parents=True, exist_ok=True)
-        results.write_trials_csv(study, tune_dir / results.TRIALS_CSV)  # the refused trials, for the record
-        raise EngineError(f"the first {count} trials were all refused: {refused}", where="tune.space",
-                          fix="narrow the search space to values the spec accepts")
-    return _finish(study, raw, tune_dir, spec.run.name, url)
+    if workers == 1:
+        _say(f"tuning {study_name!r}: {n_trials} trials, storage {redact_url(url)}")
+        work_here()
+        return conclude()
+
+    devices = worker_devices(options.devices)
+    shown = f", devices {', '.join(devices)}" if devices else ""
+    _say(f"tuning {study_name!r}: {n_trials} trials, {workers} workers{shown}, storage {redact_url(url)}")
+    concluded: list[int] = []
+
+    def work_then_conclude() -> None:
+        """Worker 0's trials, then the results at once if no trial runs elsewhere any more:
+        the other workers exit meanwhile (an interpreter's exit takes a few tenths of a second)."""
+        from optuna.trial import TrialState
+
+        work_here()
+        if not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            concluded.append(conclude())
+
+    command = worker_command(args, session, url, study_name, n_trials, deadline)
+    codes = run_workers(workers, command, devices, here=None if devices else work_then_conclude)
+    if any(code == 130 for code in codes):
+        raise KeyboardInterrupt
+    return concluded[0] if concluded else conclude()
 
 
 def _budget(args: argparse.Namespace, options: TuneOptions) -> tuple[int, float | None, int]:
