@@ -26,9 +26,9 @@ def _engine(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
 def _running_trial_of(study: optuna.Study, pid: int, tmp_path: Path) -> optuna.trial.FrozenTrial | None:
     """A RUNNING trial of worker ``pid`` that has already logged metrics (so it is mid-trial)."""
     for trial in study.get_trials(states=(TrialState.RUNNING,)):
-        worker, run_dir = trial.user_attrs.get("worker", ""), trial.user_attrs.get("run_dir")
-        metrics = tmp_path / run_dir / "metrics.jsonl" if run_dir else None
-        if worker.endswith(f":{pid}") and metrics is not None and metrics.exists() and metrics.read_text():
+        worker = trial.user_attrs.get("worker", "")
+        metrics = tmp_path / "runs" / "study" / "trials" / str(trial.number) / "metrics.jsonl"
+        if worker.endswith(f":{pid}") and metrics.exists() and metrics.read_text():
             return trial
     return None
 

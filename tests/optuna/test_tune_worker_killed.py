@@ -33,9 +33,8 @@ def _running_trial_of_another_process(journal: Path, parent: int, root: Path) ->
         return None
     for trial in study.get_trials(states=(TrialState.RUNNING,)):
         pid = int(str(trial.user_attrs.get("worker", ":0")).rpartition(":")[2] or 0)
-        run_dir = trial.user_attrs.get("run_dir")
-        metrics = root / run_dir / "metrics.jsonl" if run_dir else None
-        if pid not in (0, parent) and metrics is not None and metrics.exists() and metrics.read_text():
+        metrics = root / "runs" / "study" / "trials" / str(trial.number) / "metrics.jsonl"
+        if pid not in (0, parent) and metrics.exists() and metrics.read_text():
             return pid, trial
     return None
 

@@ -183,7 +183,7 @@ class TrialRunner:
 
         directory = self.tune_dir / TRIALS_DIR / str(trial.number)
         storage = trial.study._storage
-        write_trial(storage, trial._trial_id, user_attrs={"worker": worker_id(), "run_dir": str(directory)})
+        write_trial(storage, trial._trial_id, user_attrs={"worker": worker_id()})  # who runs it, while it runs
         values = suggest(trial, self.params)
         try:
             raw = trial_raw(self.raw, values, f"{self.name}-trial-{trial.number}")
@@ -211,7 +211,7 @@ class TrialRunner:
         failed = result.status == RunStatus.FAILED and not interrupted
         reason = (_reason(result) or "the run failed") if failed else ""
         # one write before the trial is told: the trials after it read its values
-        ended: dict[str, Any] = {"steps": int(result.summary.get("steps", reporter.steps))}
+        ended: dict[str, Any] = {"run_dir": str(directory), "steps": int(result.summary.get("steps", reporter.steps))}
         if failed:
             ended["fail_reason"] = reason.splitlines()[0]
         write_trial(storage, trial._trial_id, user_attrs=ended, intermediate=reporter.unstored())
