@@ -13,7 +13,8 @@ from optuna_helpers import read_trials_csv, tune_spec
 
 @pytest.mark.parametrize("keep", [False, True])
 def test_trials_write_checkpoints_only_when_asked(cli, tmp_path: Path, keep: bool) -> None:
-    text = tune_spec(trials=2, max_steps=10, pruner="none", extra_tune=f'checkpoints = {str(keep).lower()}\nexport = "all"')
+    extra = f'checkpoints = {str(keep).lower()}\nexport = "all"'
+    text = tune_spec(trials=2, max_steps=10, pruner="none", extra_tune=extra)
     (tmp_path / "spec.toml").write_text(text.replace('log_every = "5 steps"\n',
                                                      'log_every = "5 steps"\ncheckpoint_every = "5 steps"\n'))
     result = cli("tune", "spec.toml")

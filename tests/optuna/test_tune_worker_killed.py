@@ -23,7 +23,9 @@ from optuna_helpers import read_trials_csv, tune_spec
 TRIALS = 6
 
 
-def _running_trial_of_another_process(journal: Path, parent: int, root: Path) -> tuple[int, optuna.trial.FrozenTrial] | None:
+def _running_trial_of_another_process(
+    journal: Path, parent: int, root: Path
+) -> tuple[int, optuna.trial.FrozenTrial] | None:
     """A RUNNING trial, already logging metrics, of a worker other than the command's process."""
     if not journal.exists():
         return None
