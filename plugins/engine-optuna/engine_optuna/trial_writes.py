@@ -42,8 +42,8 @@ def _insert(backend: Any, trial_id: int, user_attrs: dict[str, Any], intermediat
         from sqlalchemy.exc import IntegrityError
     except ImportError:
         return False
-    attrs_table = getattr(models, "TrialUserAttributeModel", None)
-    values_table = getattr(models, "TrialIntermediateValueModel", None)
+    attrs_table: Any = getattr(models, "TrialUserAttributeModel", None)
+    values_table: Any = getattr(models, "TrialIntermediateValueModel", None)
     if engine is None or not hasattr(values_table, "intermediate_value_to_stored_repr") or attrs_table is None:
         return False
     attr_rows = [{"trial_id": trial_id, "key": key, "value_json": json.dumps(value)}
