@@ -202,14 +202,18 @@ def train(run: Run, *, resume: bool) -> None:
     # Per-step fast path: skip hooks nobody implements, and skip the cadence checks until
     # the next step at which something can be due.
     on_step = hook.on_step if hook.on_step.get_hookimpls() else None
-    every_step = [c.count for c in (log_every, eval_every, checkpoint_every) if c.kind == _STEPS]
+    on_epoch_start = hook.on_epoch_start if hook.on_epoch_start.get_hookimpls() else None
+    cadences = (log_every, eval_every, checkpoint_every)
+    # An epoch's end takes the full path only where something happens at it: an epoch cadence
+    # or an epoch hook. Otherwise it is counted on the fast path (a boosting round is an epoch).
+    epochs_observed = any(c.kind == _EPOCHS for c in cadences) or bool(hook.on_epoch_end.get_hookimpls())
+    every_step = [c.count for c in cadences if c.kind == _STEPS]
     # Several processes take every decision at the same step: they agree only at boundaries.
     processes = run.processes
     synced = processes.agree is not None
     if synced and processes.sync_every > 0:
         every_step.append(processes.sync_every)
-    clocked = max_time is not None or any(
-        c.kind == _SECONDS for c in (log_every, eval_every, checkpoint_every))
+    clocked = max_time is not None or any(c.kind == _SECONDS for c in cadences)
 
     def next_due(after: int) -> float:
         return min([(after // count + 1) * count for count in every_step] + [limit])
@@ -221,16 +225,20 @@ def train(run: Run, *, resume: bool) -> None:
     agreed = True  # several processes leave the loop only on a stop they agreed on
     while not control.should_stop or not agreed:
         agreed = not synced
-        if control.step_in_epoch == 0:
-            hook.on_epoch_start(run=run)
+        if control.step_in_epoch == 0 and on_epoch_start is not None:
+            on_epoch_start(run=run)
         train_step(run)
         control.step = step = control.step + 1
         control.step_in_epoch += 1
         if on_step is not None:
             on_step(run=run)
-        if (step < upcoming and control.step_in_epoch < steps_per_epoch and not clocked
+        if (step < upcoming and not clocked
+                and (control.step_in_epoch < steps_per_epoch or not epochs_observed)
                 and (synced or (not control.interrupted and not control.should_stop
                                 and not control.checkpoint_requested))):
+            if control.step_in_epoch >= steps_per_epoch:  # an epoch ended that nothing observes
+                control.epoch += 1
+                control.step_in_epoch = 0
             continue
         upcoming = next_due(step)
         if run.checkpoints is not None and run.checkpoints.busy:

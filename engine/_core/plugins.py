@@ -116,7 +116,8 @@ def load_plugins(
         autoload = os.environ.get(AUTOLOAD_OFF_VARIABLE, "") in ("", "0")
     pm = hookcalls.EnginePluginManager("engine")
     pm.add_hookspecs(hookspecs)
-    if os.environ.get(TRACE_VARIABLE, "") not in ("", "0"):  # every hook call and result on stderr
+    if os.environ.get(TRACE_VARIABLE, "") not in ("", "0"):  # hook calls and results on stderr
+        # (the loop calls its per-step and per-epoch hooks only where a plugin implements them)
         pm.trace.root.setwriter(sys.stderr.write)
         pm.enable_tracing()
     origins: dict[str, str] = {}

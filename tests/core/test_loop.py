@@ -31,6 +31,34 @@ def test_events_fire_in_the_documented_order(tmp_path):
     assert [c.kwargs["step"] for c in recorder.of("on_log") if "train/loss" in c.kwargs["metrics"]] == [4, 8, 12, 16]
 
 
+class EvalEpochs:
+    """Records ``(step, epoch)`` at each evaluation; implements no epoch hook."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[int, int]] = []
+
+    @engine.hookimpl
+    def on_eval(self, run: engine.Run, metrics: dict[str, float]) -> None:
+        self.seen.append((run.step, run.epoch))
+
+
+@pytest.mark.parametrize("eval_every", ["5 steps", "3 epochs"])
+def test_one_step_epochs_count_the_same_whether_or_not_a_plugin_observes_them(tmp_path, eval_every):
+    """A boosting round is an epoch of one step: with nothing at an epoch's end the loop only
+    counts it; a plugin with epoch hooks sees every one, and the run ends the same either way."""
+    one_step_epochs = {"run": {"seed": 1}, "loop": {"max_steps": 12, "log_every": 4, "eval_every": eval_every},
+                       "backend": {"use": "testing", "train_size": 8, "batch_size": 8}}
+    quiet, observed, recorder = EvalEpochs(), EvalEpochs(), HookRecorder()
+    alone = run_spec(one_step_epochs, tmp_path / "alone", plugins=[quiet])
+    watched = run_spec(one_step_epochs, tmp_path / "watched", plugins=[observed, recorder])
+    assert alone.summary["epochs"] == watched.summary["epochs"] == 12
+    assert alone.summary["steps"] == watched.summary["steps"] == 12
+    assert quiet.seen == observed.seen
+    assert [step for step, _ in quiet.seen] == ([5, 10, 12] if eval_every == "5 steps" else [3, 6, 9, 12])
+    assert recorder.count("on_epoch_start") == recorder.count("on_epoch_end") == 12
+    assert [c.epoch for c in recorder.of("on_epoch_end")] == list(range(12))
+
+
 def test_max_steps_wins_over_max_epochs(tmp_path):
     result = run_spec(spec(max_epochs=5, max_steps=11), tmp_path / "r")
     assert result.summary["steps"] == 11 and result.summary["epochs"] == 1

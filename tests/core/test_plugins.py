@@ -196,7 +196,7 @@ def test_autoload_can_be_switched_off_and_hook_calls_traced(cli, tmp_path):
     (tmp_path / "spec.toml").write_text(SPEC.format(extra=""))
     traced = cli("run", "spec.toml", "--quiet", env={"ENGINE_TRACE_HOOKS": "1"})
     assert traced.code == 0, traced
-    assert "on_epoch_start [hook]" in traced.err and "finish on_run_end" in traced.err
+    assert "on_run_start [hook]" in traced.err and "finish on_run_end" in traced.err
 
 
 def test_a_plugin_failing_in_on_run_end_fails_the_run_with_one_line(cli, tmp_path):
