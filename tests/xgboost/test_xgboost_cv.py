@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import statistics
 
+from engine.session import dump_toml
 from engine.testing import run_spec
 
 
@@ -51,3 +52,21 @@ def test_the_folds_read_the_data_once(tmp_path):
     CALLS.clear()
     assert run_spec(spec, tmp_path / "cv").exit_code == 0
     assert len(CALLS) == 1  # shared by the folds (Run.shared), not read again per fold
+
+
+def test_runs_of_one_session_hold_out_the_rows_of_their_own_seed(tmp_path):
+    """Runs that share a session (a tuning worker's trials) read the data and make each split
+    once, and still hold out the rows of their own seed."""
+    from engine.session import read, run, structure
+
+    shared: dict = {}
+    scores = []
+    for index, seed in enumerate((1, 2, 1)):
+        text = dump_toml({"run": {"seed": seed}, "loop": {"max_steps": 5, "eval_every": "5 steps"},
+                          "backend": {"use": "xgboost", "params": {"objective": "binary:logistic", "nthread": 1,
+                                                                  "eval_metric": "logloss"},
+                                      "data": {"train": "examples.tabular_data:breast_cancer"}}})
+        result = run(structure(read(text=text)), run_dir=tmp_path / str(index), console="quiet", shared=shared)
+        assert result.exit_code == 0
+        scores.append(result.summary["metrics"]["val/logloss"])
+    assert scores[0] == scores[2] != scores[1]

@@ -29,14 +29,28 @@ class Splits:
     test: Table | None = None
 
 
+#: How many splits a session keeps (``run.shared``): a [cv]'s folds, a study's trials.
+KEPT_SPLITS = 16
+
+
 def load_splits(options: TabularDataOptions, run: Run, *, classification: bool) -> Splits:
     """Read ``options.train`` (and ``valid``), honouring ``run.fold`` for cross-validation.
 
-    A classifier's training rows must hold at least two classes.
+    A classifier's training rows must hold at least two classes. The splits are made once per
+    session for each data options, fold and seed: a tuning worker's trials train on the same
+    rows (the tables are never changed afterwards).
     """
+    stratified = run.spec.cv is None or run.spec.cv.stratified
+    key = (repr(options), run.fold, run.seed, stratified, classification)
+    kept: dict[tuple[object, ...], Splits] = run.shared.setdefault("engine-tabular:splits", {})
+    if key in kept:
+        return kept[key]
     splits = attrs.evolve(_split(options, run, classification=classification), test=_prepared(options, run)[2])
     if classification:
         _two_classes(splits, options.label)
+    if len(kept) >= KEPT_SPLITS:
+        del kept[next(iter(kept))]  # the oldest
+    kept[key] = splits
     return splits
 
 
@@ -61,7 +75,7 @@ def _split(options: TabularDataOptions, run: Run, *, classification: bool) -> Sp
 
     if run.fold is not None:
         index, folds = run.fold
-        stratified = run.spec.cv is None or run.spec.cv.stratified
+        stratified = run.spec.cv is None or run.spec.cv.stratified  # as the key of load_splits
         if len(train) < folds:
             raise EngineError(f"{len(train)} rows cannot make {folds} folds", where="cv.folds",
                               fix="use fewer folds or more data")
