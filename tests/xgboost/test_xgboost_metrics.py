@@ -185,3 +185,24 @@ def test_check_refuses_a_test_split_it_cannot_use(splits, tmp_path, test, words)
         assert result.code == 2 and len(result.error_lines) == 1 and "Traceback" not in result.err, result
         assert all(word in result.error_lines[0] for word in words), result.error_lines[0]
     assert not (tmp_path / "runs").exists()
+
+
+def test_runs_in_one_process_read_the_metric_names_of_their_own_parameters(tmp_path: Path) -> None:
+    """A study's trials read the metric names once for parameters that cannot change them (eta,
+    max_depth); a run whose eval_metric or objective differs still gets its own names."""
+    data = {"train": "examples.tabular_data:breast_cancer"}
+    runs = [
+        ({"eta": 0.1, "eval_metric": "auc"}, "val/auc"),
+        ({"eta": 0.3, "max_depth": 2, "eval_metric": "auc"}, "val/auc"),
+        ({"eta": 0.1, "eval_metric": "logloss"}, "val/logloss"),
+        ({"eta": 0.1}, "val/logloss"),
+        ({"objective": "reg:squarederror"}, "val/rmse"),
+    ]
+    for index, (params, monitor) in enumerate(runs):
+        spec = {"run": {"seed": 1}, "loop": {"max_steps": 4, "eval_every": "2 steps"},
+                "backend": {"use": "xgboost", "params": {"objective": "binary:logistic", "nthread": 1, **params},
+                            "data": data},
+                "early_stop": {"monitor": monitor, "patience": 5}}
+        result = run_spec(spec, tmp_path / str(index))
+        assert result.exit_code == 0
+        assert set(name for name in result.summary["metrics"] if name.startswith("val/")) == {monitor}

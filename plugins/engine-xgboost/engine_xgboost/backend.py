@@ -75,6 +75,14 @@ def feature_info(table: Table) -> tuple[list[str], list[str] | None]:
 
 _FEATURE_INFO: dict[tuple[tuple[str, str], ...], tuple[list[str], list[str] | None]] = {}
 
+#: Booster parameters that change the values of the evaluation metrics, never their names.
+NAME_NEUTRAL_PARAMS = frozenset({
+    "eta", "learning_rate", "max_depth", "min_child_weight", "max_delta_step", "subsample", "colsample_bytree",
+    "colsample_bylevel", "colsample_bynode", "lambda", "reg_lambda", "alpha", "reg_alpha", "gamma",
+    "min_split_loss", "max_leaves", "max_bin", "scale_pos_weight", "seed", "random_state", "nthread", "n_jobs",
+})
+_METRIC_NAMES: dict[tuple[bool, str], list[str]] = {}
+
 
 class XGBoostBackend(RoundBackend):
     """Boosted trees with XGBoost, driven round by round by the engine loop."""
@@ -187,14 +195,21 @@ class XGBoostBackend(RoundBackend):
     def metric_names(self, run: Run) -> list[str]:
         """What :meth:`evaluate` reports, read from one evaluation of the untrained model on a
         copy (the booster and its prediction cache stay as they were): XGBoost names its
-        default metrics itself (``ndcg@32``, ...), and an ``eval_metric`` it rejects fails here."""
+        default metrics itself (``ndcg@32``, ...), and an ``eval_metric`` it rejects fails here.
+        Read once per process for parameters that differ only where names cannot (the trials
+        of a study sampling ``eta`` and ``max_depth``)."""
         assert self.booster is not None
         evals = [(self.dtrain, TRAIN)] if self.options.eval_train else []
         evals.append((self.dvalid, VAL))
-        try:
-            names = list(parse_eval(self.booster.copy().eval_set(evals, iteration=0)))
-        except xgb.core.XGBoostError as exc:
-            raise param_error(exc, self.options.params, library="xgboost") from None
+        key = (bool(self.options.eval_train), repr(sorted((k, repr(v)) for k, v in self.params.items()
+                                                           if k not in NAME_NEUTRAL_PARAMS)))
+        names = _METRIC_NAMES.get(key)
+        if names is None:
+            try:
+                names = list(parse_eval(self.booster.copy().eval_set(evals, iteration=0)))
+            except xgb.core.XGBoostError as exc:
+                raise param_error(exc, self.options.params, library="xgboost") from None
+            _METRIC_NAMES[key] = names
         own = [f"{split}/{name}" for _, split in evals for name in (self.metrics.names if self.metrics else ())]
         return [*names, *(name for name in own if name not in names)]
 
