@@ -7,8 +7,10 @@ trial's 30 intermediate values. A trial writes a few of them together (who runs 
 start; where it ran, its steps and its intermediate values, at its end), so they go in one
 transaction of plain multi-row inserts into Optuna's tables. A key or step the trial holds
 already (a retried trial starts with its original's attributes) makes that transaction fail
-whole; the writes then go through the methods Optuna's own calls use, which replace it. Any
-other storage (a journal file), or an Optuna whose tables differ, gets Optuna's calls.
+whole, and a trial no longer running (failed by another worker) writes nothing there; the
+writes then go through the methods Optuna's own calls use, which replace a held key and refuse
+a finished trial. Any other storage (a journal file), or an Optuna whose tables differ, gets
+Optuna's calls.
 """
 
 from __future__ import annotations
@@ -38,13 +40,16 @@ def _insert(backend: Any, trial_id: int, user_attrs: dict[str, Any], intermediat
     engine = getattr(backend, "engine", None)
     try:
         from optuna.storages._rdb import models
-        from sqlalchemy import insert
+        from optuna.trial import TrialState
+        from sqlalchemy import insert, select
         from sqlalchemy.exc import IntegrityError
     except ImportError:
         return False
+    trials_table: Any = getattr(models, "TrialModel", None)
     attrs_table: Any = getattr(models, "TrialUserAttributeModel", None)
     values_table: Any = getattr(models, "TrialIntermediateValueModel", None)
-    if engine is None or not hasattr(values_table, "intermediate_value_to_stored_repr") or attrs_table is None:
+    if (engine is None or not hasattr(values_table, "intermediate_value_to_stored_repr") or attrs_table is None
+            or trials_table is None):
         return False
     attr_rows = [{"trial_id": trial_id, "key": key, "value_json": json.dumps(value)}
                  for key, value in user_attrs.items()]
@@ -53,8 +58,11 @@ def _insert(backend: Any, trial_id: int, user_attrs: dict[str, Any], intermediat
         stored, kind = values_table.intermediate_value_to_stored_repr(value)
         value_rows.append({"trial_id": trial_id, "step": step, "intermediate_value": stored,
                            "intermediate_value_type": kind})
+    state = select(trials_table.state).where(trials_table.trial_id == trial_id)
     try:
         with engine.begin() as connection:
+            if connection.execute(state).scalar_one_or_none() != TrialState.RUNNING:
+                return False  # Optuna's calls say why
             if attr_rows:
                 connection.execute(insert(attrs_table), attr_rows)
             if value_rows:
