@@ -376,6 +376,13 @@ def _has(*modules: str) -> bool:
     return all(importlib.util.find_spec(m) is not None for m in modules)
 
 
+def testing_spec(trials: int, pruner: str = "none", pruner_options: str = "", *, on_exit: bool = False,
+                 step_seconds: float = 0.0) -> str:
+    """The testing backend's study: 300 steps a trial, random sampler."""
+    return TESTING_SPEC.format(steps=300, trials=trials, sampler="random", pruner=pruner,
+                               pruner_options=pruner_options, on_exit=str(on_exit).lower(), step_seconds=step_seconds)
+
+
 def xgboost_spec(trials: int, pruner: str = "none", pruner_options: str = "", lean: bool = True) -> str:
     """The XGBoost example as a study: one thread; for timing, no checkpoint or early stop."""
     example = (REPO / "examples" / "breast_cancer_xgboost.toml").read_text().replace(
@@ -409,11 +416,9 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="engine-tuning-bench-"))
     started = time.time()
 
-    testing = TESTING_SPEC.format(steps=300, trials=trials, sampler="random", pruner="none", pruner_options="",
-                                  on_exit="false", step_seconds=0)
     rows = ["| model | workers | search | storage | trials | wall (s) | trials / min (wall) | start-up (s) "
             "| wrap-up (s) | trials / min, every worker running |", "|---|---|---|---|---|---|---|---|---|---|"]
-    rows += throughput(root, trials, "testing", testing)
+    rows += throughput(root, trials, "testing", testing_spec(trials))
     if xgb_ok:
         rows += throughput(root, trials, "xgboost", xgboost_spec(trials))
     sections = ["## Throughput (300 steps or rounds per trial, random sampler, no pruner)", "", *rows, ""]
@@ -421,11 +426,10 @@ def main() -> None:
     rows = ["| search | pruner | trials | pruned | steps run | trial seconds | wall (s) | best value |",
             "|---|---|---|---|---|---|---|---|"]
     for label, step_seconds in (("testing, free steps", 0.0), ("testing, 0.5 ms steps", 0.0005)):
-        def testing_spec(pruner: str, options: str, seconds: float = step_seconds) -> str:
-            return TESTING_SPEC.format(steps=300, trials=trials, sampler="random", pruner=pruner,
-                                       pruner_options=options, on_exit="true", step_seconds=seconds)
+        def pruned_spec(pruner: str, options: str, seconds: float = step_seconds) -> str:
+            return testing_spec(trials, pruner, options, on_exit=True, step_seconds=seconds)
 
-        rows += pruning(root, label, testing_spec)
+        rows += pruning(root, label, pruned_spec)
     if xgb_ok:
         rows += pruning(root, "breast cancer (xgboost)", lambda p, o: xgboost_spec(trials, p, o, lean=False))
     sections += [f"## Compute saved by pruning (random sampler, seed 3: same values drawn either way; "
@@ -434,9 +438,7 @@ def main() -> None:
     table = ["| model | hand-written storage | trials | hand-written ms / trial | engine ms / trial | difference "
              "| overhead |", "|---|---|---|---|---|---|---|"]
     turn = max(4, trials // 3)  # trials per turn of the alternation
-    testing_turn = TESTING_SPEC.format(steps=300, trials=turn, sampler="random", pruner="none", pruner_options="",
-                                       on_exit="false", step_seconds=0)
-    table += overhead(root, "testing backend, 300 steps", testing_turn, TESTING_OBJECTIVE(300), turn, "testing")
+    table += overhead(root, "testing backend, 300 steps", testing_spec(turn), TESTING_OBJECTIVE(300), turn, "testing")
     if xgb_ok:
         table += overhead(root, "XGBoost, breast cancer, 300 rounds", xgboost_spec(turn),
                           XGBOOST_OBJECTIVE(300), turn, "xgb")

@@ -101,11 +101,11 @@ class TrialReporter:
         if value is None:
             return
         best = self.best.get(fold)
-        if best is None or self._better(value, best[self.metrics[0]]):
+        if best is None or beats(value, best[self.metrics[0]], self.maximize):
             self.best[fold] = dict(last)
         if self.beat is not None:
             chosen = (self.best[fold] if self.value == "best" else last)[self.metrics[0]]
-            run.set_export(self._better(chosen, self.beat))
+            run.set_export(beats(chosen, self.beat, self.maximize))
         if not self.prune:
             return
         if self.unit != "epochs":
@@ -115,9 +115,6 @@ class TrialReporter:
         if epochs > self.reported_epochs:
             self.reported_epochs = epochs
             self._report(run, value, epochs, f"epoch {epochs} (step {run.step})")
-
-    def _better(self, value: float, than: float) -> bool:
-        return value > than if self.maximize else value < than
 
     def _report(self, run: Run, value: float, resource: int, where: str) -> None:
         step = self.offset + resource
@@ -133,6 +130,11 @@ class TrialReporter:
             reason = f"pruned by Optuna at {where} ({self.metrics[0]} = {value:.6g})"
             # with [cv], the next folds do not start; a pruned trial's models are never wanted
             run.stop(reason, folds=True, export=False)
+
+
+def beats(value: float, than: float, maximize: bool) -> bool:
+    """Whether ``value`` is better than ``than`` in the metric's direction."""
+    return value > than if maximize else value < than
 
 
 def fold_length(run: Run, unit: str) -> int:
@@ -209,14 +211,15 @@ class TrialRunner:
         interrupted = (result.status == RunStatus.INTERRUPTED
                        or RunStatus.INTERRUPTED in reporter.statuses)  # a fold, with [cv]
         failed = result.status == RunStatus.FAILED and not interrupted
-        reason = (_reason(result) or "the run failed") if failed else ""
+        why = _reason(result)
+        reason = (why or "the run failed") if failed else ""
         # one write before the trial is told: the trials after it read its values
         ended: dict[str, Any] = {"run_dir": str(directory), "steps": int(result.summary.get("steps", reporter.steps))}
         if failed:
             ended["fail_reason"] = reason.splitlines()[0]
         write_trial(storage, trial._trial_id, user_attrs=ended, intermediate=reporter.unstored())
         state = "FAIL" if failed or interrupted else "PRUNED" if reporter.pruned_at is not None else "COMPLETE"
-        _write_trial_record(directory, trial.number, values, state, _reason(result), result.summary.get("model"))
+        _write_trial_record(directory, trial.number, values, state, why, result.summary.get("model"))
         if interrupted:
             raise KeyboardInterrupt
         if failed:
@@ -231,7 +234,7 @@ class TrialRunner:
                               where="tune.metric", fix=f"optimise an evaluation metric: {reported}")
         chosen = [found[m] for m in self.metrics]
         if len(chosen) == 1 and math.isfinite(chosen[0]) and (
-                self.best_so_far is None or reporter._better(chosen[0], self.best_so_far)):
+                self.best_so_far is None or beats(chosen[0], self.best_so_far, self.maximize)):
             self.best_so_far = chosen[0]
         return chosen[0] if len(chosen) == 1 else tuple(chosen)
 
