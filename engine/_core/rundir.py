@@ -170,13 +170,15 @@ def clear_unstarted(directory: Path, keep: tuple[str, ...]) -> None:
 
 
 def write_atomic(path: Path, data: str | bytes) -> Path:
-    """Write a file whole or not at all: ``.<name>.partial`` beside it, then a rename.
+    """Write a file whole or not at all: ``.<name>.partial-<pid>`` beside it, then a rename.
 
     A reader, or a process killed half-way, never sees a partly written file; a write that
-    fails (a full disk) removes its partial file at once and leaves ``path`` as it was.
+    fails (a full disk) removes its partial file at once and leaves ``path`` as it was. Each
+    process writes its own partial file, so two writing one record at once (workers of one
+    study sharing its folder) leave one whole version, the last renamed.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
+    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
         if isinstance(data, str):
             partial.write_text(data, encoding="utf-8")

@@ -108,3 +108,21 @@ def test_fold_indices_are_seeded_disjoint_and_stratified():
         seen += val
         assert fold_indices(40, 5, fold, seed=7, labels=labels) == (train, val)
     assert sorted(seen) == list(range(40))
+
+
+def test_records_written_by_two_processes_at_once_stay_whole(tmp_path):
+    """Two processes that write one record together (two `engine tune` workers sharing a run
+    folder both write best.toml as the study ends) never fail and leave one of them whole."""
+    import subprocess
+    import sys
+
+    writer = ("import sys; from pathlib import Path; from engine._core.rundir import write_atomic\n"
+              "for _ in range(300): write_atomic(Path(sys.argv[1]), sys.argv[2] * 1000)\n")
+    target = tmp_path / "best.toml"
+    processes = [subprocess.Popen([sys.executable, "-c", writer, str(target), mark], stderr=subprocess.PIPE, text=True)
+                 for mark in ("a", "b")]
+    for process in processes:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    assert target.read_text() in ("a" * 1000, "b" * 1000)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.toml"]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import math
-import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from engine import write_atomic
 
 PLOTS_DIR = "plots"
 #: The intermediate-values legend names this many trials (the best); the others are drawn unlabelled.
@@ -74,9 +76,9 @@ def write_plots(study: Any, directory: Path) -> list[Path]:
         path = directory / f"{name}.png"
         try:
             figure = draw_plot(study, name)
-            partial = path.with_name(f".{path.name}.partial.png")
-            figure.savefig(partial, dpi=100, bbox_inches="tight")  # the legend beside the axes too
-            os.replace(partial, path)
+            image = io.BytesIO()
+            figure.savefig(image, format="png", dpi=100, bbox_inches="tight")  # the legend beside the axes too
+            write_atomic(path, image.getvalue())
             written.append(path)
         except Exception as exc:  # too few trials, no parameters, ... : the others still matter
             print(f"engine: note: plot {name} skipped: {type(exc).__name__}: {exc}", file=sys.stderr)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-import os
+import io
 import sys
 from pathlib import Path
 from typing import Any
@@ -89,13 +89,11 @@ def write_trials_csv(study: Any, path: Path) -> None:
             trial.system_attrs.get("failed_trial"), trial.user_attrs.get("run_dir"),
             trial.user_attrs.get("fail_reason"),
         ])
-    partial = path.with_name(f".{path.name}.partial")
-    with partial.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["number", "state", *metrics, *params, "steps", "seconds", "retry_of", "run_dir",
-                         "fail_reason"])
-        writer.writerows(rows)
-    os.replace(partial, path)
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(["number", "state", *metrics, *params, "steps", "seconds", "retry_of", "run_dir", "fail_reason"])
+    writer.writerows(rows)
+    write_atomic(path, text.getvalue())
 
 
 def summary_table(study: Any, storage: str) -> str:
