@@ -70,3 +70,31 @@ def test_runs_of_one_session_hold_out_the_rows_of_their_own_seed(tmp_path):
         assert result.exit_code == 0
         scores.append(result.summary["metrics"]["val/logloss"])
     assert scores[0] == scores[2] != scores[1]
+
+
+def test_runs_of_one_session_share_their_data_matrices_and_train_the_same(tmp_path):
+    """A tuning worker's trials build XGBoost's matrices once (histogram cuts included, which
+    XGBoost keeps on a matrix); each trial still trains exactly as a run of its own, whatever
+    ran before it with other parameters."""
+    from engine.session import read, run, structure
+
+    def spec(**params: object) -> str:
+        return dump_toml({"run": {"seed": 1}, "loop": {"max_steps": 8, "eval_every": "4 steps"},
+                          "backend": {"use": "xgboost", "eval_train": True,
+                                      "params": {"objective": "binary:logistic", "nthread": 1,
+                                                 "eval_metric": "logloss", **params},
+                                      "data": {"train": "examples.tabular_data:breast_cancer"}}})
+
+    trials = [{"max_bin": 256, "eta": 0.3}, {"max_bin": 16, "max_depth": 2}, {"max_bin": 256, "eta": 0.3},
+              {"subsample": 0.7}]
+    shared: dict = {}
+    in_session, alone = [], []
+    for index, params in enumerate(trials):
+        for label, results, session in (("session", in_session, shared), ("alone", alone, {})):
+            result = run(structure(read(text=spec(**params))), run_dir=tmp_path / f"{label}-{index}",
+                         console="quiet", shared=session)
+            assert result.exit_code == 0
+            results.append(result.summary["metrics"])
+    assert in_session == alone
+    assert in_session[0] == in_session[2] != in_session[1]
+    assert len(shared["engine-xgboost:dmatrix"]) == 2  # train and valid, made once for the four runs

@@ -61,6 +61,28 @@ def to_dmatrix(table: Table, where: str, nthread: int = -1) -> xgb.DMatrix:
                           fix="check the column types and, for ranking, that rows are sorted by group") from None
 
 
+def session_dmatrix(run: Run, table: Table, where: str, nthread: int = -1) -> xgb.DMatrix:
+    """:func:`to_dmatrix` once per table and thread count for the session: a tuning worker's
+    trials train on the same tables (:func:`engine_tabular.load_splits`), and neither they nor
+    XGBoost change a DMatrix (a booster keeps its own caches beside it; a DMatrix keeps the
+    histogram cuts of the last ``max_bin``, which XGBoost rebuilds when it changes). Kept as long
+    as its table is: the session keeps its newest splits."""
+    kept: dict[tuple[int, str, int], tuple[Table, xgb.DMatrix]] = run.shared.setdefault("engine-xgboost:dmatrix", {})
+    key = (id(table), where, nthread)
+    found = kept.get(key)
+    if found is not None and found[0] is table:
+        return found[1]
+    matrix = to_dmatrix(table, where, nthread)
+    if len(kept) >= KEPT_MATRICES:
+        del kept[next(iter(kept))]  # the oldest
+    kept[key] = (table, matrix)
+    return matrix
+
+
+#: DMatrices a session keeps (:func:`session_dmatrix`): train, valid and test of a few splits.
+KEPT_MATRICES = 12
+
+
 def feature_info(table: Table) -> tuple[list[str], list[str] | None]:
     """The feature names and types XGBoost gives the table's columns (read from a one-row DMatrix
     once per set of columns and dtypes: the trials of a study ask again and again)."""
@@ -117,12 +139,12 @@ class XGBoostBackend(RoundBackend):
         _check_labels(self.splits, params, self.options.data.label)
         nthread = params.get("nthread", params.get("n_jobs", -1))  # the booster's threads build its data too
         nthread = nthread if isinstance(nthread, int) and not isinstance(nthread, bool) else -1
-        self.dtrain = to_dmatrix(self.splits.train, "backend.data.train", nthread)
+        self.dtrain = session_dmatrix(run, self.splits.train, "backend.data.train", nthread)
         if self.dtrain.feature_names is None:
             self.features = feature_info(self.splits.train)
-        self.dvalid = to_dmatrix(self.splits.valid, "backend.data.valid", nthread)
+        self.dvalid = session_dmatrix(run, self.splits.valid, "backend.data.valid", nthread)
         test = self.splits.test
-        self.dtest = None if test is None else to_dmatrix(test, "backend.data.test", nthread)
+        self.dtest = None if test is None else session_dmatrix(run, test, "backend.data.test", nthread)
         # a run that never evaluates keeps the validation set out of the prediction cache,
         # so rounds do not pay for its predictions (as xgb.train without evals)
         self.cache = [self.dtrain, self.dvalid] if run.spec.loop.eval_every is not None else [self.dtrain]
