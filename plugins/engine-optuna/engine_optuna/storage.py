@@ -44,9 +44,9 @@ def open_storage(url: str, *, heartbeat: int, retries: int) -> Any:
     retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=retries) if retries else None
     kwargs: dict[str, Any] = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
     try:
-        from engine_optuna.heartbeats import HeartbeatStorage
+        from engine_optuna.rdb_storage import EngineRDBStorage
 
-        storage = _create_rdb(lambda: HeartbeatStorage(
+        storage = _create_rdb(lambda: EngineRDBStorage(
             url, engine_kwargs=kwargs, heartbeat_interval=heartbeat, heartbeat_stale_trial_callback=retry))
     except ModuleNotFoundError as exc:
         raise EngineError(f"the storage {redact_url(url)} needs the Python module {exc.name!r}",

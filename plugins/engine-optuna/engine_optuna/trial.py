@@ -185,7 +185,6 @@ class TrialRunner:
 
         directory = self.tune_dir / TRIALS_DIR / str(trial.number)
         storage = trial.study._storage
-        write_trial(storage, trial._trial_id, user_attrs={"worker": worker_id()})  # who runs it, while it runs
         values = suggest(trial, self.params)
         try:
             raw = trial_raw(self.raw, values, f"{self.name}-trial-{trial.number}")

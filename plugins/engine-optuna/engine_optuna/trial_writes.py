@@ -3,9 +3,9 @@
 Each ``set_trial_user_attr`` or ``set_trial_intermediate_value`` of an RDB storage (SQLite,
 PostgreSQL) is a transaction of its own through SQLAlchemy's ORM: it reads the trial back,
 checks its state, then writes, about a millisecond each, and half a millisecond for each of a
-trial's 30 intermediate values. A trial writes a few of them together (who runs it, at its
-start; where it ran, its steps and its intermediate values, at its end), so they go in one
-transaction of plain multi-row inserts into Optuna's tables. A key or step the trial holds
+trial's 30 intermediate values. A trial writes a few of them together (who runs it and its
+first heartbeat, at its start; where it ran, its steps and its intermediate values, at its
+end), so they go in one transaction of plain multi-row inserts into Optuna's tables. A key or step the trial holds
 already (a retried trial starts with its original's attributes) makes that transaction fail
 whole, and a trial no longer running (failed by another worker) writes nothing there; the
 writes then go through the methods Optuna's own calls use, which replace a held key and refuse
@@ -21,35 +21,40 @@ from typing import Any
 
 
 def write_trial(storage: Any, trial_id: int, *, user_attrs: Mapping[str, Any] | None = None,
-                intermediate: Mapping[int, float] | None = None) -> None:
-    """Set ``user_attrs`` and the ``intermediate`` values (step → value) of trial ``trial_id``."""
+                intermediate: Mapping[int, float] | None = None, heartbeat: bool = False) -> None:
+    """Set ``user_attrs`` and the ``intermediate`` values (step → value) of trial ``trial_id``;
+    with ``heartbeat``, record its first heartbeat too (a storage with heartbeats)."""
     user_attrs, intermediate = dict(user_attrs or {}), dict(intermediate or {})
-    if not user_attrs and not intermediate:
+    if not user_attrs and not intermediate and not heartbeat:
         return
     backend = getattr(storage, "_backend", storage)  # an RDB storage is wrapped in a cache
-    if _insert(backend, trial_id, user_attrs, intermediate):
+    if _insert(backend, trial_id, user_attrs, intermediate, heartbeat):
         return
     for key, value in user_attrs.items():
         storage.set_trial_user_attr(trial_id, key, value)
     for step, value in intermediate.items():
         storage.set_trial_intermediate_value(trial_id, step, value)
+    if heartbeat:
+        storage.record_heartbeat(trial_id)
 
 
-def _insert(backend: Any, trial_id: int, user_attrs: dict[str, Any], intermediate: dict[int, float]) -> bool:
+def _insert(backend: Any, trial_id: int, user_attrs: dict[str, Any], intermediate: dict[int, float],
+            heartbeat: bool) -> bool:
     """Insert the rows in one transaction; ``False`` (nothing written) where that cannot be done."""
     engine = getattr(backend, "engine", None)
     try:
         from optuna.storages._rdb import models
         from optuna.trial import TrialState
-        from sqlalchemy import insert, select
+        from sqlalchemy import func, insert, select
         from sqlalchemy.exc import IntegrityError
     except ImportError:
         return False
     trials_table: Any = getattr(models, "TrialModel", None)
     attrs_table: Any = getattr(models, "TrialUserAttributeModel", None)
     values_table: Any = getattr(models, "TrialIntermediateValueModel", None)
+    beats_table: Any = getattr(models, "TrialHeartbeatModel", None)
     if (engine is None or not hasattr(values_table, "intermediate_value_to_stored_repr") or attrs_table is None
-            or trials_table is None):
+            or trials_table is None or beats_table is None):
         return False
     attr_rows = [{"trial_id": trial_id, "key": key, "value_json": json.dumps(value)}
                  for key, value in user_attrs.items()]
@@ -67,6 +72,8 @@ def _insert(backend: Any, trial_id: int, user_attrs: dict[str, Any], intermediat
                 connection.execute(insert(attrs_table), attr_rows)
             if value_rows:
                 connection.execute(insert(values_table), value_rows)
-    except IntegrityError:  # a key or step held already: Optuna's calls replace it
+            if heartbeat:  # the server's clock, as the heartbeats after it (engine_optuna.heartbeats)
+                connection.execute(insert(beats_table).values(trial_id=trial_id, heartbeat=func.current_timestamp()))
+    except IntegrityError:  # a key, step or heartbeat held already: Optuna's calls replace it
         return False
     return True

@@ -19,6 +19,7 @@ from typing import Any
 
 import attrs
 
+from engine_optuna.driver import run_trial
 from engine_optuna.trial import TrialFailedError
 
 #: How often a worker looks for trials whose worker died (a dead worker is found within this).
@@ -91,7 +92,7 @@ def run_worker(study: Any, objective: Callable[[Any], Any], budget: Budget, *, r
             if repeated_refusal(trials, budget.n_trials) is not None:
                 return
             refusal_ruled_out = _first_trials_not_all_refused(trials, budget.n_trials)
-        study.optimize(objective, n_trials=1, catch=(TrialFailedError,), callbacks=[after_trial])
+        after_trial(study, run_trial(study, objective, catch=(TrialFailedError,)))
 
 
 def repeated_refusal(trials: list[Any], n_trials: int) -> str | None:

@@ -1,0 +1,110 @@
+"""The engine's RDB storage (engine_optuna.rdb_storage) writes in plain statements what Optuna's
+own RDB storage reads back as it would have written it, reads the trials it reads, field by
+field, in every state, and refuses what it refuses; on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import optuna
+import pytest
+from engine_optuna.storage import open_storage
+from optuna.storages import RDBStorage
+from optuna.trial import TrialState
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'study.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+def _fill(study: optuna.Study) -> list[dict[str, object]]:
+    """Trials in every state, with every kind of parameter, value and attribute; the values
+    each of the first three trials drew."""
+    drawn = []
+    for number in range(3):
+        trial = study.ask()
+        trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+        trial.suggest_int("depth", 2, 8, step=2)
+        trial.suggest_categorical("kind", ["a", None, 3])
+        drawn.append(trial.params)
+        trial.set_user_attr("worker", {"host": "h", "pid": number})
+        study._storage.set_trial_system_attr(trial._trial_id, "seed", number)
+        for step, value in ((10, 0.5), (20, math.inf), (30, math.nan)):
+            study._storage.set_trial_intermediate_value(trial._trial_id, step, value)
+        if number == 0:
+            study.tell(trial, [0.25, -math.inf])
+        elif number == 1:
+            study.tell(trial, state=TrialState.PRUNED)
+    study.tell(study.ask(), state=TrialState.FAIL)
+    study.enqueue_trial({"lr": 0.01})  # WAITING
+    return drawn
+
+
+def _same(ours: list[optuna.trial.FrozenTrial], theirs: list[optuna.trial.FrozenTrial]) -> None:
+    assert len(ours) == len(theirs)
+    for mine, optunas in zip(ours, theirs, strict=True):
+        mine_fields, optuna_fields = dict(vars(mine)), dict(vars(optunas))
+        mine_values = mine_fields.pop("intermediate_values")
+        optuna_values = optuna_fields.pop("intermediate_values")
+        assert mine_fields == optuna_fields
+        assert list(mine_values) == list(optuna_values)
+        for step, value in mine_values.items():  # NaN is not equal to itself
+            assert value == optuna_values[step] or (math.isnan(value) and math.isnan(optuna_values[step]))
+
+
+def test_reads_equal_optunas(url: str) -> None:
+    storage = open_storage(url, heartbeat=10, retries=0)
+    study = optuna.create_study(storage=storage, study_name="reads", directions=["minimize", "maximize"])
+    drawn = _fill(study)
+    backend = storage._backend if hasattr(storage, "_backend") else storage
+    plain = RDBStorage(url)
+    study_id = study._study_id
+    assert type(backend).__name__ == "EngineRDBStorage"
+    # what it wrote, as Optuna reads it
+    written = plain.get_all_trials(study_id)
+    assert [t.state for t in written] == [TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING,
+                                          TrialState.FAIL, TrialState.WAITING]
+    assert [t.number for t in written] == [0, 1, 2, 3, 4]
+    assert [t.params for t in written[:3]] == drawn
+    assert written[0].values == [0.25, -math.inf] and written[1].values is None
+    assert all(t.datetime_complete is not None and t.datetime_start is not None
+               and t.datetime_complete >= t.datetime_start for t in (written[0], written[1], written[3]))
+
+    _same(backend._get_trials(study_id, None, set(), -1), plain._get_trials(study_id, None, set(), -1))
+    for states in ((TrialState.COMPLETE,), (TrialState.RUNNING, TrialState.WAITING), ()):
+        _same(backend._get_trials(study_id, states, set(), -1), plain._get_trials(study_id, states, set(), -1))
+    ids = [t._trial_id for t in plain.get_all_trials(study_id)]
+    for included, above in (({ids[0], ids[2]}, ids[2]), (set(), ids[1]), ({ids[4]}, ids[1])):
+        _same(backend._get_trials(study_id, None, included, above), plain._get_trials(study_id, None, included, above))
+    for trial_id in ids:
+        _same([backend.get_trial(trial_id)], [plain.get_trial(trial_id)])
+    with pytest.raises(KeyError):
+        backend.get_trial(max(ids) + 100)
+    with pytest.raises(KeyError):
+        backend._get_trials(study_id + 100, None, set(), -1)
+    plain.engine.dispose()
+
+
+def test_refuses_what_optuna_refuses(url: str) -> None:
+    storage = open_storage(url, heartbeat=10, retries=0)
+    study = optuna.create_study(storage=storage, study_name="refusals")
+    first = study.ask()
+    first.suggest_float("lr", 1e-4, 1e-1, log=True)
+    study.tell(first, 0.5)
+    with pytest.raises(optuna.exceptions.UpdateFinishedTrialError):
+        storage.set_trial_param(first._trial_id, "depth", 1, optuna.distributions.IntDistribution(1, 3))
+    with pytest.raises(optuna.exceptions.UpdateFinishedTrialError):
+        storage.set_trial_state_values(first._trial_id, TrialState.COMPLETE, [0.1])
+    with pytest.raises(ValueError, match="Cannot tell a COMPLETE trial"):
+        study.tell(first, 0.1)
+    second = study.ask()
+    with pytest.raises(ValueError, match=r"compatib|Cannot set different distribution kind"):
+        second.suggest_categorical("lr", ["a", "b"])  # the study sampled lr as a float
+    second.suggest_float("lr", 1e-4, 1e-1, log=True)
+    with pytest.raises(KeyError):
+        storage.set_trial_state_values(second._trial_id + 100, TrialState.COMPLETE, [0.1])
+    assert RDBStorage(url).get_trial(first._trial_id).values == [0.5]
