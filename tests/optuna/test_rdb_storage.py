@@ -108,3 +108,26 @@ def test_refuses_what_optuna_refuses(url: str) -> None:
     with pytest.raises(KeyError):
         storage.set_trial_state_values(second._trial_id + 100, TrialState.COMPLETE, [0.1])
     assert RDBStorage(url).get_trial(first._trial_id).values == [0.5]
+
+
+def test_a_trial_is_claimed_as_it_is_made(url: str) -> None:
+    """With a claim set (a worker sets its own), a new trial holds the claim and its first
+    heartbeat as Optuna reads them; a queued trial, made from a template, is not claimed."""
+    import sqlalchemy as sa
+    from optuna.storages._rdb import models
+
+    storage = open_storage(url, heartbeat=10, retries=0)
+    study = optuna.create_study(storage=storage, study_name="claims")
+    storage.claim = {"worker": "host:123"}
+    made = study.ask()
+    study.enqueue_trial({"x": 1.0})
+    queued = study.ask()
+    plain = RDBStorage(url)
+    assert plain.get_trial(made._trial_id).user_attrs == {"worker": "host:123"}
+    assert plain.get_trial(queued._trial_id).user_attrs == {}
+    beats = models.TrialHeartbeatModel.__table__
+    with plain.engine.connect() as connection:
+        beating = set(connection.execute(sa.select(beats.c.trial_id).where(
+            beats.c.trial_id.in_([made._trial_id, queued._trial_id]))).scalars())
+    assert beating == {made._trial_id}
+    plain.engine.dispose()

@@ -3,9 +3,10 @@
 This is what ``study.optimize(objective, n_trials=1)`` does for one trial, through Optuna's
 public ``ask`` and ``tell``, less what a worker pays per trial there and need not:
 
-- the trial is claimed (who runs it) and its first heartbeat written in one transaction
-  (:func:`engine_optuna.trial_writes.write_trial`) before the heartbeat thread starts, where
-  ``optimize`` starts the thread at once and the claim then waits for its write;
+- the trial is claimed (who runs it) and its first heartbeat written as the engine's RDB
+  storage makes it (:class:`engine_optuna.rdb_storage.EngineRDBStorage`), or else in one
+  transaction (:func:`engine_optuna.trial_writes.write_trial`), before the heartbeat thread
+  starts, where ``optimize`` starts the thread at once and the claim then waits for its write;
 - stale trials are not looked for at every trial's start: the worker's loop looks every
   :data:`engine_optuna.worker.POLL_SECONDS`;
 - the ended trial is read back once, not twice.
@@ -35,11 +36,16 @@ def run_trial(study: Any, objective: Callable[[Any], Any], *, catch: tuple[type[
     from optuna.trial import TrialState
 
     storage = study._storage
+    claim = {"worker": worker_id()}
+    backend = getattr(storage, "_backend", storage)  # an RDB storage is wrapped in a cache
+    if hasattr(backend, "claim"):  # the engine's RDB storage claims the trial as it makes it
+        backend.claim = claim
     with warnings.catch_warnings():  # ask warns that heartbeats are meant for optimize()
         warnings.simplefilter("ignore")
         trial = study.ask()
     interval = heartbeat_interval(storage)
-    write_trial(storage, trial._trial_id, user_attrs={"worker": worker_id()}, heartbeat=interval is not None)
+    if trial.user_attrs.get("worker") != claim["worker"]:  # a queued or retried trial, or another storage
+        write_trial(storage, trial._trial_id, user_attrs=claim, heartbeat=interval is not None)
     values: Any = None
     state = None
     raised: BaseException | None = None

@@ -12,7 +12,8 @@ half a call on two cores, and a worker makes a dozen calls per trial. Here:
 - a sampled parameter: the trial's state, the study's earlier distribution of that parameter
   when the cache does not hold it, one ``INSERT``;
 - a new trial: the study's row locked (where the database locks rows), the trial inserted,
-  numbered by the trials before it, in one transaction, as Optuna numbers it;
+  numbered by the trials before it as Optuna numbers it, and claimed by the worker (its
+  :attr:`EngineRDBStorage.claim` attributes and first heartbeat), in one transaction;
 - a trial's end: its state read (locked likewise), its values written, its state and end time
   set, in one transaction.
 
@@ -25,6 +26,7 @@ worker) and a transaction the database gives up on (locked) stay Optuna's, with 
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -43,10 +45,16 @@ _STUDIES: Any = models.StudyModel.__table__
 _TRIALS: Any = models.TrialModel.__table__
 _PARAMS: Any = models.TrialParamModel.__table__
 _VALUES: Any = models.TrialValueModel.__table__
+_USER_ATTRS: Any = models.TrialUserAttributeModel.__table__
+_HEARTBEATS: Any = models.TrialHeartbeatModel.__table__
 
 
 class EngineRDBStorage(HeartbeatStorage):
     """An :class:`optuna.storages.RDBStorage` whose per-trial statements are plain ones."""
+
+    #: User attributes a trial this storage makes gets as it is made (who runs it), with its
+    #: first heartbeat; ``None``: none.
+    claim: dict[str, Any] | None = None
 
     def _create_new_trial(self, study_id: int, template_trial: FrozenTrial | None = None) -> FrozenTrial:
         if template_trial is not None:
@@ -64,11 +72,19 @@ class EngineRDBStorage(HeartbeatStorage):
                 number = connection.execute(sa.select(sa.func.count(_TRIALS.c.trial_id)).where(
                     _TRIALS.c.study_id == study_id, _TRIALS.c.trial_id < trial_id)).scalar_one()
                 connection.execute(sa.update(_TRIALS).where(_TRIALS.c.trial_id == trial_id).values(number=number))
+                claim = dict(self.claim or {})
+                if claim:
+                    connection.execute(sa.insert(_USER_ATTRS), [{"trial_id": trial_id, "key": key,
+                                                                 "value_json": json.dumps(value)}
+                                                                for key, value in claim.items()])
+                if claim and self.heartbeat_interval is not None:
+                    connection.execute(sa.insert(_HEARTBEATS).values(trial_id=trial_id,
+                                                                     heartbeat=sa.func.current_timestamp()))
         except StorageInternalError:  # locked: Optuna's own call retries
             return super()._create_new_trial(study_id, template_trial)
         return FrozenTrial(number=number, state=TrialState.RUNNING, value=None, values=None,
                            datetime_start=local_time(started), datetime_complete=None, params={},
-                           distributions={}, user_attrs={}, system_attrs={}, intermediate_values={},
+                           distributions={}, user_attrs=claim, system_attrs={}, intermediate_values={},
                            trial_id=trial_id)
 
     def get_trial(self, trial_id: int) -> FrozenTrial:
