@@ -131,3 +131,27 @@ def test_a_trial_is_claimed_as_it_is_made(url: str) -> None:
             beats.c.trial_id.in_([made._trial_id, queued._trial_id]))).scalars())
     assert beating == {made._trial_id}
     plain.engine.dispose()
+
+
+def test_two_workers_ending_one_trial_on_sqlite_do_not_both_succeed(tmp_path: Path) -> None:
+    """SQLite locks no row: a worker whose trial another worker failed between its read and its
+    write (late heartbeats) is refused, as on a database that locks the row, and writes nothing."""
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    mine, other = open_storage(url, heartbeat=10, retries=0), open_storage(url, heartbeat=10, retries=0)
+    study = optuna.create_study(storage=mine, study_name="race")
+    trial = study.ask()
+    interleaved: list[str] = []
+
+    def other_worker_first(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.startswith("UPDATE trials") and not interleaved:
+            interleaved.append(statement)
+            assert other.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+
+    sa.event.listen(mine.engine, "before_cursor_execute", other_worker_first)
+    with pytest.raises(optuna.exceptions.UpdateFinishedTrialError):
+        mine.set_trial_state_values(trial._trial_id, TrialState.COMPLETE, [0.5])
+    assert interleaved
+    ended = RDBStorage(url).get_trial(trial._trial_id)
+    assert ended.state == TrialState.FAIL and ended.values is None

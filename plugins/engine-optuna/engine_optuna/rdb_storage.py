@@ -14,8 +14,9 @@ half a call on two cores, and a worker makes a dozen calls per trial. Here:
 - a new trial: the study's row locked (where the database locks rows), the trial inserted,
   numbered by the trials before it as Optuna numbers it, and claimed by the worker (its
   :attr:`EngineRDBStorage.claim` attributes and first heartbeat), in one transaction;
-- a trial's end: its state read (locked likewise), its values written, its state and end time
-  set, in one transaction.
+- a trial's end: its state read (locked likewise) and changed only if it is still that state
+  (on SQLite, which locks no row, two workers ending one trial do not both succeed), its end
+  time and values written, in one transaction.
 
 Each keeps Optuna's checks and errors: a finished trial refuses updates, a parameter's
 distribution must be compatible with the study's, a missing trial or study is a ``KeyError``.
@@ -67,8 +68,8 @@ class EngineRDBStorage(HeartbeatStorage):
                     raise KeyError(models.NOT_FOUND_MSG)
                 inserted = connection.execute(sa.insert(_TRIALS).values(
                     study_id=study_id, number=None, state=TrialState.RUNNING, datetime_start=started))
-                key: Any = inserted.inserted_primary_key
-                trial_id = int(key[0])
+                primary_key: Any = inserted.inserted_primary_key
+                trial_id = int(primary_key[0])
                 number = connection.execute(sa.select(sa.func.count(_TRIALS.c.trial_id)).where(
                     _TRIALS.c.study_id == study_id, _TRIALS.c.trial_id < trial_id)).scalar_one()
                 connection.execute(sa.update(_TRIALS).where(_TRIALS.c.trial_id == trial_id).values(number=number))
@@ -140,6 +141,13 @@ class EngineRDBStorage(HeartbeatStorage):
                 if current is None:
                     raise KeyError(models.NOT_FOUND_MSG)
                 self.check_trial_is_updatable(trial_id, current)
+                ended = connection.execute(sa.update(_TRIALS).where(_TRIALS.c.trial_id == trial_id,
+                                                                    _TRIALS.c.state == current)
+                                           .values(state=state, datetime_complete=_stored_now()))
+                if not ended.rowcount:  # another worker changed it since (SQLite locks no row)
+                    now = connection.execute(sa.select(_TRIALS.c.state).where(_TRIALS.c.trial_id == trial_id)).scalar()
+                    self.check_trial_is_updatable(trial_id, now)  # ended: raises, undoing this transaction
+                    return False
                 held = set(connection.execute(sa.select(_VALUES.c.objective)
                                               .where(_VALUES.c.trial_id == trial_id)).scalars())
                 for objective, value in enumerate(values or ()):
@@ -151,8 +159,6 @@ class EngineRDBStorage(HeartbeatStorage):
                     else:
                         connection.execute(sa.insert(_VALUES).values(trial_id=trial_id, objective=objective,
                                                                      value=stored, value_type=kind))
-                connection.execute(sa.update(_TRIALS).where(_TRIALS.c.trial_id == trial_id)
-                                   .values(state=state, datetime_complete=_stored_now()))
         except IntegrityError:
             return False
         return True
