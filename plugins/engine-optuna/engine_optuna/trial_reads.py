@@ -5,7 +5,7 @@ kinds of child rows (parameters, values, user and system attributes, intermediat
 a lazy load, about 1.5 ms on two cores. A worker reads its trial three times (``ask``, and
 twice in ``tell``) and the trials that ended since its last look once more per trial. These
 functions read the same rows in six plain ``SELECT`` statements for any number of trials and
-build the same :class:`optuna.trial.FrozenTrial` objects (tests/optuna/test_trial_reads.py
+build the same :class:`optuna.trial.FrozenTrial` objects (tests/optuna/test_rdb_storage.py
 compares them with Optuna's own).
 """
 
