@@ -12,7 +12,7 @@ public ``ask`` and ``tell``, less what a worker pays per trial there and need no
 - the ended trial is read back once, not twice.
 
 A trial that another worker failed meanwhile (its heartbeats were late) stays as that worker
-left it; ``optimize`` raises there.
+left it, and is not this worker's to queue again; ``optimize`` raises there.
 """
 
 from __future__ import annotations
@@ -27,11 +27,13 @@ from engine_optuna.trial import worker_id
 from engine_optuna.trial_writes import write_trial
 
 
-def run_trial(study: Any, objective: Callable[[Any], Any], *, catch: tuple[type[Exception], ...]) -> Any:
+def run_trial(study: Any, objective: Callable[[Any], Any], *,
+              catch: tuple[type[Exception], ...]) -> tuple[Any, bool]:
     """Ask for a trial, run ``objective`` on it, tell the study how it ended; returns the
-    ended trial (an :class:`optuna.trial.FrozenTrial`). A pruned trial (``TrialPruned``) ends
-    PRUNED; an exception in ``catch`` ends it FAIL; any other exception, or an interrupt, ends
-    it FAIL and is raised again."""
+    ended trial (an :class:`optuna.trial.FrozenTrial`) and whether this worker ended it (not
+    another, meanwhile). A pruned trial (``TrialPruned``) ends PRUNED; an exception in
+    ``catch`` ends it FAIL; any other exception, or an interrupt, ends it FAIL and is raised
+    again."""
     import optuna
     from optuna.trial import TrialState
 
@@ -58,12 +60,17 @@ def run_trial(study: Any, objective: Callable[[Any], Any], *, catch: tuple[type[
             state = TrialState.FAIL
         except (Exception, KeyboardInterrupt) as exc:
             state, raised = TrialState.FAIL, exc
-    with warnings.catch_warnings():  # a value Optuna refuses (NaN) ends the trial FAIL, as in optimize()
-        warnings.simplefilter("ignore")
-        ended = study.tell(trial, values, state=state, skip_if_finished=True)
+    try:
+        with warnings.catch_warnings():  # a value Optuna refuses (NaN) ends the trial FAIL, as in optimize()
+            warnings.simplefilter("ignore")
+            ended, ours = study.tell(trial, values, state=state), True
+    except (ValueError, optuna.exceptions.UpdateFinishedTrialError):  # "cannot tell a FAIL trial"
+        ended, ours = study._storage.get_trial(trial._trial_id), False
+        if not ended.state.is_finished():
+            raise
     if raised is not None:
         raise raised
-    return ended
+    return ended, ours
 
 
 def heartbeat_interval(storage: Any) -> float | None:

@@ -58,8 +58,8 @@ def run_worker(study: Any, objective: Callable[[Any], Any], budget: Budget, *, r
 
     retry = RetryHeartbeatStaleTrialCallback(max_retry=retries) if retries else None
 
-    def after_trial(study: Any, trial: Any) -> None:
-        if trial.state == TrialState.FAIL and retry is not None:
+    def after_trial(study: Any, trial: Any, ours: bool) -> None:
+        if trial.state == TrialState.FAIL and retry is not None and ours:  # else its failer queued it
             retry(study, trial)
         report(trial)
 
@@ -92,7 +92,7 @@ def run_worker(study: Any, objective: Callable[[Any], Any], budget: Budget, *, r
             if repeated_refusal(trials, budget.n_trials) is not None:
                 return
             refusal_ruled_out = _first_trials_not_all_refused(trials, budget.n_trials)
-        after_trial(study, run_trial(study, objective, catch=(TrialFailedError,)))
+        after_trial(study, *run_trial(study, objective, catch=(TrialFailedError,)))
 
 
 def repeated_refusal(trials: list[Any], n_trials: int) -> str | None:
