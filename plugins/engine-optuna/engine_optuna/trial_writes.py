@@ -4,8 +4,9 @@ Each ``set_trial_user_attr`` or ``set_trial_intermediate_value`` of an RDB stora
 PostgreSQL) is a transaction of its own through SQLAlchemy's ORM: it reads the trial back,
 checks its state, then writes, about a millisecond each, and half a millisecond for each of a
 trial's 30 intermediate values. A trial writes a few of them together (who runs it and its
-first heartbeat, at its start; where it ran, its steps and its intermediate values, at its
-end), so they go in one transaction of plain multi-row inserts into Optuna's tables. A key or step the trial holds
+first heartbeat, at its start, where the engine's RDB storage did not write them as it made
+the trial; where it ran, its steps and its intermediate values, at its end), so they go in one
+transaction of plain multi-row inserts into Optuna's tables. A key or step the trial holds
 already (a retried trial starts with its original's attributes) makes that transaction fail
 whole, and a trial no longer running (failed by another worker) writes nothing there; the
 writes then go through the methods Optuna's own calls use, which replace a held key and refuse
