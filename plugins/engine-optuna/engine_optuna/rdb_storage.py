@@ -27,7 +27,6 @@ worker) and a transaction the database gives up on (locked) stay Optuna's, with 
 from __future__ import annotations
 
 import datetime
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -41,13 +40,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from engine_optuna.heartbeats import HeartbeatStorage
 from engine_optuna.trial_reads import UTC_TIMES, local_time, read_trials, study_condition, trial_condition
+from engine_optuna.trial_writes import insert_rows
 
 _STUDIES: Any = models.StudyModel.__table__
 _TRIALS: Any = models.TrialModel.__table__
 _PARAMS: Any = models.TrialParamModel.__table__
 _VALUES: Any = models.TrialValueModel.__table__
-_USER_ATTRS: Any = models.TrialUserAttributeModel.__table__
-_HEARTBEATS: Any = models.TrialHeartbeatModel.__table__
 
 
 class EngineRDBStorage(HeartbeatStorage):
@@ -63,9 +61,7 @@ class EngineRDBStorage(HeartbeatStorage):
         started = _stored_now()
         try:
             with self._transaction() as connection:
-                if connection.execute(sa.select(_STUDIES.c.study_id).where(_STUDIES.c.study_id == study_id)
-                                      .with_for_update()).first() is None:
-                    raise KeyError(models.NOT_FOUND_MSG)
+                _require_study(connection, study_id, lock=True)  # numbers are given one trial at a time
                 inserted = connection.execute(sa.insert(_TRIALS).values(
                     study_id=study_id, number=None, state=TrialState.RUNNING, datetime_start=started))
                 primary_key: Any = inserted.inserted_primary_key
@@ -74,13 +70,8 @@ class EngineRDBStorage(HeartbeatStorage):
                     _TRIALS.c.study_id == study_id, _TRIALS.c.trial_id < trial_id)).scalar_one()
                 connection.execute(sa.update(_TRIALS).where(_TRIALS.c.trial_id == trial_id).values(number=number))
                 claim = dict(self.claim or {})
-                if claim:
-                    connection.execute(sa.insert(_USER_ATTRS), [{"trial_id": trial_id, "key": key,
-                                                                 "value_json": json.dumps(value)}
-                                                                for key, value in claim.items()])
-                if claim and self.heartbeat_interval is not None:
-                    connection.execute(sa.insert(_HEARTBEATS).values(trial_id=trial_id,
-                                                                     heartbeat=sa.func.current_timestamp()))
+                insert_rows(connection, trial_id, user_attrs=claim,
+                            heartbeat=bool(claim) and self.heartbeat_interval is not None)
         except StorageInternalError:  # locked: Optuna's own call retries
             return super()._create_new_trial(study_id, template_trial)
         return FrozenTrial(number=number, state=TrialState.RUNNING, value=None, values=None,
@@ -99,9 +90,7 @@ class EngineRDBStorage(HeartbeatStorage):
                     trial_id_greater_than: int) -> list[FrozenTrial]:
         try:
             with self.engine.connect() as connection:
-                if connection.execute(sa.select(_STUDIES.c.study_id).where(_STUDIES.c.study_id == study_id)).first() \
-                        is None:
-                    raise KeyError(models.NOT_FOUND_MSG)
+                _require_study(connection, study_id)
                 return read_trials(connection, study_condition(study_id, states, included_trial_ids,
                                                                trial_id_greater_than))
         except OperationalError:  # more trial ids than the database takes in one statement
@@ -175,6 +164,14 @@ class EngineRDBStorage(HeartbeatStorage):
                 raise
         except SQLAlchemyError as exc:
             raise StorageInternalError("An exception is raised during the commit.") from exc
+
+
+def _require_study(connection: sa.Connection, study_id: int, *, lock: bool = False) -> None:
+    """Raise Optuna's ``KeyError`` for a study that does not exist; ``lock``: hold its row
+    until the transaction ends (where the database locks rows)."""
+    query = sa.select(_STUDIES.c.study_id).where(_STUDIES.c.study_id == study_id)
+    if connection.execute(query.with_for_update() if lock else query).first() is None:
+        raise KeyError(models.NOT_FOUND_MSG)
 
 
 def _stored_now() -> datetime.datetime:

@@ -46,35 +46,46 @@ def _insert(backend: Any, trial_id: int, user_attrs: dict[str, Any], intermediat
     try:
         from optuna.storages._rdb import models
         from optuna.trial import TrialState
-        from sqlalchemy import func, insert, select
+        from sqlalchemy import select
         from sqlalchemy.exc import IntegrityError
     except ImportError:
         return False
     trials_table: Any = getattr(models, "TrialModel", None)
-    attrs_table: Any = getattr(models, "TrialUserAttributeModel", None)
     values_table: Any = getattr(models, "TrialIntermediateValueModel", None)
-    beats_table: Any = getattr(models, "TrialHeartbeatModel", None)
-    if (engine is None or not hasattr(values_table, "intermediate_value_to_stored_repr") or attrs_table is None
-            or trials_table is None or beats_table is None):
+    if (engine is None or not hasattr(values_table, "intermediate_value_to_stored_repr") or trials_table is None
+            or not hasattr(models, "TrialUserAttributeModel") or not hasattr(models, "TrialHeartbeatModel")):
         return False
-    attr_rows = [{"trial_id": trial_id, "key": key, "value_json": json.dumps(value)}
-                 for key, value in user_attrs.items()]
-    value_rows = []
-    for step, value in intermediate.items():
-        stored, kind = values_table.intermediate_value_to_stored_repr(value)
-        value_rows.append({"trial_id": trial_id, "step": step, "intermediate_value": stored,
-                           "intermediate_value_type": kind})
     state = select(trials_table.state).where(trials_table.trial_id == trial_id)
     try:
         with engine.begin() as connection:
             if connection.execute(state).scalar_one_or_none() != TrialState.RUNNING:
                 return False  # Optuna's calls say why
-            if attr_rows:
-                connection.execute(insert(attrs_table), attr_rows)
-            if value_rows:
-                connection.execute(insert(values_table), value_rows)
-            if heartbeat:  # the server's clock, as the heartbeats after it (engine_optuna.heartbeats)
-                connection.execute(insert(beats_table).values(trial_id=trial_id, heartbeat=func.current_timestamp()))
+            insert_rows(connection, trial_id, user_attrs=user_attrs, intermediate=intermediate, heartbeat=heartbeat)
     except IntegrityError:  # a key, step or heartbeat held already: Optuna's calls replace it
         return False
     return True
+
+
+def insert_rows(connection: Any, trial_id: int, *, user_attrs: Mapping[str, Any] | None = None,
+                intermediate: Mapping[int, float] | None = None, heartbeat: bool = False) -> None:
+    """Insert a trial's user attributes, intermediate values and first heartbeat into Optuna's
+    tables on ``connection`` (a SQLAlchemy connection in a transaction): multi-row inserts, no
+    check of the trial's state. A key or step it holds already raises ``IntegrityError``."""
+    from optuna.storages._rdb import models
+    from sqlalchemy import func, insert
+
+    attrs_table: Any = models.TrialUserAttributeModel
+    values_table: Any = models.TrialIntermediateValueModel
+    if user_attrs:
+        connection.execute(insert(attrs_table), [{"trial_id": trial_id, "key": key, "value_json": json.dumps(value)}
+                                                 for key, value in user_attrs.items()])
+    if intermediate:
+        rows = []
+        for step, value in intermediate.items():
+            stored, kind = values_table.intermediate_value_to_stored_repr(value)
+            rows.append({"trial_id": trial_id, "step": step, "intermediate_value": stored,
+                         "intermediate_value_type": kind})
+        connection.execute(insert(values_table), rows)
+    if heartbeat:  # the server's clock, as the heartbeats after it (engine_optuna.heartbeats)
+        connection.execute(insert(models.TrialHeartbeatModel).values(trial_id=trial_id,
+                                                                     heartbeat=func.current_timestamp()))
