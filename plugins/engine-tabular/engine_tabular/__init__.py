@@ -6,7 +6,9 @@ is first used (``engine_tabular.load_splits``), not when an entry point imports 
 
 - Options: :class:`TabularDataOptions` (the ``[data]`` keys every tabular backend shares).
 - Data: :func:`load_splits` → :class:`Splits` of :class:`Table` (train, validation, test),
-  honouring ``[cv]`` folds; :func:`check_binary`, :func:`check_multiclass` for labels.
+  honouring ``[cv]`` folds, made once per session; :func:`session_cached` for what a backend
+  makes from them once per session (a DMatrix); :func:`check_binary`, :func:`check_multiclass`
+  for labels.
 - Metrics: :data:`TRAIN`, :data:`VAL`, :data:`TEST` prefixes and :func:`metric_name`;
   :class:`MetricSet` (``metrics = ["f1", ...]`` checked against the task, computed from predictions)
   and :func:`split_metrics` (its values named ``<split>/<name>``).
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
     from engine_tabular.boosting import RoundBackend, RoundRates, replay_mismatch_warning, sampling_warning
     from engine_tabular.labels import check_binary, check_multiclass
     from engine_tabular.library_errors import library_message, param_error
-    from engine_tabular.load import Splits, load_splits
+    from engine_tabular.load import Splits, load_splits, session_cached
     from engine_tabular.metric_set import MetricSet, split_metrics
     from engine_tabular.metrics import TEST, TRAIN, VAL, metric_name
     from engine_tabular.options import TabularDataOptions
@@ -37,7 +39,7 @@ _HOMES = {
     "sampling_warning": "boosting",
     "check_binary": "labels", "check_multiclass": "labels",
     "library_message": "library_errors", "param_error": "library_errors",
-    "Splits": "load", "load_splits": "load",
+    "Splits": "load", "load_splits": "load", "session_cached": "load",
     "MetricSet": "metric_set", "split_metrics": "metric_set",
     "TEST": "metrics", "TRAIN": "metrics", "VAL": "metrics", "metric_name": "metrics",
     "TabularDataOptions": "options",
@@ -64,6 +66,7 @@ __all__ = [
     "param_error",
     "replay_mismatch_warning",
     "sampling_warning",
+    "session_cached",
     "spec_problems",
     "split_metrics",
     "thread_counts",

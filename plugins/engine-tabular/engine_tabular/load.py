@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import attrs
 import numpy as np
@@ -15,6 +16,8 @@ from engine_tabular.table import Table, prepare
 
 if TYPE_CHECKING:
     from engine import Run
+
+T = TypeVar("T")
 
 
 @attrs.frozen
@@ -41,17 +44,29 @@ def load_splits(options: TabularDataOptions, run: Run, *, classification: bool) 
     rows (the tables are never changed afterwards).
     """
     stratified = run.spec.cv is None or run.spec.cv.stratified
-    key = (repr(options), run.fold, run.seed, stratified, classification)
-    kept: dict[tuple[object, ...], Splits] = run.shared.setdefault("engine-tabular:splits", {})
+
+    def make() -> Splits:
+        splits = attrs.evolve(_split(options, run, classification=classification), test=_prepared(options, run)[2])
+        if classification:
+            _two_classes(splits, options.label)
+        return splits
+
+    return session_cached(run, "engine-tabular:splits", (repr(options), run.fold, run.seed, stratified, classification),
+                          make, KEPT_SPLITS)
+
+
+def session_cached(run: Run, name: str, key: Hashable, make: Callable[[], T], limit: int) -> T:
+    """``make()`` once per ``key`` for the runs of one session (the folds of a [cv], a tuning
+    worker's trials), kept in ``run.shared[name]``; past ``limit`` entries the oldest goes.
+    What it returns is shared: neither the runs nor the library may change it."""
+    kept: dict[Hashable, Any] = run.shared.setdefault(name, {})
     if key in kept:
-        return kept[key]
-    splits = attrs.evolve(_split(options, run, classification=classification), test=_prepared(options, run)[2])
-    if classification:
-        _two_classes(splits, options.label)
-    if len(kept) >= KEPT_SPLITS:
+        return cast(T, kept[key])
+    value = make()
+    if len(kept) >= limit:
         del kept[next(iter(kept))]  # the oldest
-    kept[key] = splits
-    return splits
+    kept[key] = value
+    return value
 
 
 def _two_classes(splits: Splits, label: str) -> None:

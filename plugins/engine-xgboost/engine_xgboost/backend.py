@@ -24,6 +24,7 @@ from engine_tabular import (
     param_error,
     replay_mismatch_warning,
     sampling_warning,
+    session_cached,
     split_metrics,
     thread_counts,
 )
@@ -65,18 +66,12 @@ def session_dmatrix(run: Run, table: Table, where: str, nthread: int = -1) -> xg
     """:func:`to_dmatrix` once per table and thread count for the session: a tuning worker's
     trials train on the same tables (:func:`engine_tabular.load_splits`), and neither they nor
     XGBoost change a DMatrix (a booster keeps its own caches beside it; a DMatrix keeps the
-    histogram cuts of the last ``max_bin``, which XGBoost rebuilds when it changes). Kept as long
-    as its table is: the session keeps its newest splits."""
-    kept: dict[tuple[int, str, int], tuple[Table, xgb.DMatrix]] = run.shared.setdefault("engine-xgboost:dmatrix", {})
+    histogram cuts of the last ``max_bin``, which XGBoost rebuilds when it changes). The entry
+    holds its table, so no other table can take its id while it is kept."""
     key = (id(table), where, nthread)
-    found = kept.get(key)
-    if found is not None and found[0] is table:
-        return found[1]
-    matrix = to_dmatrix(table, where, nthread)
-    if len(kept) >= KEPT_MATRICES:
-        del kept[next(iter(kept))]  # the oldest
-    kept[key] = (table, matrix)
-    return matrix
+    made = session_cached(run, "engine-xgboost:dmatrix", key, lambda: (table, to_dmatrix(table, where, nthread)),
+                          KEPT_MATRICES)
+    return made[1]
 
 
 #: DMatrices a session keeps (:func:`session_dmatrix`): train, valid and test of a few splits.
