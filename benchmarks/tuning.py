@@ -178,7 +178,6 @@ def hand_processes(model: str, trials: int, url: str, workers: int, engine_setti
     name = "hand"
     command = [sys.executable, __file__, "--hand", model, "--storage", url, "--study", name,
                "--trials", str(trials), "--rounds", str(rounds)] + (["--engine-storage"] if engine_settings else [])
-    optuna.create_study(study_name=name, storage=hand_storage(url, engine_settings), sampler=same_draws())
     launched = time.time()
     processes = [subprocess.Popen(command) for _ in range(workers)]
     if any(p.wait() for p in processes):
@@ -187,13 +186,16 @@ def hand_processes(model: str, trials: int, url: str, workers: int, engine_setti
 
 
 def hand_worker(model: str, trials: int, url: str, name: str, engine_settings: bool, rounds: int) -> None:
-    """One process of a hand-written search: trials until the study holds ``trials`` finished ones."""
+    """One process of a hand-written search: trials until the study holds ``trials`` finished ones.
+    Every process creates the study or joins it (``load_if_exists``), as the Optuna docs' example
+    of several processes does."""
     from optuna.study import MaxTrialsCallback
     from optuna.trial import TrialState
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     objective = XGBOOST_OBJECTIVE(rounds) if model == "xgboost" else TESTING_OBJECTIVE(rounds)
-    study = optuna.load_study(study_name=name, storage=hand_storage(url, engine_settings), sampler=same_draws())
+    study = optuna.create_study(study_name=name, storage=hand_storage(url, engine_settings), sampler=same_draws(),
+                                load_if_exists=True)
     study.optimize(objective, callbacks=[MaxTrialsCallback(trials, states=(TrialState.COMPLETE,))])
 
 

@@ -9,58 +9,86 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from engine import EXIT_FAILED, EXIT_OK, EngineError, parallelism_problems, redact_url
-from engine.session import RawSpec, Session, check, parse_duration, read, run_dir_for, structure
+from engine.session import RawSpec, Session, Spec, check, parse_duration, read, run_dir_for, structure
 from engine_optuna import factories, results
 from engine_optuna.devices import worker_devices
 from engine_optuna.objectives import objectives
 from engine_optuna.options import DEFAULT_TRIALS, TuneOptions
 from engine_optuna.plots import PLOTS_DIR, write_plots
-from engine_optuna.resources import pruner_resources
+from engine_optuna.resources import PrunerResources, pruner_resources
 from engine_optuna.space import grid, parse_space
 from engine_optuna.storage import default_storage, is_rdb, open_storage
 from engine_optuna.trial import TRIALS_DIR, TrialRunner
 from engine_optuna.worker import REFUSALS_TO_STOP, Budget, repeated_refusal, run_worker
-from engine_optuna.workers import run_workers, worker_command
+from engine_optuna.workers import (
+    Orders,
+    dismiss,
+    planned_workers,
+    receive_orders,
+    run_workers,
+    send_orders,
+    start_workers,
+    worker_command,
+)
+
+
+@attrs.frozen
+class _Tuning:
+    """What every worker of ``engine tune`` builds from the spec alone."""
+
+    spec: Spec
+    options: TuneOptions
+    goals: list[tuple[str, str]]
+    search_space: dict[str, list[Any]] | None  # the grid sampler's
+    sampler: Any
+    pruner: Any
+    resources: PrunerResources
+    runner: TrialRunner
+
+    @property
+    def metrics(self) -> list[str]:
+        return [m for m, _ in self.goals]
+
+    def work(self, study: Any, budget: Budget, url: str) -> None:
+        """This process's trials of ``study`` until ``budget`` is spent."""
+        run_worker(study, self.runner, budget, retries=self.options.retries, heartbeat=is_rdb(url),
+                   report=_reporter(self.metrics, self.resources.unit))
+
+    def open_study(self, url: str, name: str) -> Any:
+        _quiet_optuna()
+        storage = open_storage(url, heartbeat=self.options.heartbeat, retries=self.options.retries)
+        return _open_study(storage, name, self.sampler, self.pruner, self.goals, url)
 
 
 def tune_command(args: argparse.Namespace, session: Session) -> int:
     raw = read(args.spec, overrides=args.set)
-    plugins = session.plugins_for(raw.local_plugins)
-    spec = structure(raw, plugins)  # runs engine_check: the space is checked here
-    options = spec.sections.get("tune")
-    if not isinstance(options, TuneOptions):
-        raise EngineError(f"{args.spec} has no [tune] section",
-                          fix="add [tune] with a [tune.space] table (see engine-optuna's README)")
-    params, _ = parse_space(options.space)
-    goals = objectives(options.metric, options.direction)
-    n_trials, timeout, workers = _budget(args, options)
-    if not args.worker:  # a worker this command spawned: its parent checked this spec already
-        check(spec)  # a trial's set-up (the tune metric among the backend's), before study.db or a trial
-
-    search_space = grid(params)[0] if options.sampler == "grid" else None
-    if search_space is not None:
-        n_trials = min(n_trials, _grid_size(search_space))
-    sampler = factories.build_sampler(options.sampler, options.sampler_options, spec.run.seed, search_space)
-    resources = pruner_resources(options.pruner, options.pruner_options)  # checked with the spec
-    pruner = factories.build_pruner(options.pruner, resources.options)
-
-    tune_dir = run_dir_for(spec)
-    url = args.storage or options.storage or default_storage(tune_dir)
-    study_name = args.study or options.study or spec.run.name
-    _quiet_optuna()
-    storage = open_storage(url, heartbeat=options.heartbeat, retries=options.retries)
-    study = _open_study(storage, study_name, sampler, pruner, goals, url)
-    _refuse_foreign_trials(study, tune_dir)
+    if args.worker:
+        return _work_as_told(args, session, raw)
+    count, devices = planned_workers(args.workers, raw)
+    helpers = start_workers(count, worker_command(args, session), devices) if count > 1 else []
+    try:  # the workers start up meanwhile
+        tuning = _prepare(args, session, raw)
+        n_trials, timeout, workers = _budget(args, tuning.options)
+        check(tuning.spec)  # a trial's set-up (the tune metric among the backend's), before study.db or a trial
+        if tuning.search_space is not None:
+            n_trials = min(n_trials, _grid_size(tuning.search_space))
+        tune_dir = run_dir_for(tuning.spec)
+        url = args.storage or tuning.options.storage or default_storage(tune_dir)
+        study_name = args.study or tuning.options.study or tuning.spec.run.name
+        study = tuning.open_study(url, study_name)
+        _refuse_foreign_trials(study, tune_dir)
+    except BaseException:
+        dismiss(helpers)
+        raise
+    if workers != count:  # a worker count only structuring understood: start them now
+        dismiss(helpers)
+        devices = worker_devices(tuning.options.devices) if workers > 1 else []
+        helpers = start_workers(workers, worker_command(args, session), devices)
     deadline = None if timeout is None else time.time() + timeout
-
-    runner = TrialRunner(raw, plugins, params, [m for m, _ in goals], options.pruner != "none",
-                         tune_dir, spec.run.name, value=options.value, maximize=goals[0][1] == "maximize",
-                         prune_unit=resources.unit, checkpoints=options.checkpoints, export=options.export)
-
-    def work_here() -> None:
-        run_worker(study, runner, Budget(n_trials, deadline), retries=options.retries,
-                   heartbeat=is_rdb(url), report=_reporter([m for m, _ in goals], resources.unit))
+    budget = Budget(n_trials, deadline)
 
     def conclude() -> int:
         refused = repeated_refusal(study.get_trials(deepcopy=False), n_trials)
@@ -70,17 +98,13 @@ def tune_command(args: argparse.Namespace, session: Session) -> int:
             results.write_trials_csv(study, tune_dir / results.TRIALS_CSV)  # the refused trials, for the record
             raise EngineError(f"the first {count} trials were all refused: {refused}", where="tune.space",
                               fix="narrow the search space to values the spec accepts")
-        return _finish(study, raw, tune_dir, spec.run.name, url)
+        return _finish(study, raw, tune_dir, tuning.spec.run.name, url)
 
-    if args.worker:
-        work_here()
-        return EXIT_OK
     if workers == 1:
         _say(f"tuning {study_name!r}: {n_trials} trials, storage {redact_url(url)}")
-        work_here()
+        tuning.work(study, budget, url)
         return conclude()
 
-    devices = worker_devices(options.devices)
     shown = f", devices {', '.join(devices)}" if devices else ""
     _say(f"tuning {study_name!r}: {n_trials} trials, {workers} workers{shown}, storage {redact_url(url)}")
     concluded: list[int] = []
@@ -90,15 +114,53 @@ def tune_command(args: argparse.Namespace, session: Session) -> int:
         the other workers exit meanwhile (an interpreter's exit takes a few tenths of a second)."""
         from optuna.trial import TrialState
 
-        work_here()
+        tuning.work(study, budget, url)
         if not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             concluded.append(conclude())
 
-    command = worker_command(args, session, url, study_name, n_trials, deadline)
-    codes = run_workers(workers, command, devices, here=None if devices else work_then_conclude)
+    send_orders(helpers, Orders(url, study_name, n_trials, deadline))
+    codes = run_workers(helpers, here=None if devices else work_then_conclude)
     if any(code == 130 for code in codes):
         raise KeyboardInterrupt
     return concluded[0] if concluded else conclude()
+
+
+def _prepare(args: argparse.Namespace, session: Session, raw: RawSpec) -> _Tuning:
+    plugins = session.plugins_for(raw.local_plugins)
+    spec = structure(raw, plugins)  # runs engine_check: the space is checked here
+    options = spec.sections.get("tune")
+    if not isinstance(options, TuneOptions):
+        raise EngineError(f"{args.spec} has no [tune] section",
+                          fix="add [tune] with a [tune.space] table (see engine-optuna's README)")
+    params, _ = parse_space(options.space)
+    goals = objectives(options.metric, options.direction)
+    search_space = grid(params)[0] if options.sampler == "grid" else None
+    sampler = factories.build_sampler(options.sampler, options.sampler_options, spec.run.seed, search_space)
+    resources = pruner_resources(options.pruner, options.pruner_options)  # checked with the spec
+    pruner = factories.build_pruner(options.pruner, resources.options)
+    runner = TrialRunner(raw, plugins, params, [m for m, _ in goals], options.pruner != "none",
+                         run_dir_for(spec), spec.run.name, value=options.value,
+                         maximize=goals[0][1] == "maximize", prune_unit=resources.unit,
+                         checkpoints=options.checkpoints, export=options.export)
+    return _Tuning(spec, options, goals, search_space, sampler, pruner, resources, runner)
+
+
+def _work_as_told(args: argparse.Namespace, session: Session, raw: RawSpec) -> int:
+    """A worker the command started: the same set-up as the command (which checked the spec
+    already), then the trials its :class:`Orders` say. It exits without a word when the
+    command stopped first, having reported why."""
+    try:
+        tuning = _prepare(args, session, raw)
+    except EngineError:
+        if receive_orders() is None:
+            return EXIT_OK
+        raise
+    orders = receive_orders()
+    if orders is None:
+        return EXIT_OK
+    study = tuning.open_study(orders.storage, orders.study)
+    tuning.work(study, Budget(orders.n_trials, orders.deadline), orders.storage)
+    return EXIT_OK
 
 
 def _budget(args: argparse.Namespace, options: TuneOptions) -> tuple[int, float | None, int]:

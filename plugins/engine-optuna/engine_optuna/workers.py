@@ -1,41 +1,75 @@
 """``--workers N``: ``engine tune --worker`` processes on one study, reaped as they end.
 
-Without per-worker devices the command itself is worker 0 and starts N - 1 processes: it has
-imported the libraries and read the spec already, so its trials start at once and the machine
-pays one start-up less. With devices (``[tune] devices``) it starts all N, each seeing its own
-device alone, and only waits for them: its own process may have initialised a device already
-while checking the spec.
+The workers start as the command starts, before it structures and checks the spec, so that
+their start-up (the interpreter, the libraries, the spec) runs beside the command's own
+instead of after it. Each then waits for its :class:`Orders` on standard input: the storage,
+study, trial budget and deadline the command settled on once the study is open, or the end
+of the input when the command stopped first (a bad spec: the command says why, the workers
+exit without a word). The storage URL travels on that pipe, never on a command line that
+other users of the machine can list.
+
+Without per-worker devices the command itself is worker 0 and starts N - 1 processes: its
+trials start as soon as the study is open, and the machine pays one start-up less. With
+devices (``[tune] devices``) it starts all N, each seeing its own device alone, and only waits
+for them: its own process may have initialised a device already while checking the spec.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
+from typing import IO
 
-from engine.session import Session
-from engine_optuna.devices import VARIABLE, device_for
+import attrs
+
+from engine.session import RawSpec, Session
+from engine_optuna.devices import VARIABLE, device_for, devices_problems, worker_devices
+
+Processes = list[subprocess.Popen[bytes]]
 
 
-def worker_command(args: argparse.Namespace, session: Session, url: str, study: str, n_trials: int,
-                   deadline: float | None) -> list[str]:
+@attrs.frozen
+class Orders:
+    """What the command tells each worker it started, once the study is open."""
+
+    storage: str
+    study: str
+    n_trials: int
+    deadline: float | None  # time.time() after which no trial starts
+
+
+def planned_workers(workers_flag: int | None, raw: RawSpec) -> tuple[int, list[str]]:
+    """The worker count (``--workers``, else ``[tune] workers``) and their devices, read from
+    the spec before it is structured so that the workers can start at once; ``(1, [])`` for
+    values that structuring will refuse."""
+    tune = raw.data.get("tune")
+    tune = tune if isinstance(tune, dict) else {}
+    count = workers_flag if workers_flag is not None else tune.get("workers", 1)
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        return 1, []
+    devices = tune.get("devices", "auto")
+    if devices_problems(devices):
+        return 1, []
+    return count, (worker_devices(devices) if count > 1 else [])
+
+
+def worker_command(args: argparse.Namespace, session: Session) -> list[str]:
+    """The command line of a worker: this spec, its ``--set`` values and ``-p`` plugins."""
     command = [sys.executable, "-m", "engine"]
     for module in session.modules:
         command += ["-p", module]
     for name in session.blocked:
         command += ["-p", f"no:{name}"]
-    command += ["tune", args.spec, "--storage", url, "--study", study, "--trials", str(n_trials),
-                "--workers", "1", "--worker"]
+    command += ["tune", args.spec, "--workers", "1", "--worker"]
     for assignment in args.set:
         command += ["--set", assignment]
-    if deadline is not None:
-        command += ["--timeout", f"{max(deadline - time.time(), 0.0):.3f}"]
     return command
 
 
@@ -45,17 +79,50 @@ def worker_environment(worker: int, devices: list[str]) -> dict[str, str] | None
     return None if device is None else {**os.environ, VARIABLE: device}
 
 
-def run_workers(count: int, command: list[str], devices: list[str], *,
-                here: Callable[[], None] | None = None) -> list[int]:
-    """Run ``count`` workers and wait for all; returns the exit codes of the processes started.
+def start_workers(count: int, command: list[str], devices: list[str]) -> Processes:
+    """Start the workers of ``--workers count`` that run in processes of their own: all
+    ``count`` with ``devices`` (worker i seeing device i mod their number alone), else
+    ``count - 1`` (this process is worker 0). Each waits for :func:`send_orders`."""
+    first = 0 if devices else 1
+    return [subprocess.Popen(command, stdin=subprocess.PIPE, env=worker_environment(i, devices))
+            for i in range(first, count)]
 
-    With ``here``, this process is worker 0 (``here()`` runs its trials) and ``count - 1``
-    processes are started; without it all ``count`` are, worker i seeing device i mod their
-    number alone (``CUDA_VISIBLE_DEVICES``) where ``devices`` are given. Ctrl-C, or an error in
-    ``here``, is passed on to every process as SIGINT, and they are waited for before it goes on.
+
+def send_orders(processes: Processes, orders: Orders) -> None:
+    """Set the waiting workers going (a worker that has died already is left to the reaper)."""
+    line = (json.dumps(attrs.asdict(orders)) + "\n").encode()
+    for process in processes:
+        with contextlib.suppress(BrokenPipeError, OSError):
+            assert process.stdin is not None
+            process.stdin.write(line)
+            process.stdin.close()
+
+
+def dismiss(processes: Processes) -> None:
+    """Tell the waiting workers there is nothing to do (the end of their input), and wait for them."""
+    for process in processes:
+        with contextlib.suppress(BrokenPipeError, OSError):
+            assert process.stdin is not None
+            process.stdin.close()
+    for process in processes:
+        process.wait()
+
+
+def receive_orders(source: IO[str] | None = None) -> Orders | None:
+    """A worker's orders from the command that started it; ``None`` when it stopped first."""
+    line = (source or sys.stdin).readline()
+    if not line.strip():
+        return None
+    return Orders(**json.loads(line))
+
+
+def run_workers(processes: Processes, *, here: Callable[[], None] | None = None) -> list[int]:
+    """Wait for the started workers, running ``here()`` meanwhile (this process's own trials);
+    returns their exit codes.
+
+    Ctrl-C, or an error in ``here``, is passed on to every process as SIGINT, and they are
+    waited for before it goes on.
     """
-    first = 1 if here is not None else 0
-    processes = [subprocess.Popen(command, env=worker_environment(i, devices)) for i in range(first, count)]
     reaping = _Reaper(processes)  # an exited worker is reaped at once: a zombie would look alive to the others
     try:
         if here is not None:
@@ -83,7 +150,7 @@ class _Reaper:
 
     INTERVAL = 0.05
 
-    def __init__(self, processes: list[subprocess.Popen[bytes]]):
+    def __init__(self, processes: Processes):
         self.processes = processes
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._poll, name="engine-tune-reaper", daemon=True)
