@@ -178,6 +178,8 @@ def hand_processes(model: str, trials: int, url: str, workers: int, engine_setti
     name = "hand"
     command = [sys.executable, __file__, "--hand", model, "--storage", url, "--study", name,
                "--trials", str(trials), "--rounds", str(rounds)] + (["--engine-storage"] if engine_settings else [])
+    if "://" in url:  # an RDB study is made first (the docs' `optuna create-study`): workers creating its tables race
+        optuna.create_study(study_name=name, storage=hand_storage(url, engine_settings), sampler=same_draws())
     launched = time.time()
     processes = [subprocess.Popen(command) for _ in range(workers)]
     if any(p.wait() for p in processes):
@@ -188,7 +190,7 @@ def hand_processes(model: str, trials: int, url: str, workers: int, engine_setti
 def hand_worker(model: str, trials: int, url: str, name: str, engine_settings: bool, rounds: int) -> None:
     """One process of a hand-written search: trials until the study holds ``trials`` finished ones.
     Every process creates the study or joins it (``load_if_exists``), as the Optuna docs' example
-    of several processes does."""
+    of several processes on a journal file does."""
     from optuna.study import MaxTrialsCallback
     from optuna.trial import TrialState
 

@@ -29,6 +29,7 @@ from typing import IO
 
 import attrs
 
+from engine import parallelism_problems
 from engine.session import RawSpec, Session
 from engine_optuna.devices import VARIABLE, device_for, devices_problems, worker_devices
 
@@ -48,11 +49,12 @@ class Orders:
 def planned_workers(workers_flag: int | None, raw: RawSpec) -> tuple[int, list[str]]:
     """The worker count (``--workers``, else ``[tune] workers``) and their devices, read from
     the spec before it is structured so that the workers can start at once; ``(1, [])`` for
-    values that structuring will refuse."""
+    values that the command refuses later (structuring, or more workers than the machine can run)."""
     tune = raw.data.get("tune")
     tune = tune if isinstance(tune, dict) else {}
     count = workers_flag if workers_flag is not None else tune.get("workers", 1)
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1 \
+            or parallelism_problems({"workers": count}, where="tune"):
         return 1, []
     devices = tune.get("devices", "auto")
     if devices_problems(devices):
