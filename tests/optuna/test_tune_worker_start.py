@@ -50,3 +50,17 @@ def test_the_storage_url_reaches_no_worker_command_line(cli, tmp_path: Path, pos
         assert not any("hunter2-secret" in arg for arg in record["argv"]), record["argv"]
     rows = read_trials_csv(tmp_path / "runs" / "study" / "trials.csv")
     assert [row["state"] for row in rows] == ["COMPLETE"] * 4
+
+
+def test_tune_called_in_process_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path) -> None:
+    """A tuning worker freezes what its libraries made while it runs; a test (or a tool) that
+    calls the command in its own process gets every object collectable again afterwards."""
+    import gc
+
+    from engine.testing import cli as engine_cli
+
+    (tmp_path / "spec.toml").write_text(tune_spec(trials=2, max_steps=10, pruner="none"))
+    before = gc.get_freeze_count()
+    result = engine_cli("tune", "spec.toml", cwd=tmp_path, in_process=True)
+    assert result.code == 0, result
+    assert gc.get_freeze_count() == before
