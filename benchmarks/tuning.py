@@ -23,12 +23,14 @@ so that the difference left is the engine's own.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import csv
 import dataclasses
 import io
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -89,8 +91,6 @@ MEDIAN = "pruner_options = { n_startup_trials = 3, n_warmup_steps = 20 }"
 def engine_tune(spec: str, workdir: Path, *args: str) -> tuple[float, list[dict[str, str]]]:
     """Run ``engine tune`` in a fresh directory; wall seconds and the rows of trials.csv."""
     if workdir.exists():
-        import shutil
-
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     (workdir / "spec.toml").write_text(spec)
@@ -436,6 +436,7 @@ def main() -> None:
     trials = args.trials
     xgb_ok = _has("engine_xgboost", "engine_tabular", "xgboost", "sklearn")
     root = Path(tempfile.mkdtemp(prefix="engine-tuning-bench-"))
+    atexit.register(shutil.rmtree, root, True)  # some 400 trial folders and studies
     started = time.time()
 
     rows = ["| model | workers | search | storage | trials | wall (s) | trials / min (wall) | start-up (s) "
