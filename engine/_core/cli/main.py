@@ -159,13 +159,17 @@ def error_lines(exc: EngineError) -> list[str]:
 
 
 def console_script() -> NoReturn:
+    from engine._core.collective import Processes
     from engine._core.redact import redact_process_output
 
     redact_process_output()  # library warnings and log lines too, not only engine's own
     code = main()
-    # The interpreter's last garbage collections walk every object the libraries made: half a
-    # second with XGBoost and scikit-learn loaded, on every command's way out. Frozen, they are
-    # skipped; what is left is still freed by reference counting, and atexit handlers and the
-    # flushing of stdout and stderr run as before.
-    gc.freeze()
+    if Processes.from_environment().world_size == 1:
+        # The interpreter's last garbage collections walk every object the libraries made: half
+        # a second with XGBoost and scikit-learn loaded, on every command's way out. Frozen, they
+        # are skipped; what is left is still freed by reference counting, and atexit handlers and
+        # the flushing of stdout and stderr run as before. A worker of a torchrun group keeps the
+        # slow exit: torchrun names the first worker to fail by whole seconds, then by rank, so a
+        # worker ending because its peer was killed must not be found dead as early as that peer.
+        gc.freeze()
     raise SystemExit(code)
