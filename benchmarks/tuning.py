@@ -172,12 +172,13 @@ def hand_storage(url: str, engine_settings: bool = False) -> Any:
 
 
 def hand_processes(model: str, trials: int, url: str, workers: int, engine_settings: bool = False,
-                   rounds: int = 300) -> Timeline:
+                   rounds: int = 300, one_thread: bool = True) -> Timeline:
     """A hand-written search in ``workers`` processes sharing one study, timed from their launch
     to the last exit."""
     name = "hand"
     command = [sys.executable, __file__, "--hand", model, "--storage", url, "--study", name,
-               "--trials", str(trials), "--rounds", str(rounds)] + (["--engine-storage"] if engine_settings else [])
+               "--trials", str(trials), "--rounds", str(rounds)] + (["--engine-storage"] if engine_settings else []) \
+        + ([] if one_thread else ["--threads-unset"])
     if "://" in url:  # an RDB study is made first (the docs' `optuna create-study`): workers creating its tables race
         optuna.create_study(study_name=name, storage=hand_storage(url, engine_settings), sampler=same_draws())
     launched = time.time()
@@ -187,7 +188,8 @@ def hand_processes(model: str, trials: int, url: str, workers: int, engine_setti
     return timeline(hand_storage(url), name, launched, time.time())
 
 
-def hand_worker(model: str, trials: int, url: str, name: str, engine_settings: bool, rounds: int) -> None:
+def hand_worker(model: str, trials: int, url: str, name: str, engine_settings: bool, rounds: int,
+                one_thread: bool = True) -> None:
     """One process of a hand-written search: trials until the study holds ``trials`` finished ones.
     Every process creates the study or joins it (``load_if_exists``), as the Optuna docs' example
     of several processes on a journal file does."""
@@ -195,7 +197,7 @@ def hand_worker(model: str, trials: int, url: str, name: str, engine_settings: b
     from optuna.trial import TrialState
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    objective = XGBOOST_OBJECTIVE(rounds) if model == "xgboost" else TESTING_OBJECTIVE(rounds)
+    objective = XGBOOST_OBJECTIVE(rounds, one_thread) if model == "xgboost" else TESTING_OBJECTIVE(rounds)
     study = optuna.create_study(study_name=name, storage=hand_storage(url, engine_settings), sampler=same_draws(),
                                 load_if_exists=True)
     study.optimize(objective, callbacks=[MaxTrialsCallback(trials, states=(TrialState.COMPLETE,))])
@@ -206,24 +208,51 @@ def hand_worker(model: str, trials: int, url: str, name: str, engine_settings: b
 THROUGHPUT_REPEATS = 3
 
 
+Search = tuple[str, str, Callable[[int], Timeline]]  # tool, storage, run number -> its timeline
+
+
 def throughput(root: Path, trials: int, model: str, engine_spec: str) -> list[str]:
     lines = []
     for workers in (1, 2):
-        searches = throughput_searches(root, trials, model, engine_spec, workers)
-        runs: list[list[Timeline]] = [[] for _ in searches]
-        for index in range(THROUGHPUT_REPEATS):
-            for collected, (_, _, search) in zip(runs, searches, strict=True):
-                collected.append(search(index))
-        for (tool, storage, _), timelines in zip(searches, runs, strict=True):
-            t = sorted(timelines, key=lambda timeline: timeline.wall)[len(timelines) // 2]
-            lines.append(f"| {model} | {workers} | {tool} | {storage} | {t.trials} | {t.wall:.1f} "
-                         f"| {t.trials / t.wall * 60:.0f} | {t.startup:.1f} | {t.wrapup:.1f} | {t.steady:.0f} "
-                         f"| {min(x.steady for x in timelines):.0f}–{max(x.steady for x in timelines):.0f} |")
+        lines += throughput_rows(model, workers, throughput_searches(root, trials, model, engine_spec, workers))
     return lines
 
 
-def throughput_searches(root: Path, trials: int, model: str, engine_spec: str,
-                        workers: int) -> list[tuple[str, str, Callable[[int], Timeline]]]:
+def throughput_rows(model: str, workers: int, searches: list[Search]) -> list[str]:
+    """A row per search, each run ``THROUGHPUT_REPEATS`` times in turn with the others."""
+    runs: list[list[Timeline]] = [[] for _ in searches]
+    for index in range(THROUGHPUT_REPEATS):
+        for collected, (_, _, search) in zip(runs, searches, strict=True):
+            collected.append(search(index))
+    lines = []
+    for (tool, storage, _), timelines in zip(searches, runs, strict=True):
+        t = sorted(timelines, key=lambda timeline: timeline.wall)[len(timelines) // 2]
+        lines.append(f"| {model} | {workers} | {tool} | {storage} | {t.trials} | {t.wall:.1f} "
+                     f"| {t.trials / t.wall * 60:.0f} | {t.startup:.1f} | {t.wrapup:.1f} | {t.steady:.0f} "
+                     f"| {min(x.steady for x in timelines):.0f}–{max(x.steady for x in timelines):.0f} |")
+    return lines
+
+
+def threads_throughput(root: Path, trials: int) -> list[str]:
+    """Two workers of XGBoost with its threads left to it (no ``nthread``, as the example and
+    most objectives write it): hand-written processes each take every core; ``engine tune``
+    shares the cores out (``[tune] threads = "auto"``), or, with ``threads`` set to the cores,
+    lets each worker take them all as it did before."""
+    cores = os.cpu_count() or 1
+    spec = xgboost_spec(trials, one_thread=False)
+    every_core = spec.replace("\n[tune]\n", f"\n[tune]\nthreads = {cores}\n", 1)
+    model = "xgboost, threads unset"
+    searches: list[Search] = [
+        ("hand-written", "Optuna docs'", lambda i: hand_processes(
+            "xgboost", trials, str(root / f"tp-threads-{i}.journal"), 2, one_thread=False)),
+        ("engine tune", "engine's", lambda i: engine_throughput(spec, root / f"tp-threads-auto-{i}", 2)),
+        (f"engine tune, threads = {cores}", "engine's",
+         lambda i: engine_throughput(every_core, root / f"tp-threads-all-{i}", 2)),
+    ]
+    return throughput_rows(model, 2, searches)
+
+
+def throughput_searches(root: Path, trials: int, model: str, engine_spec: str, workers: int) -> list[Search]:
     """The three searches of a throughput row group: (tool, storage, run number -> its timeline)."""
     docs = (lambda i: f"sqlite:///{root}/tp-hand-{model}-1-{i}.db") if workers == 1 else \
         (lambda i: str(root / f"tp-hand-{model}-2-{i}.journal"))
@@ -317,10 +346,11 @@ def TESTING_OBJECTIVE(steps: int) -> Callable[[optuna.Trial], float]:  # noqa: N
     return objective
 
 
-def XGBOOST_OBJECTIVE(rounds: int) -> Callable[[optuna.Trial], float]:  # noqa: N802 - a factory, named as its result
+def XGBOOST_OBJECTIVE(rounds: int, one_thread: bool = True) -> Callable[[optuna.Trial], float]:  # noqa: N802 - a factory, named as its result
     """The same XGBoost search written with Optuna and xgboost alone (data loaded once). It trains
     on the rows the engine's spec trains on (its seeded, stratified 20% hold-out): which rows a
-    tree sees changes what a round costs by several per cent."""
+    tree sees changes what a round costs by several per cent. One thread, or XGBoost's default
+    (every core) with ``one_thread=False``."""
     import xgboost as xgb
     from engine_tabular.split import holdout
     from sklearn.datasets import load_breast_cancer
@@ -328,11 +358,12 @@ def XGBOOST_OBJECTIVE(rounds: int) -> Callable[[optuna.Trial], float]:  # noqa: 
     x, y = load_breast_cancer(return_X_y=True)
     train_rows, val_rows = holdout(len(y), 0.2, 0, labels=y)
     x_train, x_val, y_train, y_val = x[train_rows], x[val_rows], y[train_rows], y[val_rows]
+    threads = {"nthread": 1} if one_thread else {}
 
     def objective(trial: optuna.Trial) -> float:
-        params = {"objective": "binary:logistic", "eval_metric": ["logloss", "auc"], "seed": 0, "nthread": 1,
+        params = {"objective": "binary:logistic", "eval_metric": ["logloss", "auc"], "seed": 0,
                   "eta": trial.suggest_float("backend.params.eta", 1e-3, 0.3, log=True),
-                  "max_depth": trial.suggest_int("backend.params.max_depth", 2, 6)}
+                  "max_depth": trial.suggest_int("backend.params.max_depth", 2, 6), **threads}
         train, val = xgb.DMatrix(x_train, label=y_train), xgb.DMatrix(x_val, label=y_val)
         booster = xgb.Booster(params, [train, val])
         value = float("nan")
@@ -405,8 +436,10 @@ def testing_spec(trials: int, pruner: str = "none", pruner_options: str = "", *,
                                pruner_options=pruner_options, on_exit=str(on_exit).lower(), step_seconds=step_seconds)
 
 
-def xgboost_spec(trials: int, pruner: str = "none", pruner_options: str = "", lean: bool = True) -> str:
-    """The XGBoost example as a study: one thread; for timing, no checkpoint or early stop."""
+def xgboost_spec(trials: int, pruner: str = "none", pruner_options: str = "", lean: bool = True,
+                 one_thread: bool = True) -> str:
+    """The XGBoost example as a study: one thread (or XGBoost's default with ``one_thread=False``);
+    for timing, no checkpoint or early stop."""
     example = (REPO / "examples" / "breast_cancer_xgboost.toml").read_text().replace(
         'name = "breast-cancer-xgboost"', 'name = "bench"')
     if lean:
@@ -415,7 +448,8 @@ def xgboost_spec(trials: int, pruner: str = "none", pruner_options: str = "", le
         example = example.replace("[checkpoint]", "[checkpoint]\non_exit = false")
     else:
         example = example.replace("patience = 5", "patience = 100")
-    example = example.replace("max_depth = 3,", "max_depth = 3, nthread = 1,")
+    if one_thread:
+        example = example.replace("max_depth = 3,", "max_depth = 3, nthread = 1,")
     return example + XGBOOST_TUNE.format(trials=trials, pruner=pruner, pruner_options=pruner_options)
 
 
@@ -428,9 +462,11 @@ def main() -> None:
     parser.add_argument("--study", help=argparse.SUPPRESS)
     parser.add_argument("--rounds", type=int, default=300, help=argparse.SUPPRESS)
     parser.add_argument("--engine-storage", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--threads-unset", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.hand:
-        hand_worker(args.hand, args.trials, args.storage, args.study, args.engine_storage, args.rounds)
+        hand_worker(args.hand, args.trials, args.storage, args.study, args.engine_storage, args.rounds,
+                    one_thread=not args.threads_unset)
         return
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     trials = args.trials
@@ -445,6 +481,7 @@ def main() -> None:
     rows += throughput(root, trials, "testing", testing_spec(trials))
     if xgb_ok:
         rows += throughput(root, trials, "xgboost", xgboost_spec(trials))
+        rows += threads_throughput(root, trials)
     sections = [f"## Throughput (300 steps or rounds per trial, random sampler, no pruner; the run of median wall "
                 f"time of {THROUGHPUT_REPEATS}, the searches in turn)", "", *rows, ""]
 

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from engine._core.hookspecs import hookimpl
     from engine._core.redact import REDACTED, redact, redact_text, redact_url
     from engine._core.requirements import check_libraries
-    from engine._core.resources import parallelism_problems, pool_error, warn_parallelism
+    from engine._core.resources import parallelism_problems, pool_error, usable_cores, warn_parallelism
     from engine._core.resume_changes import NUMERICS, STRUCTURAL, by_key
     from engine._core.run import Run
     from engine._core.rundir import RunFiles, write_atomic
@@ -91,6 +91,7 @@ _HOMES = {
     "check_libraries": "engine._core.requirements",
     "parallelism_problems": "engine._core.resources",
     "pool_error": "engine._core.resources",
+    "usable_cores": "engine._core.resources",
     "warn_parallelism": "engine._core.resources",
     "NUMERICS": "engine._core.resume_changes",
     "STRUCTURAL": "engine._core.resume_changes",
@@ -126,7 +127,7 @@ __all__ = [  # noqa: RUF022 - grouped by what a plugin author is doing, not sort
     "EngineError", "SpecError", "UserCodeError", "CheckpointError", "TrainingError", "EXIT_OK", "EXIT_FAILED",
     # a backend or a scheduler
     "Backend", "Schedule", "fold_indices", "check_libraries",
-    "parallelism_problems", "warn_parallelism", "pool_error",
+    "parallelism_problems", "warn_parallelism", "pool_error", "usable_cores",
     # a checkpoint storage
     "CheckpointStorage", "CheckpointInfo", "MANIFEST", "is_plain_name", "removing_new_folders",
     # a participant that stores files itself on every process (sharded checkpoints)

@@ -26,7 +26,7 @@ import sys
 import uuid
 from collections.abc import Sequence
 
-from engine import EngineError, parallelism_problems
+from engine import EngineError, parallelism_problems, usable_cores
 
 #: Set by ``engine run --nproc 1`` in this process: one process was asked for, so a ``ddp`` or
 #: ``fsdp`` run does not warn that it runs as one.
@@ -62,7 +62,7 @@ def relaunch(nproc: int, argv: Sequence[str], *, max_restarts: int = 0) -> int:
                           fix="pass --nproc 2 or more, or leave it out")
     if parallelism_problems({"nproc": nproc}, where="run"):
         raise EngineError(f"--nproc {nproc}: more processes than this machine can run",
-                          fix=f"pass at most {_usable_cores()} (its cores)")
+                          fix=f"pass at most {usable_cores()} (its cores)")
     if "TORCHELASTIC_RUN_ID" in os.environ or "WORLD_SIZE" in os.environ:
         raise EngineError("--nproc was given to a process that torchrun already started",
                           fix="drop --nproc from the command torchrun runs")
@@ -94,11 +94,6 @@ def _without_nproc(argv: Sequence[str]) -> list[str]:
         elif not arg.startswith(("--nproc=", "--max-restarts=")):
             out.append(arg)
     return out
-
-
-def _usable_cores() -> int:
-    affinity = getattr(os, "sched_getaffinity", None)
-    return max(len(affinity(0)) if affinity is not None else os.cpu_count() or 1, 1)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

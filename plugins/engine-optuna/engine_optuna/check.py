@@ -11,6 +11,7 @@ from engine_optuna.options import TuneOptions
 from engine_optuna.resources import resource_problems
 from engine_optuna.results import warn
 from engine_optuna.space import Param, grid, parse_space
+from engine_optuna.threads import threads_problems
 from engine_optuna.trial_spec import trial_raw
 
 _SPACE_EXAMPLE = '[tune.space] "backend.optimizer.lr" = { float = [1e-4, 1e-1], log = true }'
@@ -62,6 +63,7 @@ def tune_problems(spec: Spec) -> list[str]:
             problems += factories.option_problems(kind, name, kwargs)
     problems += resource_problems(options.pruner, options.pruner_options)
     problems += devices_problems(options.devices)
+    problems += threads_problems(options.threads)
     return problems
 
 

@@ -15,18 +15,20 @@ import attrs
 from engine import EXIT_FAILED, EXIT_OK, EngineError, parallelism_problems, redact_url
 from engine.session import RawSpec, Session, Spec, check, parse_duration, read, run_dir_for, structure
 from engine_optuna import factories, results
-from engine_optuna.devices import worker_devices
 from engine_optuna.objectives import objectives
 from engine_optuna.options import DEFAULT_TRIALS, TuneOptions
 from engine_optuna.plots import PLOTS_DIR, write_plots
 from engine_optuna.resources import PrunerResources, pruner_resources
 from engine_optuna.space import grid, parse_space
 from engine_optuna.storage import default_storage, is_rdb, open_storage
+from engine_optuna.threads import own_threads, shown_threads
 from engine_optuna.trial import TRIALS_DIR, TrialRunner
 from engine_optuna.worker import REFUSALS_TO_STOP, Budget, repeated_refusal, run_worker
 from engine_optuna.workers import (
     Orders,
+    Plan,
     dismiss,
+    plan_workers,
     planned_workers,
     receive_orders,
     run_workers,
@@ -75,8 +77,15 @@ def _tune(args: argparse.Namespace, session: Session) -> int:
     raw = read(args.spec, overrides=args.set)
     if args.worker:
         return _work_as_told(args, session, raw)
-    count, devices = planned_workers(args.workers, raw)
-    helpers = start_workers(count, worker_command(args, session), devices) if count > 1 else []
+    plan = planned_workers(args.workers, raw)
+    with own_threads(plan.threads):  # set before the spec's libraries load: this process is worker 0
+        return _lead(args, session, raw, plan)
+
+
+def _lead(args: argparse.Namespace, session: Session, raw: RawSpec, plan: Plan) -> int:
+    """The command: start the workers, check the spec, open the study, run trials beside the
+    workers, write the results."""
+    helpers = start_workers(plan, worker_command(args, session)) if plan.count > 1 else []
     try:  # the workers start up meanwhile
         tuning = _prepare(args, session, raw)
         n_trials, timeout, workers = _budget(args, tuning.options)
@@ -91,10 +100,11 @@ def _tune(args: argparse.Namespace, session: Session) -> int:
     except BaseException:
         dismiss(helpers)
         raise
-    if workers != count:  # a worker count only structuring understood: start them now
+    if workers != plan.count:  # a worker count only structuring understood: start them now
         dismiss(helpers)
-        devices = worker_devices(tuning.options.devices) if workers > 1 else []
-        helpers = start_workers(workers, worker_command(args, session), devices)
+        plan = plan_workers(workers, tuning.options.devices, tuning.options.threads)
+        helpers = start_workers(plan, worker_command(args, session))
+    devices = plan.devices
     deadline = None if timeout is None else time.time() + timeout
     budget = Budget(n_trials, deadline)
 
@@ -113,7 +123,7 @@ def _tune(args: argparse.Namespace, session: Session) -> int:
         tuning.work(study, budget, url)
         return conclude()
 
-    shown = f", devices {', '.join(devices)}" if devices else ""
+    shown = shown_threads(plan.threads) + (f", devices {', '.join(devices)}" if devices else "")
     _say(f"tuning {study_name!r}: {n_trials} trials, {workers} workers{shown}, storage {redact_url(url)}")
     concluded: list[int] = []
 

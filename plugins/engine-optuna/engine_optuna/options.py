@@ -58,6 +58,11 @@ class TuneOptions:
     (``CUDA_VISIBLE_DEVICES``). ``"auto"``: the parent's ``CUDA_VISIBLE_DEVICES``, else the
     GPUs ``nvidia-smi -L`` lists, else none; a list such as ``["0", "1"]``; ``"none"``:
     every worker sees what the command sees."""
+    threads: Any = "auto"
+    """CPU threads of each worker's libraries (``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``,
+    ``MKL_NUM_THREADS`` in its environment). ``"auto"``: with several workers, the machine's
+    cores shared out among them (at least one each), keeping a variable already set; one
+    worker keeps the libraries' defaults. A number sets it for every worker."""
     retries: NonNegativeInt = 0
     """Run a failed trial's values again this many times (a crash, a killed worker)."""
     checkpoints: bool = False

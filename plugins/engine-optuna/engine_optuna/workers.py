@@ -6,7 +6,8 @@ instead of after it. Each then waits for its :class:`Orders` on standard input: 
 study, trial budget and deadline the command settled on once the study is open, or the end
 of the input when the command stopped first (a bad spec: the command says why, the workers
 exit without a word). The storage URL travels on that pipe, never on a command line that
-other users of the machine can list.
+other users of the machine can list. Each starts with its share of the cores
+(:mod:`engine_optuna.threads`) and, with devices, its own device.
 
 Without per-worker devices the command itself is worker 0 and starts N - 1 processes: its
 trials start as soon as the study is open, and the machine pays one start-up less. With
@@ -32,6 +33,7 @@ import attrs
 from engine import parallelism_problems
 from engine.session import RawSpec, Session
 from engine_optuna.devices import VARIABLE, device_for, devices_problems, worker_devices
+from engine_optuna.threads import thread_variables, threads_problems
 
 Processes = list[subprocess.Popen[bytes]]
 
@@ -46,20 +48,34 @@ class Orders:
     deadline: float | None  # time.time() after which no trial starts
 
 
-def planned_workers(workers_flag: int | None, raw: RawSpec) -> tuple[int, list[str]]:
-    """The worker count (``--workers``, else ``[tune] workers``) and their devices, read from
-    the spec before it is structured so that the workers can start at once; ``(1, [])`` for
-    values that the command refuses later (structuring, or more workers than the machine can run)."""
+@attrs.frozen
+class Plan:
+    """How many workers, on which devices, with which thread variables (:mod:`engine_optuna.threads`)."""
+
+    count: int
+    devices: list[str]
+    threads: dict[str, str]
+
+
+def plan_workers(count: int, devices: object, threads: object) -> Plan:
+    """The :class:`Plan` of ``count`` workers for ``[tune] devices`` and ``threads``."""
+    return Plan(count, worker_devices(devices) if count > 1 else [], thread_variables(threads, count))
+
+
+def planned_workers(workers_flag: int | None, raw: RawSpec) -> Plan:
+    """The :class:`Plan` for the worker count (``--workers``, else ``[tune] workers``), read
+    from the spec before it is structured so that the workers can start at once; one worker
+    with nothing set for values that the command refuses later (structuring, or more workers
+    or threads than the machine can run)."""
     tune = raw.data.get("tune")
     tune = tune if isinstance(tune, dict) else {}
     count = workers_flag if workers_flag is not None else tune.get("workers", 1)
+    devices, threads = tune.get("devices", "auto"), tune.get("threads", "auto")
     if isinstance(count, bool) or not isinstance(count, int) or count < 1 \
-            or parallelism_problems({"workers": count}, where="tune"):
-        return 1, []
-    devices = tune.get("devices", "auto")
-    if devices_problems(devices):
-        return 1, []
-    return count, (worker_devices(devices) if count > 1 else [])
+            or parallelism_problems({"workers": count}, where="tune") \
+            or devices_problems(devices) or threads_problems(threads):
+        return Plan(1, [], {})
+    return plan_workers(count, devices, threads)
 
 
 def worker_command(args: argparse.Namespace, session: Session) -> list[str]:
@@ -75,19 +91,21 @@ def worker_command(args: argparse.Namespace, session: Session) -> list[str]:
     return command
 
 
-def worker_environment(worker: int, devices: list[str]) -> dict[str, str] | None:
-    """The environment of worker ``worker``: this one, with its device alone visible if any."""
-    device = device_for(worker, devices)
-    return None if device is None else {**os.environ, VARIABLE: device}
+def worker_environment(worker: int, plan: Plan) -> dict[str, str] | None:
+    """The environment of worker ``worker``: this one, with the plan's thread variables and
+    its device alone visible if any (``None``: this one as it is)."""
+    device = device_for(worker, plan.devices)
+    changes = {**plan.threads, **({} if device is None else {VARIABLE: device})}
+    return {**os.environ, **changes} if changes else None
 
 
-def start_workers(count: int, command: list[str], devices: list[str]) -> Processes:
-    """Start the workers of ``--workers count`` that run in processes of their own: all
-    ``count`` with ``devices`` (worker i seeing device i mod their number alone), else
-    ``count - 1`` (this process is worker 0). Each waits for :func:`send_orders`."""
-    first = 0 if devices else 1
-    return [subprocess.Popen(command, stdin=subprocess.PIPE, env=worker_environment(i, devices))
-            for i in range(first, count)]
+def start_workers(plan: Plan, command: list[str]) -> Processes:
+    """Start the workers of the plan that run in processes of their own: all of them with
+    devices (worker i seeing device i mod their number alone), else all but worker 0 (this
+    process). Each waits for :func:`send_orders`."""
+    first = 0 if plan.devices else 1
+    return [subprocess.Popen(command, stdin=subprocess.PIPE, env=worker_environment(i, plan))
+            for i in range(first, plan.count)]
 
 
 def send_orders(processes: Processes, orders: Orders) -> None:
