@@ -111,3 +111,38 @@ class StudyStorage(NamedTuple):
     url: str
     name: str
     flags: list[str]
+
+
+#: A local plugin that records, in each trial's run directory, the variables its process sees.
+_ENVSPY = '''
+import json
+import os
+
+
+def on_run_start(run):
+    seen = {{name: os.environ.get(name) for name in {names!r}}}
+    seen["pid"] = os.getpid()
+    (run.dir / "envspy.json").write_text(json.dumps(seen))
+'''
+
+
+def envspy_spec(tmp_path: Path, names: tuple[str, ...], extra_tune: str) -> None:
+    """``spec.toml``: 4 trials of about a second each (both workers are up before the study's
+    trials are all taken), with a local plugin recording ``names`` as each trial's process sees them."""
+    (tmp_path / "envspy.py").write_text(_ENVSPY.format(names=names))
+    text = tune_spec(trials=4, max_steps=20, step_seconds=0.075, pruner="none",
+                     extra_tune=f'sampler = "random"\n{extra_tune}')
+    (tmp_path / "spec.toml").write_text(text.replace("seed = 0\n", 'seed = 0\nplugins = ["envspy"]\n', 1))
+
+
+def envspy_records(tmp_path: Path) -> dict[int, list[dict[str, str | None]]]:
+    """What each worker process (by id) saw, a record per trial it ran (the 4 of :func:`envspy_spec`)."""
+    import json
+
+    trials = sorted((tmp_path / "runs" / "study" / "trials").iterdir())
+    assert len(trials) == 4, trials
+    seen: dict[int, list[dict[str, str | None]]] = {}
+    for trial in trials:
+        record = json.loads((trial / "envspy.json").read_text())
+        seen.setdefault(record.pop("pid"), []).append(record)
+    return seen

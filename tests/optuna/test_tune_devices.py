@@ -3,39 +3,19 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from optuna_helpers import tune_spec
-
-ENVSPY = '''
-import json
-import os
-
-
-def on_run_start(run):
-    seen = {"cuda": os.environ.get("CUDA_VISIBLE_DEVICES"), "pid": os.getpid()}
-    (run.dir / "envspy.json").write_text(json.dumps(seen))
-'''
+from optuna_helpers import envspy_records, envspy_spec
 
 
 def _spec(tmp_path: Path, devices: str) -> None:
-    (tmp_path / "envspy.py").write_text(ENVSPY)
-    # trials of about a second each: both workers are up before the study's trials are all taken
-    text = tune_spec(trials=4, max_steps=20, step_seconds=0.075, pruner="none",
-                     extra_tune=f'sampler = "random"\n{devices}')
-    (tmp_path / "spec.toml").write_text(text.replace("seed = 0\n", 'seed = 0\nplugins = ["envspy"]\n', 1))
+    envspy_spec(tmp_path, ("CUDA_VISIBLE_DEVICES",), devices)
 
 
 def _seen_by_worker(tmp_path: Path) -> dict[int, set[str | None]]:
-    trials = sorted((tmp_path / "runs" / "study" / "trials").iterdir())
-    assert len(trials) == 4, trials
-    seen: dict[int, set[str | None]] = {}
-    for trial in trials:
-        record = json.loads((trial / "envspy.json").read_text())
-        seen.setdefault(record["pid"], set()).add(record["cuda"])
-    return seen
+    return {pid: {record["CUDA_VISIBLE_DEVICES"] for record in records}
+            for pid, records in envspy_records(tmp_path).items()}
 
 
 @pytest.mark.parametrize("devices, parent, expected", [

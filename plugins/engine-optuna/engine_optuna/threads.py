@@ -33,15 +33,14 @@ def threads_problems(threads: Any) -> list[str]:
             "workers) or a number of threads for each worker"]
 
 
-def thread_variables(threads: Any, workers: int, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+def thread_variables(threads: Any, workers: int) -> dict[str, str]:
     """The variables to set in each worker's environment (none for one worker with ``"auto"``)."""
     if isinstance(threads, int) and not isinstance(threads, bool):
         return dict.fromkeys(VARIABLES, str(threads))
     if workers < 2:
         return {}
-    environ = os.environ if environ is None else environ
     share = str(max(1, usable_cores() // workers))
-    return {name: share for name in VARIABLES if name not in environ}
+    return {name: share for name in VARIABLES if name not in os.environ}
 
 
 def shown_threads(variables: Mapping[str, str]) -> str:
