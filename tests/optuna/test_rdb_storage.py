@@ -32,6 +32,7 @@ def _fill(study: optuna.Study) -> list[dict[str, object]]:
         trial.suggest_categorical("kind", ["a", None, 3])
         drawn.append(trial.params)
         trial.set_user_attr("worker", {"host": "h", "pid": number})
+        trial.set_user_attr("shape", (number, 2))  # read back as JSON: a list
         study._storage.set_trial_system_attr(trial._trial_id, "seed", number)
         for step, value in ((10, 0.5), (20, math.inf), (30, math.nan)):
             study._storage.set_trial_intermediate_value(trial._trial_id, step, value)
@@ -87,6 +88,25 @@ def test_reads_equal_optunas(url: str) -> None:
     with pytest.raises(KeyError):
         backend._get_trials(study_id + 100, None, set(), -1)
     plain.engine.dispose()
+
+
+def test_a_trial_ended_by_another_worker_reads_ended(url: str) -> None:
+    """The storage answers reads of the trials it runs from what it wrote; one that another
+    worker ended meanwhile (FAIL: its heartbeats stopped) reads as that worker left it, and
+    this worker cannot tell it."""
+    storage = open_storage(url, heartbeat=10, retries=0)
+    study = optuna.create_study(storage=storage, study_name="ended-elsewhere")
+    trial = study.ask()
+    trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+    assert storage.get_trial(trial._trial_id).state == TrialState.RUNNING
+    other = RDBStorage(url)
+    other.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+    ended = storage.get_trial(trial._trial_id)
+    assert ended.state == TrialState.FAIL and ended.params == trial.params
+    with pytest.raises(ValueError, match="Cannot tell a FAIL trial"):
+        study.tell(trial, 0.5)
+    assert other.get_trial(trial._trial_id).values is None
+    other.engine.dispose()
 
 
 def test_refuses_what_optuna_refuses(url: str) -> None:

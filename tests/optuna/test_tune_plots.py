@@ -1,5 +1,6 @@
-"""The study plots stay readable: one outlier does not flatten the optimisation history, and the
-intermediate-values legend names only the best trials so that it fits beside the axes."""
+"""The study plots stay readable: one outlier does not flatten the optimisation history, the
+intermediate-values legend names only the best trials so that it fits beside the axes, and a
+study whose trials reported no intermediate values (no pruner) gets no empty plot of them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import optuna
 import pytest
 from engine_optuna.plots import LEGEND_TRIALS, draw_plot, write_plots
+from optuna_helpers import tune_spec
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -80,3 +82,12 @@ def test_every_plot_is_written_for_many_trials(tmp_path: Path) -> None:
                                                "parallel_coordinates.png"]
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in written)
     assert not list(tmp_path.glob(".*partial*"))
+
+
+def test_a_study_without_a_pruner_gets_no_empty_intermediate_values_plot(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "spec.toml").write_text(tune_spec(trials=3, max_steps=10, pruner="none"))
+    result = cli("tune", "spec.toml")
+    assert result.code == 0, result
+    plots = tmp_path / "runs" / "study" / "plots"
+    assert sorted(p.name for p in plots.iterdir()) == ["history.png", "importances.png", "parallel_coordinates.png"]
+    assert "intermediate_values" not in result.out + result.err

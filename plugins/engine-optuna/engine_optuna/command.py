@@ -17,10 +17,10 @@ from engine.session import RawSpec, Session, Spec, check, parse_duration, read, 
 from engine_optuna import factories, results
 from engine_optuna.objectives import objectives
 from engine_optuna.options import DEFAULT_TRIALS, TuneOptions
-from engine_optuna.plots import PLOTS_DIR, write_plots
+from engine_optuna.plots import PLOTS_DIR, load_plotting, write_plots
 from engine_optuna.resources import PrunerResources, pruner_resources
 from engine_optuna.space import grid, parse_space
-from engine_optuna.storage import default_storage, is_rdb, open_storage
+from engine_optuna.storage import default_storage, is_rdb, open_storage, preload_storage
 from engine_optuna.threads import own_threads, shown_threads
 from engine_optuna.trial import TRIALS_DIR, TrialRunner
 from engine_optuna.worker import REFUSALS_TO_STOP, Budget, repeated_refusal, run_worker
@@ -132,12 +132,14 @@ def _lead(args: argparse.Namespace, session: Session, raw: RawSpec, plan: Plan) 
         the other workers exit meanwhile (an interpreter's exit takes a few tenths of a second)."""
         from optuna.trial import TrialState
 
+        load_plotting()  # while the other workers start their trials
+        gc.freeze()  # matplotlib's objects, as the spec's libraries in _prepare
         tuning.work(study, budget, url)
         if not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             concluded.append(conclude())
 
     send_orders(helpers, Orders(url, study_name, n_trials, deadline))
-    codes = run_workers(helpers, here=None if devices else work_then_conclude)
+    codes = run_workers(helpers, here=load_plotting if devices else work_then_conclude)
     if any(code == 130 for code in codes):
         raise KeyboardInterrupt
     return concluded[0] if concluded else conclude()
@@ -178,6 +180,7 @@ def _work_as_told(args: argparse.Namespace, session: Session, raw: RawSpec) -> i
         if receive_orders() is None:
             return EXIT_OK
         raise
+    preload_storage(args.storage or tuning.options.storage or None)  # while the command opens the study
     orders = receive_orders()
     if orders is None:
         return EXIT_OK

@@ -39,6 +39,7 @@ from optuna.trial import FrozenTrial, TrialState
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from engine_optuna.heartbeats import HeartbeatStorage
+from engine_optuna.held_trials import HeldTrials
 from engine_optuna.trial_reads import UTC_TIMES, local_time, read_trials, study_condition, trial_condition
 from engine_optuna.trial_writes import insert_rows
 
@@ -54,6 +55,11 @@ class EngineRDBStorage(HeartbeatStorage):
     #: User attributes a trial this storage makes gets as it is made (who runs it), with its
     #: first heartbeat; ``None``: none.
     claim: dict[str, Any] | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        #: The trials this storage made, as it wrote them (:mod:`engine_optuna.held_trials`).
+        self.held = HeldTrials()
+        super().__init__(*args, **kwargs)
 
     def _create_new_trial(self, study_id: int, template_trial: FrozenTrial | None = None) -> FrozenTrial:
         if template_trial is not None:
@@ -74,13 +80,21 @@ class EngineRDBStorage(HeartbeatStorage):
                             heartbeat=bool(claim) and self.heartbeat_interval is not None)
         except StorageInternalError:  # locked: Optuna's own call retries
             return super()._create_new_trial(study_id, template_trial)
-        return FrozenTrial(number=number, state=TrialState.RUNNING, value=None, values=None,
+        made = FrozenTrial(number=number, state=TrialState.RUNNING, value=None, values=None,
                            datetime_start=local_time(started), datetime_complete=None, params={},
                            distributions={}, user_attrs=claim, system_attrs={}, intermediate_values={},
                            trial_id=trial_id)
+        self.held.hold(made)
+        return made
 
     def get_trial(self, trial_id: int) -> FrozenTrial:
         with self.engine.connect() as connection:
+            held = self.held.state(trial_id)
+            if held is not None:
+                stored = connection.execute(sa.select(_TRIALS.c.state).where(_TRIALS.c.trial_id == trial_id)).scalar()
+                if stored == held:
+                    return self.held.get(trial_id)
+                self.held.drop(trial_id)  # ended by another worker meanwhile
             found = read_trials(connection, trial_condition(trial_id))
         if not found:
             raise KeyError(models.NOT_FOUND_MSG)
@@ -99,6 +113,7 @@ class EngineRDBStorage(HeartbeatStorage):
     def _set_trial_param(self, trial_id: int, param_name: str, param_value_internal: float,
                          distribution: distributions.BaseDistribution,
                          previous_distribution: distributions.BaseDistribution | None) -> None:
+        inserted = False
         with self._transaction(ignore_integrity_error=True) as connection:
             row = connection.execute(sa.select(_TRIALS.c.study_id, _TRIALS.c.state)
                                      .where(_TRIALS.c.trial_id == trial_id)).first()
@@ -118,11 +133,55 @@ class EngineRDBStorage(HeartbeatStorage):
             connection.execute(sa.insert(_PARAMS).values(
                 trial_id=trial_id, param_name=param_name, param_value=param_value_internal,
                 distribution_json=distributions.distribution_to_json(distribution)))
+            inserted = True
+        if inserted:
+            self.held.set_param(trial_id, param_name, distribution.to_external_repr(param_value_internal), distribution)
+        else:  # a name it held already: the stored value stays
+            self.held.drop(trial_id)
+
+    def set_trial_user_attr(self, trial_id: int, key: str, value: Any) -> None:
+        with self._holding(trial_id, user_attrs={key: value}):
+            super().set_trial_user_attr(trial_id, key, value)
+
+    def set_trial_system_attr(self, trial_id: int, key: str, value: Any) -> None:
+        with self._holding(trial_id, system_attrs={key: value}):
+            super().set_trial_system_attr(trial_id, key, value)
+
+    def set_trial_intermediate_value(self, trial_id: int, step: int, intermediate_value: float) -> None:
+        with self._holding(trial_id, intermediate={step: intermediate_value}):
+            super().set_trial_intermediate_value(trial_id, step, intermediate_value)
+
+    @contextmanager
+    def _holding(self, trial_id: int, **written: Any) -> Iterator[None]:
+        """Optuna's own write in the block, then the same change to the held trial (let go if
+        the write fails)."""
+        try:
+            yield
+        except BaseException:
+            self.held.drop(trial_id)
+            raise
+        self.held.add(trial_id, **written)
 
     def set_trial_state_values(self, trial_id: int, state: TrialState,
                                values: Sequence[float] | None = None) -> bool:
         if not state.is_finished():  # running a waiting trial: Optuna's hand-over to one worker
+            self.held.drop(trial_id)
             return super().set_trial_state_values(trial_id, state, values)
+        completed = _stored_now()
+        try:
+            ended = self._end_trial(trial_id, state, values, completed)
+        except BaseException:
+            self.held.drop(trial_id)
+            raise
+        if ended:
+            self.held.end(trial_id, state, values, local_time(completed))
+        else:
+            self.held.drop(trial_id)
+        return ended
+
+    def _end_trial(self, trial_id: int, state: TrialState, values: Sequence[float] | None,
+                   completed: datetime.datetime) -> bool:
+        """End the trial ``state`` with ``values`` at ``completed`` if it is still running."""
         try:
             with self._transaction() as connection:
                 current = connection.execute(sa.select(_TRIALS.c.state).where(_TRIALS.c.trial_id == trial_id)
@@ -132,16 +191,16 @@ class EngineRDBStorage(HeartbeatStorage):
                 self.check_trial_is_updatable(trial_id, current)
                 ended = connection.execute(sa.update(_TRIALS).where(_TRIALS.c.trial_id == trial_id,
                                                                     _TRIALS.c.state == current)
-                                           .values(state=state, datetime_complete=_stored_now()))
+                                           .values(state=state, datetime_complete=completed))
                 if not ended.rowcount:  # another worker changed it since (SQLite locks no row)
                     now = connection.execute(sa.select(_TRIALS.c.state).where(_TRIALS.c.trial_id == trial_id)).scalar()
                     self.check_trial_is_updatable(trial_id, now)  # ended: raises, undoing this transaction
                     return False
-                held = set(connection.execute(sa.select(_VALUES.c.objective)
-                                              .where(_VALUES.c.trial_id == trial_id)).scalars())
+                written = set(connection.execute(sa.select(_VALUES.c.objective)
+                                                 .where(_VALUES.c.trial_id == trial_id)).scalars())
                 for objective, value in enumerate(values or ()):
                     stored, kind = models.TrialValueModel.value_to_stored_repr(value)
-                    if objective in held:
+                    if objective in written:
                         connection.execute(sa.update(_VALUES).where(_VALUES.c.trial_id == trial_id,
                                                                     _VALUES.c.objective == objective)
                                            .values(value=stored, value_type=kind))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +13,8 @@ from engine import EngineError, redact_url
 
 DB_FILE = "study.db"
 JOURNAL_FILE = "study.journal"
+#: What opening an RDB storage imports: SQLAlchemy and Optuna's tables, Alembic's schema check.
+PRELOADED = ("engine_optuna.rdb_storage", "alembic.migration", "alembic.script")
 
 
 def default_storage(tune_dir: Path) -> str:
@@ -28,6 +32,17 @@ def default_storage(tune_dir: Path) -> str:
 
 def is_rdb(url: str) -> bool:
     return "://" in url
+
+
+def preload_storage(url: str | None) -> None:
+    """Import what opening ``url`` needs (``None``: the default, SQLite): SQLAlchemy, Optuna's
+    tables and Alembic's schema check, some 0.4 s. A worker does this while the command opens
+    the study, instead of after it."""
+    if url is not None and not is_rdb(url):
+        return
+    for module in PRELOADED:
+        with contextlib.suppress(ImportError):  # opening the storage says what is missing
+            importlib.import_module(module)
 
 
 def open_storage(url: str, *, heartbeat: int, retries: int) -> Any:

@@ -8,16 +8,18 @@ import os
 import socket
 import statistics
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from engine import EngineError, Run, RunStatus, hookimpl
 from engine.session import Plugins, RawSpec, RunResult, run, structure
-from engine_optuna.pruning import PendingReports
 from engine_optuna.space import Param, suggest
 from engine_optuna.trial_spec import trial_raw
 from engine_optuna.trial_writes import write_trial
+
+if TYPE_CHECKING:
+    from engine_optuna.pruning import PendingReports
 
 TRIALS_DIR = "trials"
 REPORTER_NAME = "optuna-trial"
@@ -74,7 +76,7 @@ class TrialReporter:
         self.steps = 0
         self.statuses: list[str] = []
         # the values kept in memory until the run ends, where the pruner allows (engine_optuna.pruning)
-        self.pending = PendingReports(trial) if prune and PendingReports.applies(trial) else None
+        self.pending = _pending_reports(trial) if prune else None
 
     @hookimpl
     def on_run_start(self, run: Run) -> None:
@@ -130,6 +132,13 @@ class TrialReporter:
             reason = f"pruned by Optuna at {where} ({self.metrics[0]} = {value:.6g})"
             # with [cv], the next folds do not start; a pruned trial's models are never wanted
             run.stop(reason, folds=True, export=False)
+
+
+def _pending_reports(trial: Any) -> PendingReports | None:
+    """Where the study's pruner allows, ``trial``'s intermediate values kept in memory until it ends."""
+    from engine_optuna.pruning import PendingReports  # Optuna: loaded by the first trial, after the workers start
+
+    return PendingReports(trial) if PendingReports.applies(trial) else None
 
 
 def beats(value: float, than: float, maximize: bool) -> bool:

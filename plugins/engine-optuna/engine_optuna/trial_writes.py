@@ -30,6 +30,9 @@ def write_trial(storage: Any, trial_id: int, *, user_attrs: Mapping[str, Any] | 
         return
     backend = getattr(storage, "_backend", storage)  # an RDB storage is wrapped in a cache
     if _insert(backend, trial_id, user_attrs, intermediate, heartbeat):
+        held = getattr(backend, "held", None)  # the engine's storage holds the trials it runs
+        if held is not None:
+            held.add(trial_id, user_attrs=user_attrs, intermediate=intermediate)
         return
     for key, value in user_attrs.items():
         storage.set_trial_user_attr(trial_id, key, value)
