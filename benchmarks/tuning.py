@@ -18,6 +18,7 @@ storage" use the engine's SQLite settings instead (:func:`engine_optuna.storage.
 so that the difference left is the engine's own.
 
     python benchmarks/tuning.py [--output benchmarks/results/tuning.md] [--trials N]  (default 40)
+                                [--long-trials N]  (default 200)
 """
 
 from __future__ import annotations
@@ -252,16 +253,26 @@ def threads_throughput(root: Path, trials: int) -> list[str]:
     return throughput_rows(model, 2, searches)
 
 
+def long_throughput(root: Path, trials: int) -> list[str]:
+    """Two workers over a longer XGBoost study, where a study's fixed costs (start-up and
+    wrap-up) weigh less against its trials: the hand-written pair on a journal file against
+    ``engine tune``."""
+    searches = [search for search in throughput_searches(root, trials, "xgboost", xgboost_spec(trials), 2)
+                if search[:2] != ("hand-written", "engine's")]
+    return throughput_rows(f"xgboost, {trials} trials", 2, searches)
+
+
 def throughput_searches(root: Path, trials: int, model: str, engine_spec: str, workers: int) -> list[Search]:
     """The three searches of a throughput row group: (tool, storage, run number -> its timeline)."""
-    docs = (lambda i: f"sqlite:///{root}/tp-hand-{model}-1-{i}.db") if workers == 1 else \
-        (lambda i: str(root / f"tp-hand-{model}-2-{i}.journal"))
+    docs = (lambda i: f"sqlite:///{root}/tp-hand-{model}-1-{trials}-{i}.db") if workers == 1 else \
+        (lambda i: str(root / f"tp-hand-{model}-2-{trials}-{i}.journal"))
     return [
         ("hand-written", "Optuna docs'", lambda i: hand_processes(model, trials, docs(i), workers)),
         ("hand-written", "engine's", lambda i: hand_processes(
-            model, trials, f"sqlite:///{root}/tp-hand-{model}-{workers}-e{i}.db", workers, engine_settings=True)),
-        ("engine tune", "engine's", lambda i: engine_throughput(engine_spec, root / f"tp-{model}-{workers}-{i}",
-                                                                workers)),
+            model, trials, f"sqlite:///{root}/tp-hand-{model}-{workers}-{trials}-e{i}.db", workers,
+            engine_settings=True)),
+        ("engine tune", "engine's", lambda i: engine_throughput(
+            engine_spec, root / f"tp-{model}-{workers}-{trials}-{i}", workers)),
     ]
 
 
@@ -457,6 +468,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", "-o", default=str(REPO / "benchmarks" / "results" / "tuning.md"))
     parser.add_argument("--trials", type=int, default=40, help="trials per search (default 40)")
+    parser.add_argument("--long-trials", type=int, default=200, metavar="N",
+                        help="trials of the longer 2-worker XGBoost study (default 200; 0: none)")
     parser.add_argument("--hand", choices=["testing", "xgboost"], help=argparse.SUPPRESS)
     parser.add_argument("--storage", help=argparse.SUPPRESS)
     parser.add_argument("--study", help=argparse.SUPPRESS)
@@ -482,6 +495,8 @@ def main() -> None:
     if xgb_ok:
         rows += throughput(root, trials, "xgboost", xgboost_spec(trials))
         rows += threads_throughput(root, trials)
+        if args.long_trials:
+            rows += long_throughput(root, args.long_trials)
     sections = [f"## Throughput (300 steps or rounds per trial, random sampler, no pruner; the run of median wall "
                 f"time of {THROUGHPUT_REPEATS}, the searches in turn)", "", *rows, ""]
 

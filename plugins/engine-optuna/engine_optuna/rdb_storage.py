@@ -8,7 +8,8 @@ half a call on two cores, and a worker makes a dozen calls per trial. Here:
 
 - heartbeats: one statement each (:mod:`engine_optuna.heartbeats`);
 - reading trials back: six ``SELECT`` statements for any number of trials
-  (:mod:`engine_optuna.trial_reads`);
+  (:mod:`engine_optuna.trial_reads`); a trial this storage made and runs, from what it wrote
+  after one statement reading its state (:mod:`engine_optuna.held_trials`);
 - a sampled parameter: the trial's state, the study's earlier distribution of that parameter
   when the cache does not hold it, one ``INSERT``;
 - a new trial: the study's row locked (where the database locks rows), the trial inserted,

@@ -2,10 +2,10 @@
 
 The workers start as the command starts, before it structures and checks the spec, so that
 their start-up (the interpreter, the libraries, the spec) runs beside the command's own
-instead of after it. Each then waits for its :class:`Orders` on standard input: the storage,
-study, trial budget and deadline the command settled on once the study is open, or the end
-of the input when the command stopped first (a bad spec: the command says why, the workers
-exit without a word). The storage URL travels on that pipe, never on a command line that
+instead of after it. Each then loads the storage's modules and waits for its :class:`Orders`
+on standard input: the storage, study, trial budget and deadline the command settled on once
+the study is open, or the end of the input when the command stopped first (a bad spec: the
+command says why, the workers exit without a word). The storage URL travels on that pipe, never on a command line that
 other users of the machine can list. Each starts with its share of the cores
 (:mod:`engine_optuna.threads`) and, with devices, its own device.
 
