@@ -2,11 +2,11 @@
 
 Between ``ask`` and ``tell`` Optuna reads the running trial back three times (as the ``Trial``
 is made, and as ``tell`` checks then returns it): six statements each with the engine's RDB
-storage, about 3 ms a trial on two cores. Only the worker running a trial writes its
-parameters, attributes and values; another worker only ends it (FAIL, when its heartbeats
-stop). So the storage holds what it wrote of the trials it made, and answers a read of one
-with a single statement, its state: the same state, the held copy; another, the whole trial
-read back as before, and the copy dropped.
+storage, 0.8 ms a read on two cores, against 0.2 ms for one statement and a copy. Only the
+worker running a trial writes its parameters, attributes and values; another worker only
+ends it (FAIL, when its heartbeats stop). So the storage holds what it wrote of the trials it
+made, and answers a read of one with a single statement, its state: the same state, the held
+copy; another, the whole trial read back as before, and the copy dropped.
 """
 
 from __future__ import annotations
