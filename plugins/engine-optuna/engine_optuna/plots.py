@@ -22,14 +22,15 @@ LOG_DECADES = 2.0
 
 def load_plotting() -> None:
     """Import matplotlib (Agg backend) and Optuna's plots, some 0.4 s. With several workers the
-    command does it beside the other workers' trials, instead of alone once they have ended;
-    a module that cannot be imported is left for :func:`write_plots` to report."""
+    command does it beside the other workers' trials, instead of alone once they have ended.
+    It never stops a study: what fails here (a missing module, a font cache that cannot be
+    written) is left for :func:`write_plots` to report, plot by plot."""
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         importlib.import_module("optuna.visualization.matplotlib")
-    except ImportError:
+    except Exception:  # reported by write_plots
         pass
 
 
