@@ -8,7 +8,10 @@
    trial by trial), the searches alternated ``REPEATS`` times;
 3. overhead: the engine's time per trial against a hand-written Optuna loop around the same
    model with the same sampled values — the pure-Python ``testing`` model always, and XGBoost
-   on breast cancer when engine-xgboost and engine-tabular are installed.
+   on breast cancer when engine-xgboost and engine-tabular are installed. For XGBoost, the same
+   searches again with its rounds made no-ops, alternated with them: the difference left is
+   what the engine adds to a trial beside its model's work, measured where this machine's
+   drift (10-30% over minutes on a shared VM) scales a few milliseconds, not a whole trial.
 
 The hand-written searches are what the Optuna docs show: ``create_study(storage="sqlite:///…")``
 for one process, a ``JournalFileBackend`` file shared by several. Their random sampler is
@@ -19,6 +22,7 @@ so that the difference left is the engine's own.
 
     python benchmarks/tuning.py [--output benchmarks/results/tuning.md] [--trials N]  (default 40)
                                 [--long-trials N]  (default 200)
+                                [--sections throughput,pruning,overhead]  (default: all three)
 """
 
 from __future__ import annotations
@@ -89,15 +93,37 @@ pruner = "{pruner}"
 MEDIAN = "pruner_options = { n_startup_trials = 3, n_warmup_steps = 20 }"
 
 
-def engine_tune(spec: str, workdir: Path, *args: str) -> tuple[float, list[dict[str, str]]]:
-    """Run ``engine tune`` in a fresh directory; wall seconds and the rows of trials.csv."""
+#: ``python -c`` for the ``engine`` command with XGBoost's rounds made no-ops (``Booster.update``
+#: does nothing), as :func:`rounds_skipped` makes them in this process.
+NO_ROUNDS = ("import sys, xgboost.core; xgboost.core.Booster.update = lambda self, *args, **kwargs: None; "
+             "from engine._core.cli.main import console_script; console_script()")
+
+
+@contextlib.contextmanager
+def rounds_skipped() -> Any:
+    """XGBoost's rounds made no-ops in this process: what is left of a trial is everything but
+    its model's work (data, booster, evaluations, storage, the search's own steps)."""
+    import xgboost.core
+
+    update = xgboost.core.Booster.update
+    xgboost.core.Booster.update = lambda self, *args, **kwargs: None  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        xgboost.core.Booster.update = update  # type: ignore[method-assign]
+
+
+def engine_tune(spec: str, workdir: Path, *args: str, no_rounds: bool = False) -> tuple[float, list[dict[str, str]]]:
+    """Run ``engine tune`` in a fresh directory; wall seconds and the rows of trials.csv.
+    ``no_rounds``: with XGBoost's rounds made no-ops (:data:`NO_ROUNDS`)."""
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     (workdir / "spec.toml").write_text(spec)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(workdir), str(REPO)])}
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "engine", "tune", "spec.toml", *args], cwd=workdir, env=env,
+    command = [sys.executable, "-c", NO_ROUNDS] if no_rounds else [sys.executable, "-m", "engine"]
+    done = subprocess.run([*command, "tune", "spec.toml", *args], cwd=workdir, env=env,
                           capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
     if done.returncode != 0:
@@ -389,10 +415,11 @@ def XGBOOST_OBJECTIVE(rounds: int, one_thread: bool = True) -> Callable[[optuna.
 
 
 def hand_study(objective: Callable[[optuna.Trial], float], trials: int, url: str,
-               engine_settings: bool = False) -> list[float]:
+               engine_settings: bool = False, no_rounds: bool = False) -> list[float]:
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     study = optuna.create_study(storage=hand_storage(url, engine_settings), sampler=same_draws())
-    study.optimize(objective, n_trials=trials)
+    with rounds_skipped() if no_rounds else contextlib.nullcontext():
+        study.optimize(objective, n_trials=trials)
     return [t.duration.total_seconds() for t in study.trials if t.duration is not None]
 
 
@@ -402,36 +429,69 @@ def hand_study(objective: Callable[[optuna.Trial], float], trials: int, url: str
 ALTERNATIONS = 9
 
 
-def alternate(searches: list[Callable[[int], list[float]]]) -> list[list[float]]:
-    """Per-trial seconds of each search, run in turn ``ALTERNATIONS`` times (A B C A B C ...) so
-    a change in the machine's load hits all; the first trial of each search is left out (the
-    engine's worker imports its libraries then; the hand-written searches import them up front)."""
-    times: list[list[float]] = [[] for _ in searches]
+def alternate(searches: list[Callable[[int], list[float]]]) -> list[list[list[float]]]:
+    """Per-trial seconds of each search in each turn, the searches run in turn ``ALTERNATIONS``
+    times (A B C A B C ...) so a change in the machine's load hits all; the first trial of each
+    search is left out (the engine's worker imports its libraries then; the hand-written
+    searches import them up front)."""
+    times: list[list[list[float]]] = [[] for _ in searches]
     for index in range(ALTERNATIONS):
         for collected, search in zip(times, searches, strict=True):
-            collected += search(index)[1:]
+            collected.append(search(index)[1:])
     return times
 
 
-def overhead_rows(name: str, engine_times: list[float], hand: list[float], hand_same: list[float]) -> list[str]:
-    e = statistics.median(engine_times)
+def overhead_rows(name: str, engine_turns: list[list[float]], hand_turns: list[list[float]],
+                  same_turns: list[list[float]]) -> list[str]:
+    e = statistics.median(t for turn in engine_turns for t in turn)
     rows = []
-    for storage, times in (("Optuna's default", hand), ("engine's", hand_same)):
-        h = statistics.median(times)
-        rows.append(f"| {name} | {storage} | {len(times)} | {h * 1000:.0f} | {e * 1000:.0f} "
+    for storage, turns in (("Optuna's default", hand_turns), ("engine's", same_turns)):
+        h = statistics.median(t for turn in turns for t in turn)
+        rows.append(f"| {name} | {storage} | {sum(map(len, turns))} | {h * 1000:.0f} | {e * 1000:.0f} "
                     f"| {(e - h) * 1000:+.0f} | {(e / h - 1) * 100:+.1f}% |")
     return rows
 
 
 def overhead(root: Path, name: str, spec: str, objective: Callable[[optuna.Trial], float], trials: int,
-             key: str) -> list[str]:
-    engine_times, hand, hand_same = alternate([
-        lambda i: trial_seconds(engine_tune(spec, root / f"overhead-{key}-{i}", "--storage",
-                                            f"sqlite:///{root}/o-{key}-e{i}.db")[1]),
-        lambda i: hand_study(objective, trials, f"sqlite:///{root}/o-{key}-h{i}.db"),
-        lambda i: hand_study(objective, trials, f"sqlite:///{root}/o-{key}-s{i}.db", engine_settings=True),
-    ])
-    return overhead_rows(name, engine_times, hand, hand_same)
+             key: str, *, own_cost: bool = False) -> list[str]:
+    """Rows of trial times, the engine's against the hand-written loop's. ``own_cost`` (XGBoost):
+    the three searches again with XGBoost's rounds made no-ops, alternated with them, and what
+    the engine adds to a trial beside its model's work, over the hand-written trial's time."""
+    def searches(no_rounds: bool) -> list[Callable[[int], list[float]]]:
+        tag = f"{key}{'-0' if no_rounds else ''}"
+        return [
+            lambda i: trial_seconds(engine_tune(spec, root / f"overhead-{tag}-{i}", "--storage",
+                                                f"sqlite:///{root}/o-{tag}-e{i}.db", no_rounds=no_rounds)[1]),
+            lambda i: hand_study(objective, trials, f"sqlite:///{root}/o-{tag}-h{i}.db", no_rounds=no_rounds),
+            lambda i: hand_study(objective, trials, f"sqlite:///{root}/o-{tag}-s{i}.db", engine_settings=True,
+                                 no_rounds=no_rounds),
+        ]
+
+    turns = alternate(searches(False) + (searches(True) if own_cost else []))
+    rows = overhead_rows(name, *turns[:3])
+    if own_cost:
+        rows += overhead_rows(f"{name}, rounds made no-ops", *turns[3:])
+        rows += own_cost_rows(name, turns)
+    return rows
+
+
+def own_cost_rows(name: str, turns: list[list[list[float]]]) -> list[str]:
+    """The engine's own cost per trial: its trial time less the hand-written loop's, both with
+    the model's rounds made no-ops, over the hand-written trial's full time (the median over
+    turns, and the range of the turns' own figures)."""
+    hands_full = turns[1:3]
+    engine_bare, *hands_bare = turns[3:]
+    rows = []
+    for storage, full, bare in zip(("Optuna's default", "engine's"), hands_full, hands_bare, strict=True):
+        added = [statistics.median(e) - statistics.median(h) for e, h in zip(engine_bare, bare, strict=True)]
+        ratios = [a / statistics.median(f) for a, f in zip(added, full, strict=True)]
+        whole = statistics.median(t for turn in full for t in turn)
+        spread = f"{min(added) * 1000:+.1f} to {max(added) * 1000:+.1f}"
+        shares = f"{min(ratios) * 100:+.1f}% to {max(ratios) * 100:+.1f}%"
+        rows.append(f"| {name}: the engine's own cost | {storage} | {len(added)} turns | {whole * 1000:.0f} | "
+                    f"| {statistics.median(added) * 1000:+.1f} ({spread}) | {statistics.median(ratios) * 100:+.1f}% "
+                    f"({shares}) |")
+    return rows
 
 
 def _has(*modules: str) -> bool:
@@ -464,12 +524,54 @@ def xgboost_spec(trials: int, pruner: str = "none", pruner_options: str = "", le
     return example + XGBOOST_TUNE.format(trials=trials, pruner=pruner, pruner_options=pruner_options)
 
 
+def throughput_section(root: Path, trials: int, long_trials: int, xgb_ok: bool) -> list[str]:
+    rows = ["| model | workers | search | storage | trials | wall (s) | trials / min (wall) | start-up (s) "
+            "| wrap-up (s) | trials / min, every worker running | same, range of the runs |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
+    rows += throughput(root, trials, "testing", testing_spec(trials))
+    if xgb_ok:
+        rows += throughput(root, trials, "xgboost", xgboost_spec(trials))
+        rows += threads_throughput(root, trials)
+        if long_trials:
+            rows += long_throughput(root, long_trials)
+    return [f"## Throughput (300 steps or rounds per trial, random sampler, no pruner; the run of median wall "
+            f"time of {THROUGHPUT_REPEATS}, the searches in turn)", "", *rows, ""]
+
+
+def pruning_section(root: Path, trials: int, xgb_ok: bool) -> list[str]:
+    rows = ["| search | pruner | trials | pruned | steps run | trial seconds | wall (s) | best value |",
+            "|---|---|---|---|---|---|---|---|"]
+    for label, step_seconds in (("testing, free steps", 0.0), ("testing, 0.5 ms steps", 0.0005)):
+        def pruned_spec(pruner: str, options: str, seconds: float = step_seconds) -> str:
+            return testing_spec(trials, pruner, options, on_exit=True, step_seconds=seconds)
+
+        rows += pruning(root, label, pruned_spec)
+    if xgb_ok:
+        rows += pruning(root, "breast cancer (xgboost)", lambda p, o: xgboost_spec(trials, p, o, lean=False))
+    return [f"## Compute saved by pruning (random sampler, seed 3: same values drawn either way; "
+            f"median of {REPEATS} alternated runs)", "", *rows, ""]
+
+
+def overhead_section(root: Path, trials: int, xgb_ok: bool) -> list[str]:
+    table = ["| model | hand-written storage | trials | hand-written ms / trial | engine ms / trial | difference "
+             "| overhead |", "|---|---|---|---|---|---|---|"]
+    turn = max(4, trials // 3)  # trials per turn of the alternation
+    table += overhead(root, "testing backend, 300 steps", testing_spec(turn), TESTING_OBJECTIVE(300), turn, "testing")
+    if xgb_ok:
+        table += overhead(root, "XGBoost, breast cancer, 300 rounds", xgboost_spec(turn),
+                          XGBOOST_OBJECTIVE(300), turn, "xgb", own_cost=True)
+    return [f"## Per-trial time: engine vs a hand-written Optuna loop (median of trial durations; "
+            f"{ALTERNATIONS} alternated turns of {turn} trials)", "", *table, ""]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", "-o", default=str(REPO / "benchmarks" / "results" / "tuning.md"))
     parser.add_argument("--trials", type=int, default=40, help="trials per search (default 40)")
     parser.add_argument("--long-trials", type=int, default=200, metavar="N",
                         help="trials of the longer 2-worker XGBoost study (default 200; 0: none)")
+    parser.add_argument("--sections", default="throughput,pruning,overhead",
+                        help="which sections to run, comma-separated (default: all three)")
     parser.add_argument("--hand", choices=["testing", "xgboost"], help=argparse.SUPPRESS)
     parser.add_argument("--storage", help=argparse.SUPPRESS)
     parser.add_argument("--study", help=argparse.SUPPRESS)
@@ -488,40 +590,17 @@ def main() -> None:
     atexit.register(shutil.rmtree, root, True)  # some 400 trial folders and studies
     started = time.time()
 
-    rows = ["| model | workers | search | storage | trials | wall (s) | trials / min (wall) | start-up (s) "
-            "| wrap-up (s) | trials / min, every worker running | same, range of the runs |",
-            "|---|---|---|---|---|---|---|---|---|---|---|"]
-    rows += throughput(root, trials, "testing", testing_spec(trials))
-    if xgb_ok:
-        rows += throughput(root, trials, "xgboost", xgboost_spec(trials))
-        rows += threads_throughput(root, trials)
-        if args.long_trials:
-            rows += long_throughput(root, args.long_trials)
-    sections = [f"## Throughput (300 steps or rounds per trial, random sampler, no pruner; the run of median wall "
-                f"time of {THROUGHPUT_REPEATS}, the searches in turn)", "", *rows, ""]
-
-    rows = ["| search | pruner | trials | pruned | steps run | trial seconds | wall (s) | best value |",
-            "|---|---|---|---|---|---|---|---|"]
-    for label, step_seconds in (("testing, free steps", 0.0), ("testing, 0.5 ms steps", 0.0005)):
-        def pruned_spec(pruner: str, options: str, seconds: float = step_seconds) -> str:
-            return testing_spec(trials, pruner, options, on_exit=True, step_seconds=seconds)
-
-        rows += pruning(root, label, pruned_spec)
-    if xgb_ok:
-        rows += pruning(root, "breast cancer (xgboost)", lambda p, o: xgboost_spec(trials, p, o, lean=False))
-    sections += [f"## Compute saved by pruning (random sampler, seed 3: same values drawn either way; "
-                 f"median of {REPEATS} alternated runs)", "", *rows, ""]
-
-    table = ["| model | hand-written storage | trials | hand-written ms / trial | engine ms / trial | difference "
-             "| overhead |", "|---|---|---|---|---|---|---|"]
-    turn = max(4, trials // 3)  # trials per turn of the alternation
-    table += overhead(root, "testing backend, 300 steps", testing_spec(turn), TESTING_OBJECTIVE(300), turn, "testing")
-    if xgb_ok:
-        table += overhead(root, "XGBoost, breast cancer, 300 rounds", xgboost_spec(turn),
-                          XGBOOST_OBJECTIVE(300), turn, "xgb")
-    sections += [f"## Per-trial time: engine vs a hand-written Optuna loop (median of trial durations; "
-                 f"{ALTERNATIONS} alternated turns of {turn} trials)", "",
-                 *table, ""]
+    chosen = set(args.sections.split(","))
+    unknown = chosen - {"throughput", "pruning", "overhead"}
+    if unknown:
+        parser.error(f"unknown sections: {', '.join(sorted(unknown))} (choose throughput, pruning, overhead)")
+    sections: list[str] = []
+    if "throughput" in chosen:
+        sections += throughput_section(root, trials, args.long_trials, xgb_ok)
+    if "pruning" in chosen:
+        sections += pruning_section(root, trials, xgb_ok)
+    if "overhead" in chosen:
+        sections += overhead_section(root, trials, xgb_ok)
 
     machine = _machine()
     header = [

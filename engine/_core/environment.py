@@ -58,6 +58,22 @@ def record(run: Run) -> dict[str, Any]:
     }
 
 
+def record_json(run: Run) -> str:
+    """``env.json``'s text: :func:`record` as :func:`engine._core.rundir.write_json` writes a
+    document. The distributions, the bulk of it and the same for the whole process, are
+    encoded once (:func:`_distributions_json`); a tuning worker's trials encode the rest."""
+    document = record(run)
+    del document["distributions"]  # the last key: its text goes last
+    head = json.dumps(document, indent=2, allow_nan=True, default=str)
+    return f'{head[:-2]},\n  "distributions": {_distributions_json(tuple(sys.path))}\n}}\n'
+
+
+@functools.lru_cache(maxsize=8)
+def _distributions_json(path: tuple[str, ...]) -> str:
+    """:func:`distributions` as JSON one level into a document indented by two."""
+    return json.dumps(distributions(path), indent=2).replace("\n", "\n  ")
+
+
 def machine_record() -> dict[str, Any]:
     """Python, OS, CPU, GPUs and installed distributions; the same dict for the whole process
     (the distributions again if ``sys.path`` changed). Read it, do not change it."""

@@ -234,7 +234,7 @@ def build_storage(spec: Spec, directory: Path) -> Any:
 def _write_records(run: Run, write_spec: bool) -> None:
     if write_spec or not (run.dir / rundir.SPEC_FILE).exists():
         rundir.write_spec(run.dir, run.spec)
-    rundir.write_json(run.dir / rundir.ENV_FILE, environment.record(run))
+    rundir.write_atomic(run.dir / rundir.ENV_FILE, environment.record_json(run))
 
 
 def _build_components(run: Run) -> None:

@@ -16,6 +16,7 @@ import difflib
 import functools
 import inspect
 import types
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
@@ -30,7 +31,45 @@ _MARKER = "engine_impl"  # the attribute pluggy's HookimplMarker("engine") sets
 
 def marked_opts(plugin: object, name: str) -> pluggy.HookimplOpts | None:
     """The ``@hookimpl`` options of ``plugin.name``; ``{}`` for an unmarked ``on_*`` or
-    ``engine_*`` function; ``None`` when the attribute is no hook implementation."""
+    ``engine_*`` function; ``None`` when the attribute is no hook implementation.
+
+    For an instance, an attribute it does not hold itself is its class's: what that gives is
+    kept per class (:func:`_class_memo`), so the objects a run registers anew for each trial
+    or fold cost a look-up per attribute, not a static look-up through the class's ``__mro__``.
+    """
+    if name.startswith("__"):  # most of what dir() lists: never a hook
+        return None
+    memo = _class_memo(plugin, name)
+    if memo is None:
+        return _marked_opts(plugin, name)
+    if name not in memo:
+        memo[name] = _marked_opts(plugin, name)
+    return cast("pluggy.HookimplOpts | None", memo[name])
+
+
+def _class_memo(plugin: object, name: str) -> dict[Any, Any] | None:
+    """The memo of ``type(plugin)`` for attributes ``plugin`` does not hold itself; ``None``
+    for a class, a module, or an attribute the instance holds. A class changed after its first
+    instance was registered keeps what the memo read then: hooks are code, not state."""
+    if isinstance(plugin, (type, types.ModuleType)) or name in getattr(plugin, "__dict__", ()):
+        return None
+    memo = _MEMOS.get(type(plugin))
+    if memo is None:
+        memo = _MEMOS[type(plugin)] = {}
+    return memo
+
+
+#: Per class, attribute name -> what :func:`_marked_opts` gave for an instance that does not
+#: hold the attribute itself, and ``(name,)`` -> what :func:`argnames` gave.
+_MEMOS: weakref.WeakKeyDictionary[type, dict[Any, Any]] = weakref.WeakKeyDictionary()
+
+
+def _marked_opts(plugin: object, name: str) -> pluggy.HookimplOpts | None:
+    own = getattr(plugin, "__dict__", None)
+    if (isinstance(own, dict) and not isinstance(plugin, (type, types.ModuleType))
+            and not isinstance(own.get(name), (types.FunctionType, types.MethodType))
+            and name in own):  # an instance's own value (a class's data descriptor would win: no function either)
+        return None
     static = _function(plugin, name)
     if static is None:
         return None
@@ -92,7 +131,18 @@ def implementations(plugin: object) -> list[tuple[str, str, pluggy.HookimplOpts]
 
 
 def argnames(plugin: object, attribute: str) -> tuple[str, ...]:
-    """The arguments ``plugin.attribute`` asks for, as pluggy reads them."""
+    """The arguments ``plugin.attribute`` asks for, as pluggy reads them (kept per class, as
+    :func:`marked_opts` keeps its options)."""
+    memo = _class_memo(plugin, attribute)
+    if memo is None:
+        return _argnames(plugin, attribute)
+    key = (attribute,)
+    if key not in memo:
+        memo[key] = _argnames(plugin, attribute)
+    return cast("tuple[str, ...]", memo[key])
+
+
+def _argnames(plugin: object, attribute: str) -> tuple[str, ...]:
     no_options = pluggy.HookimplOpts(wrapper=False, hookwrapper=False, optionalhook=False,
                                      tryfirst=False, trylast=False, specname=None)
     return pluggy.HookImpl(plugin, "", getattr(plugin, attribute), no_options).argnames

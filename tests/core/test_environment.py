@@ -52,6 +52,9 @@ def test_env_json_records_distributions_python_machine_seeds_and_git(tmp_path, c
     result = cli("run", "spec.toml", "--quiet", env={"PYTHONHASHSEED": "123"})
     assert result.code == 0, result
     env = read_json(tmp_path / "runs/demo/fold-1/env.json")
+    # written as every JSON record of a run (its distributions are encoded once per process)
+    text = (tmp_path / "runs/demo/fold-1/env.json").read_text()
+    assert text == json.dumps(env, indent=2) + "\n" and list(env)[-1] == "distributions"
     # every installed distribution, as pip freeze sees it, not only engine's own requirements
     for name in ("pytest", "jsonschema", "pluggy"):
         assert env["distributions"][name]["version"] == metadata.version(name)

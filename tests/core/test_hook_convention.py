@@ -154,3 +154,32 @@ def test_a_hook_wrapper_wraps_each_plugins_registration(cli, tmp_path):
     counts = [line.split() for line in (tmp_path / "wrapped.txt").read_text().splitlines()]
     assert counts and all(int(after) > int(before) for before, after in counts)
 
+
+
+def test_each_instance_has_its_own_hooks_after_another_of_its_class_was_registered():
+    """What an instance's class implements is read once per class; an attribute the instance
+    holds itself (a function set in ``__init__``, a value hiding the class's method) is its own."""
+    from engine._core.hookcalls import implementations, problems
+
+    class Tracker:
+        def on_log(self, step):
+            pass
+
+        def helper(self):
+            pass
+
+    def hooks(plugin):
+        return sorted(hook for _, hook, _ in implementations(plugin))
+
+    first = Tracker()
+    assert hooks(first) == ["on_log"]
+    with_own = Tracker()
+    with_own.on_step = lambda step: None
+    hidden = Tracker()
+    hidden.on_log = None
+    wrong = Tracker()
+    wrong.on_lgo = lambda step: None
+    assert hooks(with_own) == ["on_log", "on_step"]
+    assert hooks(hidden) == []
+    assert problems(wrong) == ["Tracker.on_lgo is not a hook — did you mean on_log?"]
+    assert hooks(first) == ["on_log"] and problems(first) == []
