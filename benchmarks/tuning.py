@@ -32,6 +32,7 @@ import atexit
 import contextlib
 import csv
 import dataclasses
+import functools
 import io
 import os
 import platform
@@ -249,8 +250,8 @@ def throughput_rows(model: str, workers: int, searches: list[Search]) -> list[st
     """A row per search, each run ``THROUGHPUT_REPEATS`` times in turn with the others."""
     runs: list[list[Timeline]] = [[] for _ in searches]
     for index in range(THROUGHPUT_REPEATS):
-        for collected, (_, _, search) in zip(runs, searches, strict=True):
-            collected.append(search(index))
+        for which in rotated(len(searches), index):
+            runs[which].append(searches[which][2](index))
     lines = []
     for (tool, storage, _), timelines in zip(searches, runs, strict=True):
         t = sorted(timelines, key=lambda timeline: timeline.wall)[len(timelines) // 2]
@@ -316,20 +317,43 @@ def engine_throughput(spec: str, workdir: Path, workers: int) -> Timeline:
 REPEATS = 3
 
 
-def pruning(root: Path, name: str, make_spec: Callable[[str, str], str]) -> list[str]:
-    """One row per pruner, then what pruning saved.
+#: A search of the pruning comparison: run number -> (wall seconds, rows as in trials.csv: number,
+#: state, the metric, steps, seconds).
+PruningSearch = Callable[[int], tuple[float, list[dict[str, str]]]]
 
-    The searches without and with the pruner run in turn ``REPEATS`` times; a trial's time is
-    its median over the repeats. The seeded sampler draws the same values for trial *i* in
-    every search, so trial *i* without the pruner tells what trial *i* with it should cost:
-    its unpruned time times the fraction of its steps the pruner left it. "Time saved / steps
-    saved" counts every step alike; "weighted by each trial's step cost" compares the time saved
-    with that expectation, so that pruning cheap or costly trials does not read as overhead.
+
+def engine_pruning(root: Path, name: str, make_spec: Callable[[str, str], str]) -> dict[str, PruningSearch]:
+    """``engine tune`` without a pruner and with the median pruner (:data:`MEDIAN`)."""
+    def search(pruner: str, options: str, index: int) -> tuple[float, list[dict[str, str]]]:
+        return engine_tune(make_spec(pruner, options), root / f"pruning-{name}-{pruner}-{index}")
+
+    return {pruner: functools.partial(search, pruner, options)
+            for pruner, options in (("none", ""), ("median", MEDIAN))}
+
+
+def pruning(groups: list[tuple[str, dict[str, PruningSearch]]]) -> list[str]:
+    """For each group, one row per pruner, then what pruning saved.
+
+    Every search of every group runs in turn ``REPEATS`` times (in :func:`rotated` order); a
+    trial's time is its median over the repeats. The seeded sampler draws the same values for trial *i* in every search,
+    so trial *i* without the pruner tells what trial *i* with it should cost: its unpruned time
+    times the fraction of its steps the pruner left it. "Time saved / steps saved" counts every
+    step alike; "weighted by each trial's step cost" compares the time saved with that
+    expectation, so that pruning cheap or costly trials does not read as overhead.
     """
-    runs: dict[str, list[tuple[float, list[dict[str, str]]]]] = {"none": [], "median": []}
+    runs: dict[tuple[str, str], list[tuple[float, list[dict[str, str]]]]] = {}
+    every = [(name, pruner, search) for name, searches in groups for pruner, search in searches.items()]
     for index in range(REPEATS):
-        for pruner, options in (("none", ""), ("median", MEDIAN)):
-            runs[pruner].append(engine_tune(make_spec(pruner, options), root / f"pruning-{name}-{pruner}-{index}"))
+        for which in rotated(len(every), index):
+            name, pruner, search = every[which]
+            runs.setdefault((name, pruner), []).append(search(index))
+    out = []
+    for name, searches in groups:
+        out += pruning_rows(name, {pruner: runs[name, pruner] for pruner in searches})
+    return out
+
+
+def pruning_rows(name: str, runs: dict[str, list[tuple[float, list[dict[str, str]]]]]) -> list[str]:
     out, seconds, steps = [], {}, {}
     for pruner, repeats in runs.items():
         rows = repeats[0][1]
@@ -351,6 +375,27 @@ def pruning(root: Path, name: str, make_spec: Callable[[str, str], str]) -> list
                f"= {saved / time_none / steps_saved:.2f}; weighted by each trial's step cost = {saved / expected:.2f}"
                f" ({(expected - saved) / len(numbers) * 1000:+.1f} ms per trial) |")
     return out
+
+
+def hand_pruning(trials: int) -> dict[str, PruningSearch]:
+    """The XGBoost search written with Optuna alone, without a pruner and with the median pruner
+    as the Optuna docs' pruning example writes it (``trial.report`` at each evaluation, then
+    ``should_prune``, on a study in memory: reports written to SQLite, each a transaction,
+    cost more than the pruner saves here)."""
+    def search(pruner: str, index: int) -> tuple[float, list[dict[str, str]]]:
+        steps: dict[int, int] = {}
+        objective = XGBOOST_OBJECTIVE(300, prune=pruner == "median", steps=steps)
+        chosen = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=20) if pruner == "median" \
+            else optuna.pruners.NopPruner()
+        study = optuna.create_study(sampler=same_draws(), pruner=chosen)
+        started = time.perf_counter()
+        study.optimize(objective, n_trials=trials)
+        wall = time.perf_counter() - started
+        return wall, [{"number": str(t.number), "state": t.state.name, "val/logloss": str(t.value or ""),
+                       "steps": str(steps[t.number]), "seconds": str(t.duration.total_seconds() if t.duration else "")}
+                      for t in study.trials]
+
+    return {pruner: functools.partial(search, pruner) for pruner in ("none", "median")}
 
 
 # --------------------------------------------------------------------------- 3. overhead
@@ -383,11 +428,14 @@ def TESTING_OBJECTIVE(steps: int) -> Callable[[optuna.Trial], float]:  # noqa: N
     return objective
 
 
-def XGBOOST_OBJECTIVE(rounds: int, one_thread: bool = True) -> Callable[[optuna.Trial], float]:  # noqa: N802 - a factory, named as its result
+def XGBOOST_OBJECTIVE(rounds: int, one_thread: bool = True, prune: bool = False,  # noqa: N802 - a factory, named as its result
+                      steps: dict[int, int] | None = None) -> Callable[[optuna.Trial], float]:
     """The same XGBoost search written with Optuna and xgboost alone (data loaded once). It trains
     on the rows the engine's spec trains on (its seeded, stratified 20% hold-out): which rows a
     tree sees changes what a round costs by several per cent. One thread, or XGBoost's default
-    (every core) with ``one_thread=False``."""
+    (every core) with ``one_thread=False``. ``prune``: each evaluation is reported to the study
+    and the trial asks whether to stop, as the Optuna docs' pruning example does; the rounds
+    each trial ran go into ``steps`` (trial number -> rounds)."""
     import xgboost as xgb
     from engine_tabular.split import holdout
     from sklearn.datasets import load_breast_cancer
@@ -409,6 +457,14 @@ def XGBOOST_OBJECTIVE(rounds: int, one_thread: bool = True) -> Callable[[optuna.
             if (round_ + 1) % 10 == 0:
                 text = booster.eval_set([(train, "train"), (val, "val")], round_)
                 value = float(text.split("val-logloss:")[1].split()[0])
+                if prune:
+                    trial.report(value, round_ + 1)
+                    if trial.should_prune():
+                        if steps is not None:
+                            steps[trial.number] = round_ + 1
+                        raise optuna.TrialPruned()
+        if steps is not None:
+            steps[trial.number] = rounds
         return value
 
     return objective
@@ -429,15 +485,22 @@ def hand_study(objective: Callable[[optuna.Trial], float], trials: int, url: str
 ALTERNATIONS = 9
 
 
+def rotated(count: int, turn: int) -> list[int]:
+    """The order of ``count`` searches in turn ``turn``: each turn starts one search later (A B C,
+    B C A, C A B, ...), so that no search always runs right after the same other one (on this
+    machine the same search measured 121 and 141 ms a trial by its place in the turn)."""
+    return [(turn + offset) % count for offset in range(count)]
+
+
 def alternate(searches: list[Callable[[int], list[float]]]) -> list[list[list[float]]]:
     """Per-trial seconds of each search in each turn, the searches run in turn ``ALTERNATIONS``
-    times (A B C A B C ...) so a change in the machine's load hits all; the first trial of each
-    search is left out (the engine's worker imports its libraries then; the hand-written
+    times (in :func:`rotated` order) so a change in the machine's load hits all; the first trial
+    of each search is left out (the engine's worker imports its libraries then; the hand-written
     searches import them up front)."""
     times: list[list[list[float]]] = [[] for _ in searches]
     for index in range(ALTERNATIONS):
-        for collected, search in zip(times, searches, strict=True):
-            collected.append(search(index)[1:])
+        for which in rotated(len(searches), index):
+            times[which].append(searches[which](index)[1:])
     return times
 
 
@@ -541,13 +604,17 @@ def throughput_section(root: Path, trials: int, long_trials: int, xgb_ok: bool) 
 def pruning_section(root: Path, trials: int, xgb_ok: bool) -> list[str]:
     rows = ["| search | pruner | trials | pruned | steps run | trial seconds | wall (s) | best value |",
             "|---|---|---|---|---|---|---|---|"]
+    groups = []
     for label, step_seconds in (("testing, free steps", 0.0), ("testing, 0.5 ms steps", 0.0005)):
         def pruned_spec(pruner: str, options: str, seconds: float = step_seconds) -> str:
             return testing_spec(trials, pruner, options, on_exit=True, step_seconds=seconds)
 
-        rows += pruning(root, label, pruned_spec)
+        groups.append((label, engine_pruning(root, label, pruned_spec)))
     if xgb_ok:
-        rows += pruning(root, "breast cancer (xgboost)", lambda p, o: xgboost_spec(trials, p, o, lean=False))
+        groups.append(("breast cancer (xgboost)", engine_pruning(
+            root, "xgboost", lambda p, o: xgboost_spec(trials, p, o, lean=False))))
+        groups.append(("breast cancer (xgboost), hand-written, in memory", hand_pruning(trials)))
+    rows += pruning(groups)
     return [f"## Compute saved by pruning (random sampler, seed 3: same values drawn either way; "
             f"median of {REPEATS} alternated runs)", "", *rows, ""]
 
