@@ -377,17 +377,19 @@ def pruning_rows(name: str, runs: dict[str, list[tuple[float, list[dict[str, str
     return out
 
 
-def hand_pruning(trials: int) -> dict[str, PruningSearch]:
+def hand_pruning(trials: int, url: Callable[[str, int], str] | None = None) -> dict[str, PruningSearch]:
     """The XGBoost search written with Optuna alone, without a pruner and with the median pruner
     as the Optuna docs' pruning example writes it (``trial.report`` at each evaluation, then
-    ``should_prune``, on a study in memory: reports written to SQLite, each a transaction,
-    cost more than the pruner saves here)."""
+    ``should_prune``), on a study in memory as there, or on the SQLite file ``url(pruner, run)``
+    with the engine's settings (what several processes need): there each report is a
+    transaction of its own."""
     def search(pruner: str, index: int) -> tuple[float, list[dict[str, str]]]:
         steps: dict[int, int] = {}
         objective = XGBOOST_OBJECTIVE(300, prune=pruner == "median", steps=steps)
         chosen = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=20) if pruner == "median" \
             else optuna.pruners.NopPruner()
-        study = optuna.create_study(sampler=same_draws(), pruner=chosen)
+        storage = None if url is None else hand_storage(url(pruner, index), engine_settings=True)
+        study = optuna.create_study(storage=storage, sampler=same_draws(), pruner=chosen)
         started = time.perf_counter()
         study.optimize(objective, n_trials=trials)
         wall = time.perf_counter() - started
@@ -614,6 +616,8 @@ def pruning_section(root: Path, trials: int, xgb_ok: bool) -> list[str]:
         groups.append(("breast cancer (xgboost)", engine_pruning(
             root, "xgboost", lambda p, o: xgboost_spec(trials, p, o, lean=False))))
         groups.append(("breast cancer (xgboost), hand-written, in memory", hand_pruning(trials)))
+        groups.append(("breast cancer (xgboost), hand-written, SQLite", hand_pruning(
+            trials, lambda pruner, index: f"sqlite:///{root}/pruning-hand-{pruner}-{index}.db")))
     rows += pruning(groups)
     return [f"## Compute saved by pruning (random sampler, seed 3: same values drawn either way; "
             f"median of {REPEATS} alternated runs)", "", *rows, ""]
