@@ -91,13 +91,9 @@ pruner = "{pruner}"
 "backend.params.max_depth" = {{ int = [2, 6] }}
 """
 
-MEDIAN = "pruner_options = { n_startup_trials = 3, n_warmup_steps = 20 }"
-
-
-#: ``python -c`` for the ``engine`` command with XGBoost's rounds made no-ops (``Booster.update``
-#: does nothing), as :func:`rounds_skipped` makes them in this process.
-NO_ROUNDS = ("import sys, xgboost.core; xgboost.core.Booster.update = lambda self, *args, **kwargs: None; "
-             "from engine._core.cli.main import console_script; console_script()")
+#: The median pruner's options in every pruned search, the engine's and the hand-written ones.
+MEDIAN_OPTIONS = {"n_startup_trials": 3, "n_warmup_steps": 20}
+MEDIAN = f"pruner_options = {{ {', '.join(f'{key} = {value}' for key, value in MEDIAN_OPTIONS.items())} }}"
 
 
 @contextlib.contextmanager
@@ -114,16 +110,26 @@ def rounds_skipped() -> Any:
         xgboost.core.Booster.update = update  # type: ignore[method-assign]
 
 
+def engine_without_rounds() -> None:
+    """The ``engine`` command (its arguments in ``sys.argv``) under :func:`rounds_skipped`."""
+    from engine._core.cli.main import console_script
+
+    with rounds_skipped():
+        console_script()
+
+
 def engine_tune(spec: str, workdir: Path, *args: str, no_rounds: bool = False) -> tuple[float, list[dict[str, str]]]:
     """Run ``engine tune`` in a fresh directory; wall seconds and the rows of trials.csv.
-    ``no_rounds``: with XGBoost's rounds made no-ops (:data:`NO_ROUNDS`)."""
+    ``no_rounds``: with XGBoost's rounds made no-ops (:func:`engine_without_rounds`)."""
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     (workdir / "spec.toml").write_text(spec)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(workdir), str(REPO)])}
+    paths = [str(workdir), str(REPO)] + ([str(Path(__file__).parent)] if no_rounds else [])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     started = time.perf_counter()
-    command = [sys.executable, "-c", NO_ROUNDS] if no_rounds else [sys.executable, "-m", "engine"]
+    command = [sys.executable, "-c", "import tuning; tuning.engine_without_rounds()"] if no_rounds \
+        else [sys.executable, "-m", "engine"]
     done = subprocess.run([*command, "tune", "spec.toml", *args], cwd=workdir, env=env,
                           capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
@@ -231,8 +237,8 @@ def hand_worker(model: str, trials: int, url: str, name: str, engine_settings: b
     study.optimize(objective, callbacks=[MaxTrialsCallback(trials, states=(TrialState.COMPLETE,))])
 
 
-#: Each search of the throughput comparison runs this many times, in turn with the others; the
-#: row shows the run of median wall time.
+#: Each search of the throughput comparison runs this many times, in turn with the others
+#: (in :func:`rotated` order); the row shows the run of median wall time.
 THROUGHPUT_REPEATS = 3
 
 
@@ -247,7 +253,8 @@ def throughput(root: Path, trials: int, model: str, engine_spec: str) -> list[st
 
 
 def throughput_rows(model: str, workers: int, searches: list[Search]) -> list[str]:
-    """A row per search, each run ``THROUGHPUT_REPEATS`` times in turn with the others."""
+    """A row per search, each run ``THROUGHPUT_REPEATS`` times in turn with the others (in
+    :func:`rotated` order)."""
     runs: list[list[Timeline]] = [[] for _ in searches]
     for index in range(THROUGHPUT_REPEATS):
         for which in rotated(len(searches), index):
@@ -335,11 +342,12 @@ def pruning(groups: list[tuple[str, dict[str, PruningSearch]]]) -> list[str]:
     """For each group, one row per pruner, then what pruning saved.
 
     Every search of every group runs in turn ``REPEATS`` times (in :func:`rotated` order); a
-    trial's time is its median over the repeats. The seeded sampler draws the same values for trial *i* in every search,
-    so trial *i* without the pruner tells what trial *i* with it should cost: its unpruned time
-    times the fraction of its steps the pruner left it. "Time saved / steps saved" counts every
-    step alike; "weighted by each trial's step cost" compares the time saved with that
-    expectation, so that pruning cheap or costly trials does not read as overhead.
+    trial's time is its median over the repeats. The seeded sampler draws the same values for
+    trial *i* in every search, so trial *i* without the pruner tells what trial *i* with it
+    should cost: its unpruned time times the fraction of its steps the pruner left it. "Time
+    saved / steps saved" counts every step alike; "weighted by each trial's step cost" compares
+    the time saved with that expectation, so that pruning cheap or costly trials does not read
+    as overhead.
     """
     runs: dict[tuple[str, str], list[tuple[float, list[dict[str, str]]]]] = {}
     every = [(name, pruner, search) for name, searches in groups for pruner, search in searches.items()]
@@ -386,8 +394,7 @@ def hand_pruning(trials: int, url: Callable[[str, int], str] | None = None) -> d
     def search(pruner: str, index: int) -> tuple[float, list[dict[str, str]]]:
         steps: dict[int, int] = {}
         objective = XGBOOST_OBJECTIVE(300, prune=pruner == "median", steps=steps)
-        chosen = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=20) if pruner == "median" \
-            else optuna.pruners.NopPruner()
+        chosen = optuna.pruners.MedianPruner(**MEDIAN_OPTIONS) if pruner == "median" else optuna.pruners.NopPruner()
         storage = None if url is None else hand_storage(url(pruner, index), engine_settings=True)
         study = optuna.create_study(storage=storage, sampler=same_draws(), pruner=chosen)
         started = time.perf_counter()
